@@ -1,0 +1,107 @@
+"""The connector contract: what every content-system spider must and may do.
+
+A connector is a ``scrapy.Spider`` subclass with a typed ``Options`` model, capability flags, a ``ping``
+class method, and a crawl that yields ``Document``, ``Deletion`` and ``Identity`` items. The runner drives a
+fixed lifecycle: validate options → ping → crawl (full, or incremental from ``since``) → close.
+
+Run context a connector receives (set by the runner, read-only for the connector):
+    ``self.options``  the validated Options instance
+    ``self.mode``     "full" or "incremental"
+    ``self.since``    the previous successful run's cursor (None on a first or full run)
+    ``self.site``     the site's name in settings.yaml
+
+What a connector reports back (read by the pipelines and the runner at close):
+    ``self.advance_cursor(value)``     the newest change seen; committed only if the run succeeds
+    ``self.listing_failed(reason)``    a listing page could not be fetched: the run is not provably complete,
+                                       so no sweep and no id-listing deletions happen
+    ``self.list_id(document_id)``      for ``lists_all_ids`` connectors: an id present in a complete listing;
+                                       ids in the state store but not listed are deleted at the end (guarded)
+
+Connectors know nothing about Coveo or the index: no field names, no Push API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import scrapy
+from pydantic import BaseModel, ConfigDict
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+
+class ConnectorOptions(BaseModel):
+    """Base of every connector's ``Options``; unknown keys are errors so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Connector(scrapy.Spider):
+    """Base class of every connector. Subclasses set ``name`` and ``Options`` and implement ``start``."""
+
+    Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
+    #: can crawl only what changed since a cursor
+    supports_incremental: ClassVar[bool] = False
+    #: supplies per-item ACLs (``security: {mode: content_system}``)
+    supports_permissions: ClassVar[bool] = False
+    #: can prove a complete listing of current ids (enables deletion by listing diff)
+    lists_all_ids: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *args: Any,
+        options: ConnectorOptions | None = None,
+        site: str = "",
+        mode: str = "full",
+        since: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.options = options if options is not None else self.Options()
+        self.site = site or self.name
+        self.mode = mode
+        self.since = since if mode == "incremental" else None
+        self.new_cursor: str | None = None
+        self.listing_errors: list[str] = []
+        self.listed_ids: set[str] = set()
+
+    # ---- lifecycle hooks ----
+    @classmethod
+    def ping(cls, options: ConnectorOptions) -> None:
+        """Check the content system is reachable and credentials work; raise ConnectorError otherwise.
+
+        Called before the crawl starts, outside the reactor, so blocking I/O (requests) is fine here.
+        """
+
+    # ---- reporting helpers for subclasses ----
+    def advance_cursor(self, value: str | None) -> None:
+        """Remember the newest change seen; the runner commits it only after a successful run."""
+        if value is not None and (self.new_cursor is None or value > self.new_cursor):
+            self.new_cursor = value
+
+    def listing_failed(self, reason: str) -> None:
+        """Record that part of a listing is missing, so the run cannot be proven complete."""
+        self.listing_errors.append(reason)
+        logger.warning("listing incomplete: %s", reason)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("pushcrawl/listing_errors")
+
+    def listing_errback(self, failure: Failure) -> None:
+        """Errback for listing requests: a failed listing page makes the run incomplete."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        self.listing_failed(f"{url}: {failure.getErrorMessage()}")
+
+    def list_id(self, document_id: str) -> None:
+        self.listed_ids.add(document_id)
+
+    @property
+    def listing_complete(self) -> bool:
+        return not self.listing_errors
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
+        raise NotImplementedError(f"{type(self).__name__} has no default callback")

@@ -1,0 +1,1 @@
+"""Subcommands of the ``pushcrawl`` CLI, one module each, registered by ``crawler.cli.COMMANDS``."""

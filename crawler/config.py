@@ -1,0 +1,258 @@
+"""settings.yaml → validated pydantic models, with errors that name the file, the key path and the expectation.
+
+Loading order: read YAML → interpolate ``${VAR}`` / ``${VAR:-default}`` from the environment (values that
+come from the environment are registered as secrets when their key looks secret) → apply ``-s KEY=VALUE``
+overrides → validate the models → validate each site's connector options with the connector's own model.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from crawler import defaults, secrets
+from crawler.errors import PushcrawlError, SettingsError
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+_SECRET_KEY = re.compile(r"(password|secret|token|api_key|apikey|credential)", re.IGNORECASE)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocalTarget(_Model):
+    """The embedded local Push API: started on demand by ``crawl``; data kept in ``data_dir``."""
+
+    kind: Literal["local"]
+    data_dir: Path = Path(defaults.LOCAL_DATA_DIR)
+    organization_id: str = defaults.LOCAL_ORG_ID
+    source: str | None = None  # default: one source per site, named after the site
+
+
+class CoveoTarget(_Model):
+    """A Coveo organization (or anything speaking its API: a proxy, or ``pushcrawl serve``)."""
+
+    kind: Literal["coveo"]
+    region: Literal["us", "ca", "eu", "au", "hipaa"] = "us"
+    base_url: str | None = None  # Push API host override, e.g. http://127.0.0.1:8090
+    platform_url: str | None = None  # Platform API host override
+    organization_id: str
+    source: str | None = None
+    source_id: str | None = None
+    api_key: SecretStr
+    security_provider: str | None = None
+
+
+Target = Annotated[LocalTarget | CoveoTarget, Field(discriminator="kind")]
+
+
+class IdentitySpec(_Model):
+    identity: str
+    type: Literal["User", "Group", "VirtualGroup", "Unknown"] = "Group"
+    provider: str | None = None
+
+
+class SecurityConfig(_Model):
+    """The Push source's content-security option, per site."""
+
+    mode: Literal["everyone", "specific", "content_system"] = "everyone"
+    allowed: list[IdentitySpec] = Field(default_factory=list)
+    denied: list[IdentitySpec] = Field(default_factory=list)
+    rules: list[dict[str, Any]] = Field(default_factory=list)  # conditional add/deny rules (pipelines)
+
+
+class PushConfig(_Model):
+    batch_max_bytes: int = Field(defaults.BATCH_MAX_BYTES, gt=0, le=256 * 1024 * 1024)
+    batch_max_items: int = Field(defaults.BATCH_MAX_ITEMS, gt=0)
+    max_in_flight: int = Field(defaults.MAX_IN_FLIGHT, gt=0, le=64)
+    timeout_s: float = Field(defaults.PUSH_TIMEOUT_S, gt=0)
+    retry_max_attempts: int = Field(defaults.RETRY_MAX_ATTEMPTS, ge=1)
+    retry_backoff_base_s: float = Field(defaults.RETRY_BACKOFF_BASE_S, ge=0)
+    retry_backoff_max_s: float = Field(defaults.RETRY_BACKOFF_MAX_S, ge=0)
+    set_source_status: bool = True
+
+
+class SiteConfig(_Model):
+    connector: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    schedule: str | None = None
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    target: str | None = None  # a site may push to another target than the default
+    source: str | None = None  # a site may push to its own source of the target
+    max_deletions: float | None = None  # ratio (<1) or absolute count (>=1); default 10 %
+    scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings for this site
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"a cron expression like '*/30 * * * *' (got {value!r})")
+        return value
+
+
+class Settings(_Model):
+    target: str = "local"
+    targets: dict[str, Target] = Field(
+        default_factory=lambda: {"local": LocalTarget(kind="local")}
+    )
+    sites: dict[str, SiteConfig] = Field(default_factory=dict)
+    push: PushConfig = Field(default_factory=PushConfig)
+    state_dir: Path = Path(defaults.STATE_DIR)
+    field_defaults: dict[str, Any] = Field(default_factory=dict)  # field rules shared by all sites
+
+    # where the settings were read from; relative paths resolve against its folder
+    source_file: Path = Field(default=Path(defaults.SETTINGS_FILE), exclude=True)
+
+    def resolve_path(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.source_file.parent / path).resolve()
+
+    def target_for(self, site: str | None = None, override: str | None = None) -> tuple[str, Any]:
+        name = override or (self.sites[site].target if site and site in self.sites else None) or self.target
+        if name not in self.targets:
+            raise SettingsError(
+                str(self.source_file),
+                "target" if override is None else "--target",
+                f"a target defined under 'targets:' ({', '.join(sorted(self.targets))}); got {name!r}",
+            )
+        return name, self.targets[name]
+
+
+def interpolate(node: Any, file: str, path: str = "") -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a YAML tree."""
+    if isinstance(node, dict):
+        return {k: interpolate(v, file, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(v, file, f"{path}[{i}]") for i, v in enumerate(node)]
+    if not isinstance(node, str) or "${" not in node:
+        return node
+
+    def repl(match: re.Match[str]) -> str:
+        var, default = match.group(1), match.group(2)
+        value = os.environ.get(var)
+        if value is None:
+            if default is None:
+                raise SettingsError(
+                    file, path, f"environment variable {var} is not set (export {var}=… or use ${{{var}:-default}})"
+                )
+            value = default
+        if _SECRET_KEY.search(path):
+            secrets.register(value)
+        return value
+
+    return _ENV_REF.sub(repl, node)
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> None:
+    """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``)."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SettingsError("command line", f"-s {item}", "KEY=VALUE, e.g. -s push.batch_max_items=500")
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SettingsError(file, key, f"{part!r} is not a mapping, cannot set a key below it")
+        node[parts[-1]] = yaml.safe_load(raw)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("local", "coveo") and out.startswith("targets."):
+            continue  # discriminator tag pydantic adds to the path: not a key the user wrote
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def validation_error(file: str, exc: ValidationError, prefix: str = "") -> SettingsError:
+    """Turn a pydantic error into one SettingsError listing every problem with its key path."""
+    problems = []
+    for err in exc.errors():
+        key = _format_loc(err["loc"])
+        key = f"{prefix}.{key}" if prefix and key else (prefix or key)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "this key is required"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling against the README's configuration reference)"
+        problems.append((key, msg))
+    first_key, first_msg = problems[0]
+    more = "".join(f"; {k}: {m}" for k, m in problems[1:])
+    return SettingsError(file, first_key, first_msg + more)
+
+
+def find_settings_file(explicit: str | None) -> Path:
+    candidate = explicit or os.environ.get("PUSHCRAWL_SETTINGS") or defaults.SETTINGS_FILE
+    path = Path(candidate)
+    if not path.is_file():
+        raise SettingsError(
+            str(path), "", "file not found (run from your project folder, or pass --settings FILE)"
+        )
+    return path
+
+
+def load_settings(explicit: str | None = None, overrides: list[str] | None = None) -> Settings:
+    """Read, interpolate, override and validate settings.yaml. Raises SettingsError with a clear message."""
+    path = find_settings_file(explicit)
+    file = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SettingsError(file, where, f"valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
+    data = interpolate(data, file)
+    apply_overrides(data, overrides or [], file)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(file, exc) from None
+    settings.source_file = path.resolve()
+    settings.target_for()  # the default target must exist
+    for name, site in settings.sites.items():
+        if site.target is not None and site.target not in settings.targets:
+            raise SettingsError(
+                file, f"sites.{name}.target", f"one of the targets defined ({', '.join(settings.targets)})"
+            )
+    return settings
+
+
+def connector_options(settings: Settings, site_name: str) -> tuple[type[Any], Any]:
+    """Load a site's connector class and validate its options; errors name the settings key."""
+    from connectors import registry  # imported here: connectors depend on crawler, not the other way
+
+    file = str(settings.source_file)
+    if site_name not in settings.sites:
+        known = ", ".join(sorted(settings.sites)) or "none defined"
+        raise SettingsError(file, f"sites.{site_name}", f"a site defined under 'sites:' (known: {known})")
+    site = settings.sites[site_name]
+    try:
+        cls = registry.load(site.connector)
+    except PushcrawlError as exc:
+        raise SettingsError(file, f"sites.{site_name}.connector", str(exc)) from None
+    try:
+        options = cls.Options.model_validate(site.options)
+    except ValidationError as exc:
+        raise validation_error(file, exc, prefix=f"sites.{site_name}.options") from None
+    if site.security.mode == "content_system" and not cls.supports_permissions:
+        raise SettingsError(
+            file,
+            f"sites.{site_name}.security.mode",
+            f"'everyone' or 'specific': connector {site.connector!r} supplies no permissions for content_system",
+        )
+    return cls, options
