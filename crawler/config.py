@@ -69,13 +69,20 @@ class SecurityConfig(_Model):
 
 
 class PushConfig(_Model):
-    batch_max_bytes: int = Field(defaults.BATCH_MAX_BYTES, gt=0, le=256 * 1024 * 1024)
+    """``push:`` — batching, concurrency, retries and the breaker (defaults and their reasons: defaults.py)."""
+
+    batch_max_bytes: int = Field(defaults.BATCH_MAX_BYTES, gt=0, le=defaults.CONTAINER_LIMIT_BYTES)
     batch_max_items: int = Field(defaults.BATCH_MAX_ITEMS, gt=0)
+    # largest item (compressed content) sent through a file container; the contract's 256 MB, lower it to test
+    container_max_bytes: int = Field(defaults.CONTAINER_LIMIT_BYTES, gt=0, le=defaults.CONTAINER_LIMIT_BYTES)
     max_in_flight: int = Field(defaults.MAX_IN_FLIGHT, gt=0, le=64)
     timeout_s: float = Field(defaults.PUSH_TIMEOUT_S, gt=0)
     retry_max_attempts: int = Field(defaults.RETRY_MAX_ATTEMPTS, ge=1)
     retry_backoff_base_s: float = Field(defaults.RETRY_BACKOFF_BASE_S, ge=0)
     retry_backoff_max_s: float = Field(defaults.RETRY_BACKOFF_MAX_S, ge=0)
+    breaker_window: int = Field(defaults.BREAKER_WINDOW, ge=1)
+    breaker_error_ratio: float = Field(defaults.BREAKER_ERROR_RATIO, gt=0, le=1)
+    breaker_min_failures: int = Field(defaults.BREAKER_MIN_FAILURES, ge=1)
     set_source_status: bool = True
 
 
@@ -150,6 +157,23 @@ def interpolate(node: Any, file: str, path: str = "") -> Any:
     return _ENV_REF.sub(repl, node)
 
 
+def check_secret_refs(data: dict[str, Any], file: str) -> None:
+    """Refuse a literal API key in settings.yaml: secrets come from the environment only (DESIGN.md rule 4)."""
+    targets = data.get("targets")
+    if not isinstance(targets, dict):
+        return
+    for name, target in targets.items():
+        key = target.get("api_key") if isinstance(target, dict) else None
+        if key is not None and not (isinstance(key, str) and _ENV_REF.fullmatch(key.strip())):
+            raise SettingsError(
+                file,
+                f"targets.{name}.api_key",
+                "a reference to an environment variable such as ${COVEO_API_KEY}, never the key itself "
+                "(a literal key in a file ends up in version control and backups); export the key and "
+                "write api_key: ${COVEO_API_KEY}",
+            )
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> None:
     """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``)."""
     for item in overrides:
@@ -214,6 +238,7 @@ def load_settings(explicit: str | None = None, overrides: list[str] | None = Non
         raise SettingsError(file, where, f"valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
+    check_secret_refs(data, file)
     data = interpolate(data, file)
     apply_overrides(data, overrides or [], file)
     try:

@@ -5,12 +5,28 @@ settings.yaml is one layer on top of these; ``-s KEY=VALUE`` on the command line
 
 from __future__ import annotations
 
-# Push batches: Coveo's file containers take up to 256 MB, but a smaller batch is retried cheaply, keeps
-# memory flat and still needs only ~2 requests per 1,000 typical (5 KB) documents. The official JS/Java
-# clients flush at 5 MiB; we allow more items per request but cap bytes at the same order of magnitude.
-BATCH_MAX_BYTES = 5 * 1024 * 1024
-# Item cap per batch: bounds the state journal's transaction and the loss on one failed batch.
-BATCH_MAX_ITEMS = 1000
+# Push batches are spooled to a temporary file, so their size costs disk, not memory. 32 MiB is 1/8 of the
+# 256 MB container limit (CONTRACT.md §6): far from the 413 edge even after JSON escaping grows a body, one
+# failed batch costs ~3 s to resend at 100 Mbit/s, and 5 KB documents still pack ~5,000 per batch, i.e.
+# 3 Push API requests (create container, upload, apply) per 5,000 items. The official JS/Java clients flush
+# at 5 MiB, which needs 6x more requests for the same items against per-organization call quotas.
+BATCH_MAX_BYTES = 32 * 1024 * 1024
+# Item cap per batch: bounds the journal's commit transaction and what one failed or killed batch re-sends.
+BATCH_MAX_ITEMS = 5000
+
+# Circuit breaker: among the last BREAKER_WINDOW finished batches, at least BREAKER_MIN_FAILURES that failed
+# after all retries and a failure ratio of BREAKER_ERROR_RATIO stop the run: the index is failing everywhere,
+# and pushing on would only burn quota and time. Unsent items keep no fingerprint and go out next run.
+BREAKER_ERROR_RATIO = 0.5
+BREAKER_MIN_FAILURES = 3
+BREAKER_WINDOW = 10
+
+# A file container's limit (CONTRACT.md E6, §6): a batch or one item's compressed content, 256 MB.
+CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024
+# Inline content (``data`` or base64 ``compressedBinaryData``) is limited to 5 MB (CONTRACT.md §3); larger
+# content travels in its own file container (``compressedBinaryDataFileId``).
+INLINE_LIMIT_BYTES = 5 * 1024 * 1024
+
 # Uploads in flight at once: 2 cores here; more than a few parallel uploads only queues at the index.
 MAX_IN_FLIGHT = 4
 
@@ -28,6 +44,8 @@ PUSH_TIMEOUT_S = 60.0
 
 # Retries: Coveo's own clients start at 5 s and double; we start lower because 5xx and resets are usually
 # brief, and honour Retry-After when the server sends one.
+# 8 attempts at up to 120 s each ride out a few minutes of throttling; a quota 429 that outlasts them
+# (TOO_MANY_DOCUMENTS_DAILY lasts until the next day) stops the run, keeping unsent items for the next one.
 RETRY_MAX_ATTEMPTS = 8
 RETRY_BACKOFF_BASE_S = 1.0
 RETRY_BACKOFF_MAX_S = 120.0

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from scrapy.crawler import CrawlerProcess
 
-from crawler import defaults, secrets
+from crawler import defaults, identities, secrets
 from crawler.config import Settings, connector_options
 from crawler.context import RunContext
 from crawler.errors import PushcrawlError, RunRefused
@@ -164,6 +164,7 @@ def _finish(
         guard(ctx, plan, allow_mass)
         if opened is not None:
             counts["deleted"] = apply_deletions(ctx, plan, opened)
+    identities.end_of_run(ctx, opened, complete, report.extra)  # issue 4: identities older-than sweep
     if complete:
         report.status = "finished"
         if spider.new_cursor and not ctx.dry_run:

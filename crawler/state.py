@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 """
 
+_UPSERT_ITEM = (
+    "INSERT INTO items (scope, document_id, fingerprint, ordering_id, run_id, acked_at) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (scope, document_id) DO UPDATE SET fingerprint=excluded.fingerprint,"
+    " ordering_id=excluded.ordering_id, run_id=excluded.run_id, acked_at=excluded.acked_at"
+)
+
 
 class StateStore:
     """SQLite-backed state for runs, fingerprints, cursors and the batch journal."""
@@ -150,13 +156,7 @@ class StateStore:
         """Record (document_id, fingerprint) pairs whose batch was acknowledged."""
         now = time.time()
         with self._tx() as db:
-            db.executemany(
-                "INSERT INTO items (scope, document_id, fingerprint, ordering_id, run_id, acked_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, document_id) DO UPDATE SET"
-                " fingerprint=excluded.fingerprint, ordering_id=excluded.ordering_id,"
-                " run_id=excluded.run_id, acked_at=excluded.acked_at",
-                [(scope, doc_id, fp, ordering_id, run_id, now) for doc_id, fp in items],
-            )
+            db.executemany(_UPSERT_ITEM, [(scope, doc_id, fp, ordering_id, run_id, now) for doc_id, fp in items])
 
     def forget_items(self, scope: str, document_ids: Iterable[str]) -> None:
         """Drop items whose deletion was acknowledged."""
@@ -202,12 +202,31 @@ class StateStore:
                 (batch_id, scope, run_id, items, size, time.time()),
             )
 
+    def journal_ack(
+        self, batch_id: str, scope: str, run_id: int, ordering_id: int, items: Iterable[tuple[str, str]]
+    ) -> None:
+        """A batch was accepted: record its items' fingerprints and close its journal entry, atomically."""
+        now = time.time()
+        with self._tx() as db:
+            db.executemany(_UPSERT_ITEM, [(scope, doc_id, fp, ordering_id, run_id, now) for doc_id, fp in items])
+            db.execute(
+                "UPDATE journal SET status='acked', finished_at=?, detail='' WHERE batch_id=?", (now, batch_id)
+            )
+
     def journal_close(self, batch_id: str, status: str, detail: str = "") -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE journal SET status=?, finished_at=?, detail=? WHERE batch_id=?",
                 (status, time.time(), detail, batch_id),
             )
+
+    def journal_summary(self, scope: str, run_id: int) -> dict[str, int]:
+        """Batches of one run by journal status (pending, acked, failed, abandoned)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT status, count(*) FROM journal WHERE scope=? AND run_id=? GROUP BY status", (scope, run_id)
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def journal_pending(self, scope: str) -> list[dict[str, Any]]:
         """Batches a killed run left open: their items were not acknowledged and will be pushed again."""

@@ -1,8 +1,11 @@
 """Open a push target: a Push API client and the source id for a site, plus what to close at the end.
 
 ``local`` starts the embedded local Push API (crawler.localapi) on 127.0.0.1 with a one-time API key, and
-creates the site's source on first use. ``coveo`` talks to a Coveo organization (or anything speaking its
-API, such as a proxy or ``pushcrawl serve``) and resolves the source by name.
+creates the site's source (and, for ``content_system`` security, its identity provider) on first use.
+``coveo`` talks to a Coveo organization (or anything speaking its API, such as a proxy or ``pushcrawl
+serve``): region → hosts (crawler.pushapi.endpoints) unless ``base_url``/``platform_url`` override them,
+the source resolved by name through the Sources API unless ``source_id`` is given, the key from the
+environment only (crawler.config refuses a literal one).
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler import secrets
+from crawler import identities, secrets
 from crawler.config import CoveoTarget, LocalTarget, Settings
 from crawler.errors import TargetError
 from crawler.pushapi import endpoints
-from crawler.pushapi.client import PushApiClient, RetryPolicy
+from crawler.pushapi.client import PushApiClient
+from crawler.pushapi.core import RetryPolicy
 
 VISIBILITY = {"everyone": "SHARED", "specific": "SECURED", "content_system": "SECURED"}
 
@@ -86,7 +90,11 @@ def open_target(settings: Settings, site: str, override: str | None = None, crea
     if isinstance(target, LocalTarget):
         server, client = start_local(settings, target)
         try:
-            source_id = _ensure_source(client, source_name, settings.sites[site].security.mode, create_source)
+            mode = settings.sites[site].security.mode
+            source_id = _ensure_source(client, source_name, mode, create_source)
+            if mode == "content_system":
+                # like the source, the provider is created and attached on demand on the local target
+                client.put_security_provider(identities.provider_id(settings, target, source_name), [source_id])
         except BaseException:
             server.stop()
             raise
@@ -112,3 +120,23 @@ def _ensure_source(client: PushApiClient, name: str, mode: str, create: bool) ->
     if not create:
         raise TargetError(f"source {name!r} does not exist in the local Push API yet (run a crawl first)")
     return str(client.create_source(name, VISIBILITY.get(mode, "SECURED"))["id"])
+
+
+@dataclass
+class AdminTarget:
+    """A client for Platform API work on a target (``sources create``), with what to close afterwards."""
+
+    name: str
+    client: PushApiClient
+    is_local: bool
+    location: str
+    close: Callable[[], None]
+
+
+def open_admin(settings: Settings, override: str | None = None) -> AdminTarget:
+    name, target = settings.target_for(None, override)
+    if isinstance(target, LocalTarget):
+        server, client = start_local(settings, target)
+        return AdminTarget(name, client, True, str(settings.resolve_path(target.data_dir)), server.stop)
+    client = coveo_client(settings, target)
+    return AdminTarget(name, client, False, f"organization {target.organization_id}", lambda: None)

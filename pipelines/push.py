@@ -1,13 +1,18 @@
-"""Push pipeline: buffer mapped documents, flush them as Push API batches on worker threads, record acks.
+"""Push pipeline: pack mapped documents and identities into batches, send them off the reactor, count outcomes.
 
-``process_item`` only serialises and appends to a buffer bounded by item count and bytes; a batch is flushed
-before an item would pass either bound. Uploads run on a thread pool (never on the reactor thread), at most
-``push.max_in_flight`` at once; when that many are in flight ``process_item`` awaits one, which is the
-backpressure that slows the crawl down to the index's pace. Fingerprints are committed to the state store
-only after the batch that carried them was accepted (data-safety rule 2).
+``process_item`` checks each document against the contract's limits (crawler.pushapi.limits: a counted drop
+with a reason when it cannot be sent) and appends its entry to a batch spooled to a temporary file; the batch
+is flushed before an entry would pass ``push.batch_max_bytes`` or ``push.batch_max_items``. A document whose
+compressed content is over the 5 MB inline limit goes alone, its content through its own file container.
+Uploads run on a thread pool (crawler.pushapi.sender), at most ``push.max_in_flight`` at once; when that many
+are in flight ``process_item`` awaits one — the backpressure that slows the crawl to the index's pace.
 
-Deletions and identities are collected on the run context: the end-of-run step applies deletions after the
-safety checks, and pushes identities.
+Identities are batched the same way and flushed *before* the next document batch, so secured items never
+reach the index ahead of the identities they reference. Deletions are collected on the run context for the
+end-of-run step, which applies them after the safety checks.
+
+A quota or auth refusal, or the error-rate breaker (``push.breaker_*``), stops the run: the spider closes,
+nothing more is sent, unsent items keep no fingerprint and go out with the next run.
 
 In ``--dry-run`` nothing is sent: each item's exact JSON is written (secrets redacted) and counted.
 """
@@ -17,50 +22,43 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-import uuid
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from crawler import secrets
+from crawler import identities, secrets
 from crawler.context import RunContext, get_context
-from crawler.errors import PushError, QuotaExceeded, TargetError
 from crawler.model import Deletion, Document, Identity
+from crawler.pushapi.batch import IDENTITY_SECTIONS, ITEM_SECTIONS, SpooledBatch
 from crawler.pushapi.body import document_body
+from crawler.pushapi.limits import Prepared, Rejected, prepare
+from crawler.pushapi.sender import Outcome, Sender
+from crawler.targets import source_name_for
 from pipelines import drop
 
 logger = logging.getLogger(__name__)
 
-MAX_CONTAINER_BYTES = 256 * 1024 * 1024  # a file container's limit, CONTRACT.md §6
-_ENVELOPE = len(b'{"addOrUpdate":[],"delete":[]}')
-
-
-class _Batch:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.ids: list[tuple[str, str]] = []  # (document_id, fingerprint)
-        self.size = _ENVELOPE
-
-    def add(self, doc_id: str, fp: str, data: bytes) -> None:
-        self.parts.append(data)
-        self.ids.append((doc_id, fp))
-        self.size += len(data) + 1
-
-    def payload(self) -> bytes:
-        return b'{"addOrUpdate":[' + b",".join(self.parts) + b'],"delete":[]}'
+#: content above this is checked and compressed on a worker thread, not on the reactor
+_OFF_REACTOR_BYTES = 512 * 1024
 
 
 class PushPipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.ctx: RunContext = get_context(crawler)
-        cfg = self.ctx.settings.push
-        self.max_bytes = cfg.batch_max_bytes
-        self.max_items = cfg.batch_max_items
-        self.max_in_flight = cfg.max_in_flight
-        self.batch = _Batch()
-        self.inflight: set[asyncio.Future[tuple[int, int, str | None]]] = set()
+        self.cfg = self.ctx.settings.push
+        self.items = SpooledBatch(ITEM_SECTIONS)
+        self.idents = SpooledBatch(IDENTITY_SECTIONS)
+        self.ident_names: list[str] = []
+        self.inflight: set[asyncio.Future[Outcome]] = set()
+        self.ident_inflight: set[asyncio.Future[Outcome]] = set()
+        self.recent: deque[bool] = deque(maxlen=self.cfg.breaker_window)  # True = the batch failed
         self.executor: ThreadPoolExecutor | None = None
+        self.sender = Sender(self.ctx)
+        target = self.ctx.settings.targets[self.ctx.target_name]
+        source_name = source_name_for(self.ctx.settings, self.ctx.site_name, target)
+        self.ctx.extra.setdefault("provider_id", identities.provider_id(self.ctx.settings, target, source_name))
         self._closing: asyncio.Future[None] | None = None  # kept so the task is not garbage-collected
 
     @classmethod
@@ -68,84 +66,106 @@ class PushPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="push")
+        self.executor = ThreadPoolExecutor(self.cfg.max_in_flight, thread_name_prefix="push")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Deletion):
             self.ctx.deletions.append(item)
-            return item
-        if isinstance(item, Identity):
-            self.ctx.identities.append(item)
-            return item
-        if not isinstance(item, Document):
-            return item
-        if self.ctx.fatal:
-            raise drop(self.crawler, "push_stopped", f"{item.document_id}: {self.ctx.fatal}", "DEBUG")
-        body = document_body(item)
-        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if self.ctx.dry_run:
-            self._dry_run(body)
-            return item
-        if len(data) + _ENVELOPE > MAX_CONTAINER_BYTES:
-            raise drop(
-                self.crawler,
-                "too_large",
-                f"{item.document_id}: {len(data)} bytes, over the 256 MB container limit",
-            )
-        fits = self.batch.size + len(data) + 1 <= self.max_bytes and len(self.batch.ids) < self.max_items
-        if self.batch.ids and not fits:
-            await self._flush()
-        # an item larger than the byte bound goes alone in its own batch
-        self.batch.add(item.document_id, item.fingerprint or "", data)
-        if len(self.batch.ids) >= self.max_items or self.batch.size >= self.max_bytes:
-            await self._flush()
+        elif isinstance(item, Identity):
+            await self._identity(item)
+        elif isinstance(item, Document):
+            await self._document(item)
         return item
 
-    def _dry_run(self, body: dict[str, Any]) -> None:
-        self.crawler.stats.inc_value("pushcrawl/would_push")
+    async def _document(self, item: Document) -> None:
+        if self.ctx.fatal:
+            raise drop(self.crawler, "push_stopped", f"{item.document_id}: {self.ctx.fatal}", "DEBUG")
+        if self.ctx.dry_run:
+            self._dry_run(document_body(item), "pushcrawl/would_push")
+            return
+        try:
+            if item.content_size() > _OFF_REACTOR_BYTES:
+                prepared = await asyncio.to_thread(prepare, item, self.cfg.container_max_bytes)
+            else:
+                prepared = prepare(item, self.cfg.container_max_bytes)
+        except Rejected as exc:
+            raise drop(self.crawler, exc.reason, str(exc)) from None
+        if len(self.idents):
+            await self._flush_identities()
+        if prepared.encoded is None:
+            await self._submit(self.sender.send_large, prepared)
+            return
+        fits = (
+            self.items.size + self.items.cost(prepared.encoded) <= self.cfg.batch_max_bytes
+            and len(self.items) < self.cfg.batch_max_items
+        )
+        if len(self.items) and not fits:
+            await self._flush_items()
+        # an entry larger than the byte bound goes alone in its own batch
+        self.items.add(prepared.encoded, (prepared.document_id, prepared.fingerprint))
+        if len(self.items) >= self.cfg.batch_max_items or self.items.size >= self.cfg.batch_max_bytes:
+            await self._flush_items()
+
+    async def _identity(self, item: Identity) -> None:
+        self.crawler.stats.inc_value("pushcrawl/identities")
+        if self.ctx.fatal:
+            return
+        entries = identities.entries(item)
+        if self.ctx.dry_run:
+            for section, entry in entries:
+                self._dry_run({section: json.loads(entry)}, "pushcrawl/would_push_identities")
+            return
+        cost = sum(self.idents.cost(e, s) for s, e in entries)
+        if len(self.idents) and self.idents.size + cost > self.cfg.batch_max_bytes:
+            await self._flush_identities()
+        for section, entry in entries:
+            self.idents.add(entry, section=section)
+        self.ident_names.append(item.name)
+        if len(self.ident_names) >= self.cfg.batch_max_items or self.idents.size >= self.cfg.batch_max_bytes:
+            await self._flush_identities()
+
+    def _dry_run(self, body: dict[str, Any], stat: str) -> None:
+        self.crawler.stats.inc_value(stat)
         if self.ctx.dry_run_out is not None:
             self.ctx.dry_run_out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
 
-    async def _flush(self) -> None:
-        batch, self.batch = self.batch, _Batch()
-        if not batch.ids or self.executor is None:
+    async def _flush_items(self) -> None:
+        batch, self.items = self.items, SpooledBatch(ITEM_SECTIONS)
+        if not len(batch):
+            batch.close()
             return
-        while len(self.inflight) >= self.max_in_flight:
+        await self._submit(self.sender.send_items, batch)
+
+    async def _flush_identities(self) -> None:
+        batch, names = self.idents, self.ident_names
+        self.idents, self.ident_names = SpooledBatch(IDENTITY_SECTIONS), []
+        if not len(batch):
+            batch.close()
+            return
+        future = await self._submit(self.sender.send_identities, batch, names)
+        if future is not None:
+            self.ident_inflight.add(future)
+            future.add_done_callback(self.ident_inflight.discard)
+
+    async def _submit(self, fn: Callable[..., Outcome], *args: Any) -> asyncio.Future[Outcome] | None:
+        if self.ctx.fatal or self.executor is None:
+            for arg in args:
+                if isinstance(arg, SpooledBatch):
+                    arg.close()
+                elif isinstance(arg, Prepared) and arg.content_file is not None:
+                    arg.content_file.close()
+            return None
+        if fn is not self.sender.send_identities and self.ident_inflight:
+            # identities first: document batches wait until every identity batch before them was accepted
+            await asyncio.wait(set(self.ident_inflight))
+        while len(self.inflight) >= self.cfg.max_in_flight:
             await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
-        future = asyncio.wrap_future(self.executor.submit(self._send, batch))
+        future = asyncio.wrap_future(self.executor.submit(fn, *args))
         self.inflight.add(future)
         future.add_done_callback(self._done)
+        return future
 
-    def _send(self, batch: _Batch) -> tuple[int, int, str | None]:
-        """Worker thread: upload one batch, commit its items on acceptance. Returns (ok, failed, fatal)."""
-        ctx = self.ctx
-        assert ctx.client is not None and ctx.source_id is not None
-        batch_id = uuid.uuid4().hex
-        payload = batch.payload()
-        ctx.state.journal_open(batch_id, ctx.scope, ctx.run_id, len(batch.ids), len(payload))
-        started = time.monotonic()
-        try:
-            ctx.client.upload_batch(ctx.source_id, payload, ctx.ordering_id)
-        except (QuotaExceeded, TargetError) as exc:
-            ctx.state.journal_close(batch_id, "failed", str(exc))
-            logger.error("batch %s refused, stopping the run: %s", batch_id[:8], exc)
-            return 0, len(batch.ids), str(exc)
-        except PushError as exc:
-            ctx.state.journal_close(batch_id, "failed", str(exc))
-            logger.error("batch %s failed (%d items kept for the next run): %s", batch_id[:8], len(batch.ids), exc)
-            return 0, len(batch.ids), None
-        ctx.state.commit_items(ctx.scope, ctx.run_id, ctx.ordering_id, batch.ids)
-        ctx.state.journal_close(batch_id, "acked")
-        logger.info(
-            "batch %s: %d items, %d bytes, %.2fs, accepted",
-            batch_id[:8],
-            len(batch.ids),
-            len(payload),
-            time.monotonic() - started,
-        )
-        return len(batch.ids), 0, None
-
-    def _done(self, future: asyncio.Future[tuple[int, int, str | None]]) -> None:
+    def _done(self, future: asyncio.Future[Outcome]) -> None:
         # runs on the event loop (reactor) thread: safe to touch Scrapy's stats and engine
         self.inflight.discard(future)
         stats = self.crawler.stats
@@ -154,19 +174,39 @@ class PushPipeline:
         if (exc := future.exception()) is not None:
             logger.error("push worker crashed", exc_info=exc)
             stats.inc_value("pushcrawl/errors")
+            self._stop("a push worker crashed (see the traceback above)")
             return
-        ok, failed, fatal = future.result()
-        stats.inc_value("pushcrawl/batches")
-        stats.inc_value("pushcrawl/pushed", ok)
-        if failed:
-            stats.inc_value("pushcrawl/errors", failed)
-        if fatal and not self.ctx.fatal:
-            self.ctx.fatal = fatal
-            self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="push_refused"))
+        out = future.result()
+        if out.kind == "identities":
+            stats.inc_value("pushcrawl/identity_batches")
+            stats.inc_value("pushcrawl/identities_pushed", out.ok)
+            self.ctx.extra["identities_pushed"] = self.ctx.extra.get("identities_pushed", 0) + out.ok
+        else:
+            stats.inc_value("pushcrawl/batches")
+            stats.inc_value("pushcrawl/pushed", out.ok)
+        if out.failed:
+            stats.inc_value("pushcrawl/errors", out.failed)
+        if out.fatal:
+            self._stop(out.fatal)
+            return
+        self.recent.append(bool(out.failed))
+        failures = sum(self.recent)
+        if failures >= self.cfg.breaker_min_failures and failures / len(self.recent) >= self.cfg.breaker_error_ratio:
+            self._stop(f"error-rate breaker: {failures} of the last {len(self.recent)} batches failed after retries")
+
+    def _stop(self, why: str) -> None:
+        if self.ctx.fatal:
+            return
+        self.ctx.fatal = why
+        logger.error("stopping the run: %s (unsent items are kept for the next run)", why)
+        self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="push_refused"))
 
     async def close_spider(self) -> None:
-        await self._flush()
+        await self._flush_identities()
+        await self._flush_items()
         if self.inflight:
             await asyncio.wait(set(self.inflight))
         if self.executor is not None:
             self.executor.shutdown(wait=True)
+        self.items.close()
+        self.idents.close()

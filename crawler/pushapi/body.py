@@ -32,6 +32,29 @@ RESERVED_KEYS = frozenset(
 INLINE_LIMIT = 5 * 1024 * 1024  # inline data / compressedBinaryData, CONTRACT.md §3
 
 
+def metadata_body(doc: Document) -> dict[str, Any]:
+    """The DocumentBody without its content: fields, ``documentId``, ``parentId``, ``permissions``."""
+    body: dict[str, Any] = {k: v for k, v in doc.fields.items() if k.lower() not in RESERVED_KEYS}
+    body["documentId"] = doc.document_id
+    if doc.parent_id:
+        body["parentId"] = doc.parent_id
+    if doc.effective_permissions is not None:
+        body["permissions"] = permissions_json(doc.effective_permissions)
+    return body
+
+
+def content_of(doc: Document) -> tuple[bytes | str | None, str | None]:
+    """(content, fileExtension): raw bytes for binary content, a str for text or HTML, None for none."""
+    if doc.binary is not None:
+        return doc.binary, doc.file_extension
+    if doc.text is not None:
+        # extracted text: tell the converter it is plain text whatever the page's original type
+        return doc.text, ".txt"
+    if doc.html is not None:
+        return doc.html, ".html"
+    return None, None
+
+
 def _identity(p: PermissionIdentity) -> dict[str, Any]:
     out: dict[str, Any] = {"identity": p.identity, "identityType": p.identity_type.value}
     if p.security_provider:
@@ -61,25 +84,20 @@ def permissions_json(perms: Permissions) -> list[dict[str, Any]]:
 
 
 def document_body(doc: Document) -> dict[str, Any]:
-    """The DocumentBody of a mapped document, ``documentId`` included (batch form)."""
-    body: dict[str, Any] = {k: v for k, v in doc.fields.items() if k.lower() not in RESERVED_KEYS}
-    body["documentId"] = doc.document_id
-    if doc.binary is not None:
-        body["compressedBinaryData"] = base64.b64encode(zlib.compress(doc.binary)).decode("ascii")
+    """The DocumentBody of a mapped document, content inline, ``documentId`` included (batch form).
+
+    This is the form fingerprints and ``--dry-run`` use; what is sent applies the contract's limits on top
+    (crawler.pushapi.limits: large content moves to its own file container).
+    """
+    body = metadata_body(doc)
+    content, ext = content_of(doc)
+    if isinstance(content, bytes):
+        body["compressedBinaryData"] = base64.b64encode(zlib.compress(content)).decode("ascii")
         body["compressionType"] = "ZLIB"
-        if doc.file_extension:
-            body["fileExtension"] = doc.file_extension
-    elif doc.text is not None:
-        # extracted text: tell the converter it is plain text whatever the page's original type
-        body["data"] = doc.text
-        body["fileExtension"] = ".txt"
-    elif doc.html is not None:
-        body["data"] = doc.html
-        body["fileExtension"] = ".html"
-    if doc.parent_id:
-        body["parentId"] = doc.parent_id
-    if doc.effective_permissions is not None:
-        body["permissions"] = permissions_json(doc.effective_permissions)
+    elif content is not None:
+        body["data"] = content
+    if ext and content is not None:
+        body["fileExtension"] = ext
     return body
 
 

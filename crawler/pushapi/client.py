@@ -1,12 +1,12 @@
-"""PushApiClient: every Push API and Platform API call pushcrawl makes, with retries.
+"""PushApiClient: every Push API, Platform API and Search API call pushcrawl makes (retries: core.py).
 
 Conservative reading of the contract (CONTRACT.md): JSON content type and Bearer auth on every Push API call;
 no Authorization header on the upload to ``uploadUri``, only the ``requiredHeaders``; ``orderingId`` sent on
 every write so that out-of-order operations are resolved by the index, not by luck.
 
-Retries: 429, 5xx and connection errors are retried on every call, POST included (our POSTs create file
-containers and set status: repeating them is harmless), with exponential backoff and full jitter, honouring
-``Retry-After`` when present. Other 4xx are final and raise PushError with the service's errorCode.
+Large payloads (batches, big items' content) go through file containers: create, upload, apply. A container
+that expired or was consumed before its use (an upload retried past the presigned URL's hour, an apply whose
+first answer was lost) is replaced by a fresh one and the payload uploaded again.
 
 Calls are blocking; the push pipeline runs them on worker threads, never on Scrapy's reactor thread.
 """
@@ -14,36 +14,20 @@ Calls are blocking; the push pipeline runs them on worker threads, never on Scra
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import requests
+from crawler.errors import PushError, TargetError
+from crawler.pushapi.core import ApiCore, Body, RetryPolicy
 
-from crawler import __version__
-from crawler.errors import PushError, QuotaExceeded, TargetError
+logger = logging.getLogger("crawler.pushapi")
 
-logger = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-QUOTA_CODES = frozenset({"TOO_MANY_DOCUMENTS_DAILY"})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 120.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.backoff_max_s)
-        # full jitter: spreads retries of concurrent uploads so they do not hit the server in lockstep
-        return random.uniform(0, min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1)))
+#: how many containers one payload may use before giving up (each with its own retries)
+CONTAINER_ROUNDS = 3
+DEFAULT_UPLOAD_HEADERS = {"Content-Type": "application/octet-stream", "x-amz-server-side-encryption": "AES256"}
 
 
 @dataclass(frozen=True)
@@ -53,33 +37,13 @@ class FileContainer:
     required_headers: dict[str, str] = field(default_factory=dict)
 
 
-def _retry_after(resp: requests.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+def _container_refused(exc: PushError) -> bool:
+    """An apply refused because its fileId is unknown, consumed or expired: retry with a fresh container."""
+    return exc.status in (400, 404, 412) and "file" in str(exc).lower() and exc.error_code != "INVALID_JSON"
 
 
-def _error_code(resp: requests.Response) -> tuple[str | None, str]:
-    try:
-        body = resp.json()
-    except ValueError:
-        return None, resp.text[:300]
-    if isinstance(body, dict):
-        return body.get("errorCode"), str(body.get("message", ""))[:300]
-    return None, str(body)[:300]
-
-
-class PushApiClient:
-    """Blocking client for one organization. Thread-safe: one ``requests.Session`` per thread."""
+class PushApiClient(ApiCore):
+    """Blocking client for one organization."""
 
     def __init__(
         self,
@@ -89,110 +53,66 @@ class PushApiClient:
         api_key: str,
         timeout_s: float = 60.0,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
+        super().__init__(api_key, timeout_s, retry, sleep or time.sleep)
         self.push_root = f"{push_base.rstrip('/')}/organizations/{organization_id}"
         self.platform_root = f"{platform_base.rstrip('/')}/organizations/{organization_id}"
         self.search_root = platform_base.rstrip("/")
         self.organization_id = organization_id
-        self._api_key = api_key
-        self.timeout_s = timeout_s
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._local = threading.local()
-        self.requests_made = 0
-        self.retries_made = 0
-        self._count_lock = threading.Lock()
 
-    # ---- plumbing ----
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = f"pushcrawl/{__version__}"
-            self._local.session = session
-        return session
+    # ---- file containers ----
+    def create_file_container(self) -> FileContainer:
+        resp = self.request("POST", f"{self.push_root}/files", what="create file container")
+        body = resp.json()
+        return FileContainer(body["uploadUri"], body["fileId"], dict(body.get("requiredHeaders") or {}))
 
-    def _auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        json_body: Any = None,
-        data: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        auth: bool = True,
-        what: str = "",
-    ) -> requests.Response:
-        """One call with retries. Returns the 2xx response; raises PushError/QuotaExceeded/TargetError."""
-        hdrs = dict(self._auth_headers() if auth else {})
-        hdrs.update(headers or {})
-        if json_body is not None or (auth and data is None):
-            hdrs.setdefault("Content-Type", "application/json")
-        attempt = 0
-        while True:
-            attempt += 1
-            with self._count_lock:
-                self.requests_made += 1
-            try:
-                resp = self._session().request(
-                    method, url, json=json_body, data=data, headers=hdrs, timeout=self.timeout_s
-                )
-            except requests.RequestException as exc:
-                if attempt >= self.retry.max_attempts:
-                    raise PushError(f"{what or method} failed after {attempt} attempts: {exc}") from exc
-                self._backoff(attempt, None, what, f"connection error ({type(exc).__name__})")
-                continue
+    def upload_to_container(self, payload: Body, what: str = "upload") -> str:
+        """Create a container and upload ``payload`` to it; a container that expired is replaced. → fileId"""
+        for attempt in range(1, CONTAINER_ROUNDS + 1):
+            container = self.create_file_container()
+            resp = self.request(
+                "PUT",
+                container.upload_uri,
+                data=payload,
+                headers=container.required_headers or DEFAULT_UPLOAD_HEADERS,
+                auth=False,
+                what=what,
+                # S3 answers 403 AccessDenied once the presigned URL expired, 404 when the container is gone
+                final=lambda r: r.status_code in (403, 404),
+            )
             if resp.status_code < 300:
-                return resp
-            code, message = _error_code(resp)
-            if resp.status_code in RETRY_STATUSES and attempt < self.retry.max_attempts:
-                self._backoff(attempt, _retry_after(resp), what, f"{resp.status_code} {code or ''}".strip())
-                continue
-            detail = f"{what or method + ' ' + url}: HTTP {resp.status_code} {code or ''} {message}".strip()
-            if resp.status_code == 429 and (code in QUOTA_CODES or attempt >= self.retry.max_attempts):
-                raise QuotaExceeded(detail, resp.status_code, code)
-            if resp.status_code in (401, 403):
-                raise TargetError(f"{detail} (check the API key and its privileges)")
-            raise PushError(detail, resp.status_code, code)
+                return container.file_id
+            logger.info("%s: container %s refused the upload (HTTP %s), using a fresh one (%d/%d)",
+                        what, container.file_id, resp.status_code, attempt, CONTAINER_ROUNDS)
+        raise PushError(f"{what}: {CONTAINER_ROUNDS} file containers refused the upload (expired or gone)")
 
-    def _backoff(self, attempt: int, retry_after: float | None, what: str, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after)
-        with self._count_lock:
-            self.retries_made += 1
-        logger.info("%s: %s, retry %d in %.1fs", what or "push api call", why, attempt, delay)
-        self._sleep(delay)
+    def _via_container(self, payload: Body, apply: Callable[[str], None], what: str) -> str:
+        for attempt in range(1, CONTAINER_ROUNDS + 1):
+            file_id = self.upload_to_container(payload, f"{what} upload")
+            try:
+                apply(file_id)
+                return file_id
+            except PushError as exc:
+                if not _container_refused(exc) or attempt == CONTAINER_ROUNDS:
+                    raise
+                logger.info("%s: %s; uploading again to a fresh container", what, exc)
+        raise AssertionError("unreachable")
 
     # ---- Push API: items ----
     def set_status(self, source_id: str, status: str) -> None:
         url = f"{self.push_root}/sources/{source_id}/status?statusType={status}"
         self.request("POST", url, what=f"set source status {status}")
 
-    def create_file_container(self) -> FileContainer:
-        resp = self.request("POST", f"{self.push_root}/files", what="create file container")
-        body = resp.json()
-        return FileContainer(body["uploadUri"], body["fileId"], dict(body.get("requiredHeaders") or {}))
-
-    def upload(self, container: FileContainer, payload: bytes) -> None:
-        headers = container.required_headers or {
-            "Content-Type": "application/octet-stream",
-            "x-amz-server-side-encryption": "AES256",
-        }
-        self.request("PUT", container.upload_uri, data=payload, headers=headers, auth=False, what="upload")
-
     def push_batch(self, source_id: str, file_id: str, ordering_id: int) -> None:
         url = f"{self.push_root}/sources/{source_id}/documents/batch?fileId={file_id}&orderingId={ordering_id}"
         self.request("PUT", url, what="apply batch")
 
-    def upload_batch(self, source_id: str, payload: bytes, ordering_id: int) -> str:
-        """Create a container, upload a BatchDocumentBody, apply it. Returns the fileId."""
-        container = self.create_file_container()
-        self.upload(container, payload)
-        self.push_batch(source_id, container.file_id, ordering_id)
-        return container.file_id
+    def upload_batch(self, source_id: str, payload: Body, ordering_id: int) -> str:
+        """Upload a BatchDocumentBody (bytes or a spooled file) and apply it. Returns the fileId used."""
+        return self._via_container(
+            payload, lambda file_id: self.push_batch(source_id, file_id, ordering_id), "item batch"
+        )
 
     def put_document(self, source_id: str, document_id: str, body: dict[str, Any], ordering_id: int) -> None:
         url = (
@@ -214,7 +134,24 @@ class PushApiClient:
             url += f"&queueDelay={queue_delay_min}"
         self.request("DELETE", url, what="delete older than")
 
-    # ---- Platform API: sources ----
+    # ---- Push API: security identities ----
+    def upload_identity_batch(self, provider_id: str, payload: Body, ordering_id: int) -> str:
+        """Upload a BatchIdentityBody and apply it to the provider (E11). Returns the fileId used."""
+
+        def apply(file_id: str) -> None:
+            url = (
+                f"{self.push_root}/providers/{quote(provider_id, safe='')}/permissions/batch"
+                f"?fileId={file_id}&orderingId={ordering_id}"
+            )
+            self.request("PUT", url, what="apply identity batch")
+
+        return self._via_container(payload, apply, "identity batch")
+
+    def disable_identities_older_than(self, provider_id: str, ordering_id: int) -> None:
+        url = f"{self.push_root}/providers/{quote(provider_id, safe='')}/permissions/olderthan?orderingId={ordering_id}"
+        self.request("DELETE", url, what="disable identities older than")
+
+    # ---- Platform API: sources and security identity providers ----
     def list_sources(self) -> list[dict[str, Any]]:
         resp = self.request("GET", f"{self.platform_root}/sources", what="list sources")
         body = resp.json()
@@ -233,8 +170,24 @@ class PushApiClient:
         names = ", ".join(sorted(str(s.get("name")) for s in sources)) or "none"
         raise TargetError(
             f"source {name!r} not found in organization {self.organization_id} (available: {names}); "
-            f"create it with 'pushcrawl sources create {name}'"
+            f"create it with 'pushcrawl sources create {name}', or set the target's source_id"
         )
+
+    def put_security_provider(self, provider_id: str, source_ids: list[str]) -> dict[str, Any]:
+        """Create (or update) a Push identity provider attached to ``source_ids``, cascading to e-mail."""
+        body = {
+            "id": provider_id,
+            "name": provider_id,
+            "type": "EXPANDED",
+            "nodeRequired": False,
+            "cascadingSecurityProviders": {
+                "Email Security Provider": {"id": "Email Security Provider", "type": "EMAIL"}
+            },
+            "sources": [{"id": s} for s in source_ids],
+        }
+        url = f"{self.platform_root}/securityproviders/{quote(provider_id, safe='')}"
+        resp = self.request("PUT", url, json_body=body, what="create security identity provider")
+        return dict(resp.json()) if resp.content else body
 
     # ---- Search API ----
     def search_token(self, user: str, provider: str | None = None, kind: str = "User") -> str:

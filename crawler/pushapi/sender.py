@@ -1,0 +1,115 @@
+"""Sender: the worker-thread side of the push pipeline — send one batch, journal it, commit it on acceptance.
+
+Data-safety rule 2: a batch is journalled ``pending`` before its first byte leaves, and its items'
+fingerprints are written in the same transaction that marks it ``acked`` — only after the Push API accepted
+the apply call (202). A run killed at any point leaves its unacknowledged items without a new fingerprint,
+so the next run pushes exactly those again; the ones acknowledged are skipped as unchanged. (The one window
+left — killed between the 202 and that commit — re-sends a batch the index already has, which is harmless:
+same content, newer orderingId.)
+
+Each batch logs one line: kind, items, bytes, latency, outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from crawler.errors import PushError, QuotaExceeded, TargetError
+from crawler.pushapi.batch import ITEM_SECTIONS, SpooledBatch
+from crawler.pushapi.limits import Prepared, with_file_id
+
+logger = logging.getLogger("crawler.pushapi.batches")
+
+
+@dataclass
+class Outcome:
+    kind: str  # "items" | "identities"
+    ok: int = 0
+    failed: int = 0
+    fatal: str | None = None  # the run must stop (quota, auth): set on the run context by the pipeline
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size:,} B"
+
+
+class Sender:
+    """Sends batches for one run. ``ctx`` is the RunContext (client, state, scope, run id, ordering id)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+
+    def _run(self, kind: str, keys: list[tuple[str, str]], size: int, send: Callable[[], None]) -> Outcome:
+        ctx = self.ctx
+        batch_id = uuid.uuid4().hex
+        count = len(keys)
+        ctx.state.journal_open(batch_id, ctx.scope, ctx.run_id, len(keys), size)
+        started = time.monotonic()
+        try:
+            send()
+        except (QuotaExceeded, TargetError) as exc:
+            ctx.state.journal_close(batch_id, "failed", str(exc))
+            logger.error("%s batch %s: %d %s, %s, %.2fs, refused — stopping the run: %s",
+                         kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started, exc)
+            return Outcome(kind, 0, len(keys), str(exc))
+        except PushError as exc:
+            ctx.state.journal_close(batch_id, "failed", str(exc))
+            logger.error("%s batch %s: %d %s, %s, %.2fs, failed (kept for the next run): %s",
+                         kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started, exc)
+            return Outcome(kind, 0, len(keys))
+        if kind == "items":
+            ctx.state.journal_ack(batch_id, ctx.scope, ctx.run_id, ctx.ordering_id, keys)
+        else:
+            ctx.state.journal_close(batch_id, "acked")
+        logger.info("%s batch %s: %d %s, %s, %.2fs, accepted",
+                    kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started)
+        return Outcome(kind, len(keys))
+
+    def send_items(self, batch: SpooledBatch) -> Outcome:
+        """Upload a spooled item batch and apply it to the source."""
+        ctx = self.ctx
+        payload = batch.seal()
+        try:
+            send = lambda: ctx.client.upload_batch(ctx.source_id, payload, ctx.ordering_id)  # noqa: E731
+            return self._run("items", batch.keys, batch.size, send)
+        finally:
+            batch.close()
+
+    def send_large(self, item: Prepared) -> Outcome:
+        """An item whose compressed content exceeds the inline limit: content in its own container first."""
+        ctx = self.ctx
+        content: IO[bytes] | None = item.content_file
+        assert content is not None
+
+        def send() -> None:
+            file_id = ctx.client.upload_to_container(content, f"content of {item.document_id}")
+            batch = SpooledBatch(ITEM_SECTIONS)
+            try:
+                batch.add(with_file_id(item, file_id))
+                ctx.client.upload_batch(ctx.source_id, batch.seal(), ctx.ordering_id)
+            finally:
+                batch.close()
+
+        try:
+            return self._run("items", [(item.document_id, item.fingerprint)], item.content_size, send)
+        finally:
+            content.close()
+
+    def send_identities(self, batch: SpooledBatch, names: list[str]) -> Outcome:
+        """Upload a BatchIdentityBody and apply it to the source's security identity provider."""
+        ctx = self.ctx
+        provider = ctx.extra["provider_id"]
+        payload = batch.seal()
+        keys = [(n, "") for n in names]
+        try:
+            return self._run(
+                "identities", keys, batch.size,
+                lambda: ctx.client.upload_identity_batch(provider, payload, ctx.ordering_id),
+            )
+        finally:
+            batch.close()
