@@ -1,0 +1,81 @@
+"""SyntheticConnector: a connector that yields N generated documents (and optional identities), no network.
+
+Used by the push tests and benchmarks as ``"tests.helpers.synthetic:SyntheticConnector"``: every document is
+``synthetic://doc/<i>`` with ``size`` bytes of text; ``version`` changes every document's content (so a rerun
+pushes everything again); ``binary_sizes`` adds binary items (``synthetic://bin/<n>``) of those raw sizes,
+filled with incompressible bytes so that they keep their size through zlib; ``identities`` adds that many
+users plus one group holding them all, and makes every document readable by the group only.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from connectors.base import Connector, ConnectorOptions
+from crawler.model import Document, Identity, IdentityRef, IdentityType, PermissionIdentity, Permissions
+
+WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo")
+_POOL: list[str] = []  # one pseudo-random text, sliced per document (generating 100,000 texts must be cheap)
+
+
+class SyntheticOptions(ConnectorOptions):
+    count: int = Field(100, ge=0)
+    size: int = Field(5000, ge=0)  # bytes of text per document
+    version: int = 0
+    binary_sizes: list[int] = Field(default_factory=list)
+    identities: int = Field(0, ge=0)
+
+
+def text_of(i: int, size: int, version: int) -> str:
+    if not _POOL:
+        rng = random.Random(42)
+        _POOL.append(" ".join(rng.choice(WORDS) for _ in range(200_000)))
+    pool = _POOL[0]
+    start = (i * 7919 + version * 104_729) % (len(pool) - size) if size < len(pool) else 0
+    return f"document {i} version {version} " + pool[start : start + size]
+
+
+def incompressible(size: int, seed: int) -> bytes:
+    return b"%PDF-1.4\n" + random.Random(seed).randbytes(max(0, size - 9))
+
+
+class SyntheticConnector(Connector):
+    name = "synthetic"
+    Options = SyntheticOptions
+    supports_permissions: ClassVar[bool] = True
+
+    async def start(self) -> AsyncIterator[Any]:
+        opts: SyntheticOptions = self.options  # type: ignore[assignment]
+        perms = None
+        if opts.identities:
+            for u in range(opts.identities):
+                yield Identity(
+                    name=f"user{u}@example.com",
+                    type="USER",
+                    mappings=[IdentityRef(name=f"user{u}@example.com", provider="Email Security Provider")],
+                )
+            members = [IdentityRef(name=f"user{u}@example.com") for u in range(opts.identities)]
+            yield Identity(name="everyone-synthetic", type="GROUP", members=members)
+            perms = Permissions.single_set(
+                [PermissionIdentity(identity="everyone-synthetic", identity_type=IdentityType.GROUP)]
+            )
+        for i in range(opts.count):
+            yield Document(
+                document_id=f"synthetic://doc/{i}",
+                title=f"Synthetic {i}",
+                text=text_of(i, opts.size, opts.version),
+                metadata={"n": i},
+                permissions=perms,
+            )
+        for n, size in enumerate(opts.binary_sizes):
+            yield Document(
+                document_id=f"synthetic://bin/{n}",
+                title=f"Binary {n}",
+                file_extension=".pdf",
+                binary=incompressible(size, n + opts.version),
+                permissions=perms,
+            )
