@@ -27,6 +27,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from scrapy.exceptions import DropItem
+
 from crawler import identities, secrets
 from crawler.context import RunContext, get_context
 from crawler.model import Deletion, Document, Identity
@@ -79,7 +81,9 @@ class PushPipeline:
 
     async def _document(self, item: Document) -> None:
         if self.ctx.fatal:
-            raise drop(self.crawler, "push_stopped", f"{item.document_id}: {self.ctx.fatal}", "DEBUG")
+            # not a drop: the item keeps no fingerprint and goes out with the next run
+            self.crawler.stats.inc_value("pushcrawl/unsent")
+            raise DropItem(f"not sent, the run is stopping: {item.document_id}", log_level="DEBUG")
         if self.ctx.dry_run:
             self._dry_run(document_body(item), "pushcrawl/would_push")
             return
@@ -148,22 +152,27 @@ class PushPipeline:
             future.add_done_callback(self.ident_inflight.discard)
 
     async def _submit(self, fn: Callable[..., Outcome], *args: Any) -> asyncio.Future[Outcome] | None:
-        if self.ctx.fatal or self.executor is None:
-            for arg in args:
-                if isinstance(arg, SpooledBatch):
-                    arg.close()
-                elif isinstance(arg, Prepared) and arg.content_file is not None:
-                    arg.content_file.close()
-            return None
         if fn is not self.sender.send_identities and self.ident_inflight:
             # identities first: document batches wait until every identity batch before them was accepted
             await asyncio.wait(set(self.ident_inflight))
         while len(self.inflight) >= self.cfg.max_in_flight:
             await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
+        if self.ctx.fatal or self.executor is None:  # checked after the waits: the run may have stopped meanwhile
+            self._discard(args)
+            return None
         future = asyncio.wrap_future(self.executor.submit(fn, *args))
         self.inflight.add(future)
         future.add_done_callback(self._done)
         return future
+
+    def _discard(self, args: tuple[Any, ...]) -> None:
+        for arg in args:
+            if isinstance(arg, SpooledBatch):
+                self.crawler.stats.inc_value("pushcrawl/unsent", len(arg.keys))
+                arg.close()
+            elif isinstance(arg, Prepared) and arg.content_file is not None:
+                self.crawler.stats.inc_value("pushcrawl/unsent")
+                arg.content_file.close()
 
     def _done(self, future: asyncio.Future[Outcome]) -> None:
         # runs on the event loop (reactor) thread: safe to touch Scrapy's stats and engine

@@ -10,9 +10,10 @@ users plus one group holding them all, and makes every document readable by the 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
+import scrapy
 from pydantic import Field
 
 from connectors.base import Connector, ConnectorOptions
@@ -49,6 +50,11 @@ class SyntheticConnector(Connector):
     supports_permissions: ClassVar[bool] = True
 
     async def start(self) -> AsyncIterator[Any]:
+        # Items come from a callback, as in real connectors (Scrapy only re-checks whether a closing spider is
+        # idle after a response, so items yielded straight from start() can stall a close mid-run).
+        yield scrapy.Request("data:,synthetic", callback=self.generate, dont_filter=True)
+
+    def generate(self, response: Any) -> Iterator[Any]:
         opts: SyntheticOptions = self.options  # type: ignore[assignment]
         perms = None
         if opts.identities:

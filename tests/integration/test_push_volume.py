@@ -42,8 +42,14 @@ def test_20000_documents_through_injected_faults(tmp_path: Path) -> None:
         )
         report_file = tmp_path / "report.json"
         result = run_cli(
-            "crawl", "synth", "--settings", str(settings), "--report", str(report_file),
-            env={"PUSH_TEST_KEY": key}, timeout=400,
+            "crawl",
+            "synth",
+            "--settings",
+            str(settings),
+            "--report",
+            str(report_file),
+            env={"PUSH_TEST_KEY": key},
+            timeout=400,
         )
         assert result.returncode == 0, result.stderr[-3000:]
         report = read_report(report_file)
