@@ -156,7 +156,7 @@ class App:
             ctx.check_org(values["org"])
             ctx.auth.require(caller, route.capability)
         elif route.group in ("search", "token"):
-            caller = ctx.auth.caller(request, ctx.tokens() if route.group == "search" else None)
+            caller = ctx.auth.caller(request, ctx.token_user if route.group == "search" else None)
             ctx.auth.require(caller, "search")
             if route.group == "search":
                 return searchapi.search(ctx, request, caller.user_ids)

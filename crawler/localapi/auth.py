@@ -12,6 +12,7 @@ Lenient dev mode: with no keys configured, any non-empty Bearer is accepted with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,14 +59,17 @@ class Auth:
     def dev_mode(self) -> bool:
         return not self.keys
 
-    def caller(self, request: Request, tokens: dict[str, list[dict[str, Any]]] | None = None) -> Caller:
+    def caller(
+        self, request: Request, token_user: Callable[[str], list[dict[str, Any]] | None] | None = None
+    ) -> Caller:
         header = request.headers.get("Authorization", "")
         scheme, _, bearer = header.partition(" ")
         bearer = bearer.strip()
         if scheme.lower() != "bearer" or not bearer:
             raise ApiError(401, "UNAUTHORIZED", "Missing 'Authorization: Bearer <API key>' header.")
-        if tokens is not None and bearer in tokens:
-            return Caller(user_ids=tokens[bearer])
+        user_ids = token_user(bearer) if token_user is not None else None
+        if user_ids is not None:
+            return Caller(user_ids=user_ids)
         if self.dev_mode:
             return Caller()
         if bearer not in self.keys:

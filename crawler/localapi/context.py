@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,11 +41,11 @@ class Context:
         self.store.enqueue(kind, target, ordering_id, payload, time.time() + self.processing_delay + delay)
         self.worker.poke()
 
-    def tokens(self) -> dict[str, list[dict[str, Any]]]:
-        import json
-
+    def token_user(self, token: str) -> list[dict[str, Any]] | None:
+        """The userIds a search token was made for, or None when ``token`` is not a search token."""
         with self.store.read() as db:
-            return {r[0]: json.loads(r[1]) for r in db.execute("SELECT token, user_ids FROM tokens")}
+            row = db.execute("SELECT user_ids FROM tokens WHERE token = ?", (token,)).fetchone()
+        return json.loads(row[0]) if row else None
 
 
 def json_body(request: Request, *, limit: int = MAX_REQUEST, require_type: bool = True) -> Any:
