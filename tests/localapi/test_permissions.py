@@ -1,7 +1,8 @@
-"""Permission evaluation (CONTRACT.md §4) as a matrix, then end to end: identities (E8-E12) + search as a user."""
+"""Permission evaluation (CONTRACT.md §4) as a matrix, then end to end: identities (E8-E12) and search."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from crawler.localapi.security import evaluate
 from tests.localapi.conftest import Client
 
 P = "prov"
+EXAMPLE = Path(__file__).parent / "identity-batch.json"
 
 
 def perm(name: str, provider: str = P) -> dict[str, Any]:
@@ -175,7 +177,7 @@ def test_search_as_user_through_groups_aliases_and_granted(client: Client, sourc
 def test_identity_batch_and_older_than(client: Client) -> None:
     import json
 
-    batch = json.load(open("/work/shared/pushapi/examples/identity-batch.json"))
+    batch = json.loads(EXAMPLE.read_text())
     file_id = client.upload(json.dumps(batch).encode())
     r = client.call("PUT", f"{client.push}/providers/kb/permissions/batch", fileId=file_id, orderingId=100)
     assert (r.status_code, r.json()) == (202, {})
