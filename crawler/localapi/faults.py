@@ -1,10 +1,11 @@
 """Fault injection for Push API routes and uploads, to exercise clients' retry and backoff code.
 
 Spec: comma-separated ``KIND=VALUE[@ROUTE]``. Kinds: ``429`` (probability; half of them carry
-``Retry-After: 1``), ``5xx`` (probability of a 500/503/504), ``reset`` (probability of dropping the
-connection without any response), ``latency`` (milliseconds added to every request), ``seed`` (integer, for
-repeatable runs). ``@ROUTE`` limits a kind to one route: status, document, delete, olderthan, files, upload,
-batch, identity. Example: ``429=0.1,5xx=0.05,reset=0.05@batch,latency=20``.
+``Retry-After: 1``), ``limit`` (probability of a 412 ``DOCUMENT_LIMIT_EXCEEDED``), ``5xx`` (probability
+of a 500/503/504), ``reset`` (probability of dropping the connection without any response), ``latency``
+(milliseconds added to every request), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
+to one route: status, document, delete, olderthan, files, upload, batch, identity.
+Example: ``429=0.1,5xx=0.05,reset=0.05@batch,latency=20``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from crawler.localapi.apierror import ApiError
 
-KINDS = {"429", "5xx", "reset", "latency"}
+KINDS = {"429", "limit", "5xx", "reset", "latency"}
 ROUTES = {"status", "document", "delete", "olderthan", "files", "upload", "batch", "identity"}
 
 
@@ -75,6 +76,10 @@ class Faults:
                     code = self.rng.choice(["TOO_MANY_REQUESTS", "TOO_MANY_DOCUMENTS_DAILY"])
                     headers = {"Retry-After": "1"} if self.rng.random() < 0.5 else {}
                     raise ApiError(429, code, "Injected fault: too many requests.", headers)
+                if fault.kind == "limit":
+                    raise ApiError(
+                        412, "DOCUMENT_LIMIT_EXCEEDED", "Injected fault: the index item limit is reached."
+                    )
                 if fault.kind == "5xx":
                     status = self.rng.choice([500, 503, 504])
                     raise ApiError(
