@@ -122,3 +122,19 @@ def test_source_scoped_key(tmp_path: Path) -> None:
         assert one.put_doc(other, "https://x.test/a", {"data": "x"}).status_code == 403
     finally:
         srv.stop()
+
+
+def test_rejections_reach_the_activity_log(client: Client, source: str) -> None:
+    client.call("PUT", f"{client.push}/sources/{source}/documents", raw=b"{", documentId="https://x.test/r")
+    with client.server.store.read() as db:
+        row = db.execute("SELECT * FROM activity WHERE document_id = 'https://x.test/r'").fetchone()
+    assert (row["target"], row["operation"], row["outcome"]) == (source, "DOCUMENT", "HTTP 400 INVALID_JSON")
+
+
+def test_identity_disable_accepts_bare_identity(client: Client) -> None:
+    url = f"{client.push}/providers/p/permissions"
+    assert client.call("PUT", url, {"identity": {"name": "u", "type": "User"}}).status_code == 202
+    assert client.call("DELETE", url, {"name": "u", "type": "USER"}).status_code == 202  # 2017 shape
+    client.idle()
+    with client.server.store.read() as db:
+        assert db.execute("SELECT disabled FROM identities WHERE name = 'u'").fetchone()[0] == 1
