@@ -100,9 +100,7 @@ def main() -> None:
             {"identity": {"name": "outer", "type": "GROUP"}, "members": [{"name": "u1", "type": "USER"}]},
             {
                 "identity": {"name": "u1", "type": "USER"},
-                "mappings": [
-                    {"name": "u1@example.com", "type": "USER", "provider": "Email Security Provider"}
-                ],
+                "mappings": [{"name": "u1@example.com", "type": "USER", "provider": "Email Security Provider"}],
             },
         ):
             path = "mappings" if "mappings" in body else "permissions"
@@ -117,18 +115,14 @@ def main() -> None:
                 data=json.dumps({"addOrUpdate": docs}).encode(),
                 headers=container["requiredHeaders"],
             ).raise_for_status()
-            s.put(
-                f"{push}/sources/{src}/documents/batch", params={"fileId": container["fileId"]}
-            ).raise_for_status()
+            s.put(f"{push}/sources/{src}/documents/batch", params={"fileId": container["fileId"]}).raise_for_status()
             sent += len(docs)
         accepted = time.perf_counter() - start
         assert server.wait_idle(3600)
         ingest = time.perf_counter() - start
         token = s.post(
             f"{server.base_url}/rest/search/v2/token",
-            json={
-                "userIds": [{"name": "u1@example.com", "provider": "Email Security Provider", "type": "User"}]
-            },
+            json={"userIds": [{"name": "u1@example.com", "provider": "Email Security Provider", "type": "User"}]},
         ).json()["token"]
         results = {}
         for label, key in (("anonymous (API key)", "bench"), ("user via nested groups", token)):
@@ -155,10 +149,7 @@ def main() -> None:
         f"python {platform.python_version()}"
     )
     print(f"items: {args.items} in batches of {args.batch}")
-    print(
-        f"accepted (all 202s): {accepted:.1f} s; applied: {ingest:.1f} s"
-        f" -> {args.items / ingest:,.0f} items/s"
-    )
+    print(f"accepted (all 202s): {accepted:.1f} s; applied: {ingest:.1f} s -> {args.items / ingest:,.0f} items/s")
     for label, (p50, p95, avg) in results.items():
         print(f"search {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, avg totalCount {avg:,.0f}")
 

@@ -26,12 +26,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data", type=Path, default=Path(".pushcrawl/local"), help="data directory")
     p.add_argument("--org-id", default="pushcrawl-local", help="organization id the URLs must carry")
     p.add_argument("--api-key", action="append", default=None, metavar="KEY", help="API key (repeatable)")
-    p.add_argument(
-        "--faults", default=None, metavar="SPEC", help="e.g. 429=0.1,5xx=0.05,reset=0.05,latency=20"
-    )
-    p.add_argument(
-        "--processing-delay", type=float, default=0.0, metavar="S", help="seconds before ops apply"
-    )
+    p.add_argument("--faults", default=None, metavar="SPEC", help="e.g. 429=0.1,5xx=0.05,reset=0.05,latency=20")
+    p.add_argument("--processing-delay", type=float, default=0.0, metavar="S", help="seconds before ops apply")
     p.add_argument(
         "--queue-delay-scale",
         type=float,

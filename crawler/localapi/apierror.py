@@ -23,9 +23,7 @@ class ApiError(Exception):
 
     def response(self) -> Response:
         body = {"errorCode": self.code, "message": self.message}
-        return Response(
-            json.dumps(body), status=self.status, headers=self.headers, mimetype="application/json"
-        )
+        return Response(json.dumps(body), status=self.status, headers=self.headers, mimetype="application/json")
 
 
 def json_response(body: object, status: int = 200) -> Response:

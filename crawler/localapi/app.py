@@ -131,16 +131,12 @@ class App:
         except NotFound:
             return ApiError(404, "NOT_FOUND", f"No route for {request.path}.").response()
         except MethodNotAllowed:
-            return ApiError(
-                405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}."
-            ).response()
+            return ApiError(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}.").response()
         except HTTPException as exc:
             return ApiError(exc.code or 500, "HTTP_ERROR", exc.description or "").response()
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
-            return ApiError(
-                500, "INTERNAL_ERROR", "Unexpected error in the local Push API; see its log."
-            ).response()
+            return ApiError(500, "INTERNAL_ERROR", "Unexpected error in the local Push API; see its log.").response()
 
     def _run(self, route: Route, request: Request, values: dict[str, Any]) -> Response:
         ctx = self.ctx
@@ -168,8 +164,6 @@ def local_status(ctx: Context) -> dict[str, Any]:
         pending = db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
         counts = {
             r[0]: r[1]
-            for r in db.execute(
-                "SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s"
-            )
+            for r in db.execute("SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s")
         }
     return {"pending": pending, "items": counts}

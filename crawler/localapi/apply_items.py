@@ -23,9 +23,7 @@ class ItemApplier:
         self.store = store
         self.files = files
 
-    def _admissible(
-        self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, oid: int, op: str
-    ) -> bool:
+    def _admissible(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, oid: int, op: str) -> bool:
         if oid < source["threshold"]:
             self.store.log(
                 db,
@@ -113,9 +111,7 @@ class ItemApplier:
             fields["parentid"] = doc["parentId"]
         levels = doc["permissions"]
         public = security.evaluate(levels, None)
-        row = db.execute(
-            "SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)
-        ).fetchone()
+        row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
         values = (
             oid,
             doc["parentId"],
@@ -144,9 +140,7 @@ class ItemApplier:
             outcome = "UPDATED"
         title = fields["title"]
         title_text = " ".join(map(str, title)) if isinstance(title, list) else str(title)
-        db.execute(
-            "INSERT INTO items_fts(rowid, title, body) VALUES (?,?,?)", (rid, title_text, extracted.text)
-        )
+        db.execute("INSERT INTO items_fts(rowid, title, body) VALUES (?,?,?)", (rid, title_text, extracted.text))
         self._seq(db, source["id"], doc_id, oid)
         self.store.log(
             db,
@@ -162,14 +156,10 @@ class ItemApplier:
         db.execute("DELETE FROM items WHERE rid=?", (rid,))
         db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
 
-    def delete(
-        self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, children: bool, oid: int
-    ) -> None:
+    def delete(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, children: bool, oid: int) -> None:
         if not self._admissible(db, source, doc_id, oid, "DELETE"):
             return
-        row = db.execute(
-            "SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)
-        ).fetchone()
+        row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
         if row is not None:
             self._remove(db, row[0])
         self._seq(db, source["id"], doc_id, oid)
@@ -178,8 +168,7 @@ class ItemApplier:
             # A URI-prefix rule (CONTRACT.md E3): everything under "<documentId>/", not parentId links.
             prefix = doc_id.rstrip("/") + "/"
             kids = db.execute(
-                "SELECT rid, document_id, ordering_id FROM items WHERE source_id=?"
-                " AND substr(document_id, 1, ?) = ?",
+                "SELECT rid, document_id, ordering_id FROM items WHERE source_id=? AND substr(document_id, 1, ?) = ?",
                 (source["id"], len(prefix), prefix),
             ).fetchall()
             removed = 0
@@ -189,9 +178,7 @@ class ItemApplier:
                     self._seq(db, source["id"], kid["document_id"], oid)
                     removed += 1
             detail = f"{detail}; {removed} child item(s) deleted".lstrip("; ")
-        self.store.log(
-            db, source["id"], "DELETE", "DELETED", document_id=doc_id, ordering_id=oid, detail=detail
-        )
+        self.store.log(db, source["id"], "DELETE", "DELETED", document_id=doc_id, ordering_id=oid, detail=detail)
 
     def older_than(self, db: sqlite3.Connection, source: dict[str, Any], threshold: int) -> None:
         rows = db.execute(
@@ -213,9 +200,7 @@ class ItemApplier:
         try:
             body = validate.parse_json(self.files.path(file_id).read_bytes())
         except (OSError, ApiError) as exc:
-            self.store.log(
-                db, source["id"], "BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}"
-            )
+            self.store.log(db, source["id"], "BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}")
             return
         finally:
             self.files.discard(file_id)

@@ -35,9 +35,7 @@ class Context:
         if org != self.org_id:
             raise ApiError(404, "ORGANIZATION_NOT_FOUND", f"The organization '{org}' does not exist.")
 
-    def enqueue(
-        self, kind: str, target: str, ordering_id: int, payload: dict[str, Any], delay: float = 0.0
-    ) -> None:
+    def enqueue(self, kind: str, target: str, ordering_id: int, payload: dict[str, Any], delay: float = 0.0) -> None:
         self.store.enqueue(kind, target, ordering_id, payload, time.time() + self.processing_delay + delay)
         self.worker.poke()
 

@@ -77,9 +77,7 @@ class Faults:
                     headers = {"Retry-After": "1"} if self.rng.random() < 0.5 else {}
                     raise ApiError(429, code, "Injected fault: too many requests.", headers)
                 if fault.kind == "limit":
-                    raise ApiError(
-                        412, "DOCUMENT_LIMIT_EXCEEDED", "Injected fault: the index item limit is reached."
-                    )
+                    raise ApiError(412, "DOCUMENT_LIMIT_EXCEEDED", "Injected fault: the index item limit is reached.")
                 if fault.kind == "5xx":
                     status = self.rng.choice([500, 503, 504])
                     raise ApiError(

@@ -25,10 +25,7 @@ REQUIRED_HEADERS = {"x-amz-server-side-encryption": "AES256", "Content-Type": "a
 
 
 def s3_error(status: int, code: str, message: str) -> Response:
-    body = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    )
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
     return Response(body, status=status, mimetype="application/xml")
 
 
@@ -60,16 +57,12 @@ class FileContainers:
         expires = request.args.get("X-Expires", "")
         signature = request.args.get("X-Signature", "")
         if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(file_id, int(expires))):
-            return s3_error(
-                403, "SignatureDoesNotMatch", "The request signature we calculated does not match."
-            )
+            return s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
         if time.time() > int(expires):
             return s3_error(403, "AccessDenied", "Request has expired")
         for name, value in REQUIRED_HEADERS.items():
             if request.headers.get(name) != value:
-                return s3_error(
-                    403, "AccessDenied", f"Missing or wrong signed header {name} (expected {value})."
-                )
+                return s3_error(403, "AccessDenied", f"Missing or wrong signed header {name} (expected {value}).")
         with self.store.read() as db:
             row = db.execute("SELECT consumed FROM files WHERE id = ?", (file_id,)).fetchone()
         if row is None or row["consumed"]:

@@ -79,9 +79,7 @@ class IdentityApplier:
             return False
         return True
 
-    def upsert(
-        self, db: sqlite3.Connection, provider: str, body: dict[str, Any], oid: int, *, mapping: bool
-    ) -> None:
+    def upsert(self, db: sqlite3.Connection, provider: str, body: dict[str, Any], oid: int, *, mapping: bool) -> None:
         ident = body["identity"]
         op = "ADD_OR_UPDATE_MAPPING" if mapping else "ADD_OR_UPDATE_IDENTITY"
         if not self._fresh(db, provider, ident["name"], oid, op):
@@ -115,8 +113,7 @@ class IdentityApplier:
         if not self._fresh(db, provider, ident["name"], oid, "DISABLE_IDENTITY"):
             return
         cur = db.execute(
-            "UPDATE identities SET disabled=1, ordering_id=?, updated_ms=? WHERE provider_key=?"
-            " AND name_key=?",
+            "UPDATE identities SET disabled=1, ordering_id=?, updated_ms=? WHERE provider_key=? AND name_key=?",
             (oid, now_ms(), provider.lower(), ident["name"].lower()),
         )
         outcome = "DISABLED" if cur.rowcount else "NOT_FOUND"
@@ -124,8 +121,7 @@ class IdentityApplier:
 
     def older_than(self, db: sqlite3.Connection, provider: str, threshold: int) -> None:
         cur = db.execute(
-            "UPDATE identities SET disabled=1, updated_ms=? WHERE provider_key=? AND ordering_id < ?"
-            " AND disabled=0",
+            "UPDATE identities SET disabled=1, updated_ms=? WHERE provider_key=? AND ordering_id < ? AND disabled=0",
             (now_ms(), provider.lower(), threshold),
         )
         self.store.log(
@@ -141,9 +137,7 @@ class IdentityApplier:
         try:
             body = parse_json(self.files.path(file_id).read_bytes())
         except (OSError, ApiError) as exc:
-            self.store.log(
-                db, provider, "IDENTITY_BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}"
-            )
+            self.store.log(db, provider, "IDENTITY_BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}")
             return
         finally:
             self.files.discard(file_id)
@@ -152,15 +146,9 @@ class IdentityApplier:
                 try:
                     self.upsert(db, provider, identity_body(entry), oid, mapping=mapping)
                 except ApiError as exc:
-                    self.store.log(
-                        db, provider, "IDENTITY_BATCH", "REJECTED", ordering_id=oid, detail=exc.message
-                    )
+                    self.store.log(db, provider, "IDENTITY_BATCH", "REJECTED", ordering_id=oid, detail=exc.message)
         for entry in ci(body, "deleted") or []:
             try:
-                self.disable(
-                    db, provider, identity(ci(entry, "identity") if isinstance(entry, dict) else None), oid
-                )
+                self.disable(db, provider, identity(ci(entry, "identity") if isinstance(entry, dict) else None), oid)
             except ApiError as exc:
-                self.store.log(
-                    db, provider, "IDENTITY_BATCH", "REJECTED", ordering_id=oid, detail=exc.message
-                )
+                self.store.log(db, provider, "IDENTITY_BATCH", "REJECTED", ordering_id=oid, detail=exc.message)

@@ -102,9 +102,7 @@ def _provider_json(row: Any) -> dict[str, Any]:
 def list_providers(ctx: Context, request: Request, org: str) -> Response:
     ctx.check_org(org)
     with ctx.store.read() as db:
-        return json_response(
-            [_provider_json(r) for r in db.execute("SELECT * FROM providers ORDER BY rowid")]
-        )
+        return json_response([_provider_json(r) for r in db.execute("SELECT * FROM providers ORDER BY rowid")])
 
 
 def get_provider(ctx: Context, request: Request, org: str, provider_id: str) -> Response:
@@ -112,9 +110,7 @@ def get_provider(ctx: Context, request: Request, org: str, provider_id: str) -> 
     with ctx.store.read() as db:
         row = db.execute("SELECT * FROM providers WHERE id_key = ?", (provider_id.lower(),)).fetchone()
     if row is None:
-        raise ApiError(
-            404, "SECURITY_PROVIDER_NOT_FOUND", f"Security provider '{provider_id}' does not exist."
-        )
+        raise ApiError(404, "SECURITY_PROVIDER_NOT_FOUND", f"Security provider '{provider_id}' does not exist.")
     return json_response(_provider_json(row))
 
 
@@ -178,9 +174,7 @@ def create_fields(ctx: Context, request: Request, org: str) -> Response:
         name = spec["name"].lower()
         ftype = str(spec.get("type", "STRING")).upper()
         if not FIELD_NAME.match(name):
-            raise ApiError(
-                400, "INVALID_FIELD_NAME", f"Invalid field name {spec['name']!r}: use [a-z][a-z0-9_]*."
-            )
+            raise ApiError(400, "INVALID_FIELD_NAME", f"Invalid field name {spec['name']!r}: use [a-z][a-z0-9_]*.")
         if ftype not in FIELD_TYPES:
             raise ApiError(400, "INVALID_FIELD_TYPE", f"Field type must be one of {sorted(FIELD_TYPES)}.")
         rows.append((name, ftype, json.dumps({**spec, "name": name, "type": ftype})))

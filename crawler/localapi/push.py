@@ -83,13 +83,7 @@ def put_document(ctx: Context, request: Request, org: str, source_id: str) -> Re
     ctype = request.args.get("compressionType")
     query_compression = validate.compression(ctype, "compressionType") if ctype else None
     doc = validate.document(json_body(request), doc_id, query_compression)
-    oid = (
-        query_oid
-        if query_oid is not None
-        else doc["orderingId"]
-        if doc["orderingId"] is not None
-        else now_ms()
-    )
+    oid = query_oid if query_oid is not None else doc["orderingId"] if doc["orderingId"] is not None else now_ms()
     ctx.enqueue("document", source_id, oid, doc)
     return accepted()
 
@@ -135,9 +129,7 @@ def put_batch(ctx: Context, request: Request, org: str, source_id: str) -> Respo
         # The file's JSON must at least parse; item-level problems are logged per item when applied.
         body = validate.parse_json(ctx.files.path(file_id).read_bytes())
         if not isinstance(body, dict):
-            raise ApiError(
-                400, "INVALID_JSON", "A batch file must be an object with addOrUpdate/delete arrays."
-            )
+            raise ApiError(400, "INVALID_JSON", "A batch file must be an object with addOrUpdate/delete arrays.")
     file_id = _file_id(ctx, request)
     ctx.enqueue("batch", source_id, oid if oid is not None else now_ms(), {"fileId": file_id})
     return accepted()

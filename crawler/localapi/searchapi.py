@@ -23,14 +23,8 @@ from crawler.localapi.store import Store, now_ms
 def make_token(ctx: Context, request: Request) -> Response:
     body = json_body(request)
     users = body.get("userIds") if isinstance(body, dict) else None
-    if (
-        not isinstance(users, list)
-        or not users
-        or not all(isinstance(u, dict) and u.get("name") for u in users)
-    ):
-        raise ApiError(
-            400, "INVALID_PARAMETER", "'userIds' must be a non-empty list of {name, provider, type}."
-        )
+    if not isinstance(users, list) or not users or not all(isinstance(u, dict) and u.get("name") for u in users):
+        raise ApiError(400, "INVALID_PARAMETER", "'userIds' must be a non-empty list of {name, provider, type}.")
     token = "x" + secrets.token_urlsafe(24)
     with ctx.store.write() as db:
         db.execute("INSERT INTO tokens VALUES (?,?,?)", (token, json.dumps(users), now_ms()))
@@ -58,9 +52,7 @@ def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | No
     if user_ids is None:
         where.append("(s.visibility = 'SHARED' OR i.public = 1)")
     sql += " WHERE " + " AND ".join(where)
-    sql += (
-        " ORDER BY bm25(items_fts, 5.0, 1.0), i.rid" if match else " ORDER BY i.updated_ms DESC, i.rid DESC"
-    )
+    sql += " ORDER BY bm25(items_fts, 5.0, 1.0), i.rid" if match else " ORDER BY i.updated_ms DESC, i.rid DESC"
     with store.read() as db:
         rows = db.execute(sql, [*args, *params]).fetchall()
         if user_ids is not None:

@@ -41,8 +41,7 @@ def _level(level: dict[str, Any], principal: set[Key] | None, default_provider: 
         if denied:
             return False  # deny beats allow, in any set of the level (and even over allowAnonymous)
         allowed = pset["allowAnonymous"] or (
-            principal is not None
-            and any(_matches(p, principal, default_provider) for p in pset["allowedPermissions"])
+            principal is not None and any(_matches(p, principal, default_provider) for p in pset["allowedPermissions"])
         )
         mentioned = mentioned or allowed
         all_ok = all_ok and allowed
@@ -70,9 +69,7 @@ def expand(db: sqlite3.Connection, user_ids: list[dict[str, Any]]) -> set[Key]:
     (mappings, followed both ways) and granted identities (wellKnowns), to a fixed point."""
     member_of: dict[Key, set[Key]] = defaultdict(set)
     linked: dict[Key, set[Key]] = defaultdict(set)  # aliases (both directions) and granted identities
-    for row in db.execute(
-        "SELECT provider, name, members, mappings, wellknowns FROM identities WHERE disabled=0"
-    ):
+    for row in db.execute("SELECT provider, name, members, mappings, wellknowns FROM identities WHERE disabled=0"):
         me = _key(row["provider"], row["name"])
         for m in json.loads(row["members"]):
             member_of[_key(m.get("provider") or row["provider"], m["name"])].add(me)

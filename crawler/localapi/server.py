@@ -77,9 +77,7 @@ class LocalPushAPI:
 
     def start(self) -> None:
         """Listen and serve in a background thread; returns once the socket is listening."""
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
-        )
+        self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler)
         self.port = self._server.server_port
         self.worker.start()
         server = self._server

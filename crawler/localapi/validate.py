@@ -131,9 +131,7 @@ def _metadata_value(key: str, value: Any) -> Any:
     raise bad_json(f"Metadata '{key}' holds an object; metadata values must be scalars or arrays of scalars.")
 
 
-def document(
-    body: Any, document_id: str | None = None, query_compression: str | None = None
-) -> dict[str, Any]:
+def document(body: Any, document_id: str | None = None, query_compression: str | None = None) -> dict[str, Any]:
     """Validate one DocumentBody; ``document_id`` comes from the query string for a single push."""
     if not isinstance(body, dict):
         raise bad_json("An item must be a JSON object.")
@@ -163,9 +161,7 @@ def document(
         if v is not None
     ]
     if len(given) > 1:
-        raise bad_json(
-            f"Use only one of data, compressedBinaryData, compressedBinaryDataFileId (got {given})."
-        )
+        raise bad_json(f"Use only one of data, compressedBinaryData, compressedBinaryDataFileId (got {given}).")
     content: dict[str, Any] | None = None
     body_compression = ci(body, "compressionType")
     # Lenient: JS/PY clients put compressionType in the body even for single pushes; the body wins if set.

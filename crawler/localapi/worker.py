@@ -110,9 +110,7 @@ class Worker:
                 return
             row = db.execute("SELECT * FROM sources WHERE id = ?", (target,)).fetchone()
             if row is None:
-                self.store.log(
-                    db, target, kind.upper(), "ERROR", ordering_id=oid, detail="the source was deleted"
-                )
+                self.store.log(db, target, kind.upper(), "ERROR", ordering_id=oid, detail="the source was deleted")
                 return
             source = dict(row)
             if kind == "document":

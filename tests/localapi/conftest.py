@@ -66,9 +66,7 @@ class Client:
         r = self.call("POST", f"{self.push}/files")
         assert r.status_code == 201, r.text
         container = r.json()
-        up = requests.put(
-            container["uploadUri"], data=content, headers=container["requiredHeaders"], timeout=30
-        )
+        up = requests.put(container["uploadUri"], data=content, headers=container["requiredHeaders"], timeout=30)
         assert up.status_code == 200, up.text
         return str(container["fileId"])
 

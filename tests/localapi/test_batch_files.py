@@ -66,9 +66,7 @@ def test_batch_applies_adds_and_deletes(client: Client, source: str) -> None:
     uris = {h["uri"] for h in client.search("heron")["results"]}
     assert uris == {"https://kb.test/1", "https://kb.test/2"}
     with client.server.store.read() as db:
-        row = db.execute(
-            "SELECT outcome, detail FROM activity WHERE document_id='https://kb.test/bad'"
-        ).fetchone()
+        row = db.execute("SELECT outcome, detail FROM activity WHERE document_id='https://kb.test/bad'").fetchone()
     assert row["outcome"] == "REJECTED" and "INVALID_JSON" in row["detail"]
 
 

@@ -7,9 +7,7 @@ import requests
 from tests.localapi.conftest import Client
 
 
-def test_pages_show_sources_items_metadata_permissions_identities_activity(
-    client: Client, source: str
-) -> None:
+def test_pages_show_sources_items_metadata_permissions_identities_activity(client: Client, source: str) -> None:
     perms = [
         {
             "allowAnonymous": False,

@@ -48,9 +48,7 @@ def test_single_push_is_searchable_after_apply(client: Client, source: str) -> N
 
 def test_legacy_prefix_and_status_route(client: Client, source: str) -> None:
     url = f"{client.base}/v1/organizations/pushcrawl-local/sources/{source}/documents"
-    r = client.call(
-        "PUT", url, {"data": "legacy words", "permissions": PUBLIC}, documentId="https://x.test/l"
-    )
+    r = client.call("PUT", url, {"data": "legacy words", "permissions": PUBLIC}, documentId="https://x.test/l")
     assert r.status_code == 202
     client.idle()
     status = client.session.get(f"{client.base}/local/status").json()
@@ -111,16 +109,12 @@ def test_out_of_sequence_operation_is_dropped(client: Client, source: str) -> No
     client.put_doc(source, "https://x.test/o", {"data": "newer", "permissions": PUBLIC}, orderingId=200)
     client.idle()
     client.put_doc(source, "https://x.test/o", {"data": "older", "permissions": PUBLIC}, orderingId=100)
-    client.call(
-        "DELETE", f"{client.push}/sources/{source}/documents", documentId="https://x.test/o", orderingId=150
-    )
+    client.call("DELETE", f"{client.push}/sources/{source}/documents", documentId="https://x.test/o", orderingId=150)
     client.idle()
     assert client.search("newer")["totalCount"] == 1
     assert client.search("older")["totalCount"] == 0
     with client.server.store.read() as db:
-        outcomes = [
-            r[0] for r in db.execute("SELECT outcome FROM activity WHERE document_id='https://x.test/o'")
-        ]
+        outcomes = [r[0] for r in db.execute("SELECT outcome FROM activity WHERE document_id='https://x.test/o'")]
     assert outcomes.count("OUT_OF_SEQUENCE_OPERATION") == 2
 
 

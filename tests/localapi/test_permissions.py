@@ -106,9 +106,7 @@ def ident(name: str, typ: str = "USER") -> dict[str, Any]:
 
 def test_search_as_user_through_groups_aliases_and_granted(client: Client, source: str) -> None:
     kb = "KB Identity Provider"
-    r = client.call(
-        "PUT", f"{client.platform}/securityproviders/{kb}", {"name": kb, "sources": [{"id": source}]}
-    )
+    r = client.call("PUT", f"{client.platform}/securityproviders/{kb}", {"name": kb, "sources": [{"id": source}]})
     assert r.status_code == 200, r.text
     # Engineering has dev1 and nested Platform-Team (dev2); Engineering is granted AllStaff.
     _identity(
@@ -187,9 +185,7 @@ def test_identity_batch_and_older_than(client: Client) -> None:
     with client.server.store.read() as db:
         names = {r[0] for r in db.execute("SELECT name FROM identities WHERE disabled=0")}
     assert names == {"Engineering", "Platform-Team", "dev1", "dev2", "fresh"}
-    r = client.call(
-        "DELETE", f"{client.push}/providers/kb/permissions/olderthan", orderingId=101, queueDelay=0
-    )
+    r = client.call("DELETE", f"{client.push}/providers/kb/permissions/olderthan", orderingId=101, queueDelay=0)
     assert r.status_code == 202
     client.idle()
     with client.server.store.read() as db:

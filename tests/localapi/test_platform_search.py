@@ -84,8 +84,6 @@ def test_auth_and_org_errors(client: Client, source: str) -> None:
         documentId="https://x.test/a",
     )
     assert (r.status_code, r.json()["errorCode"]) == (404, "ORGANIZATION_NOT_FOUND")
-    r = client.call(
-        "PUT", f"{client.push}/sources/nope/documents", {"data": "x"}, documentId="https://x.test/a"
-    )
+    r = client.call("PUT", f"{client.push}/sources/nope/documents", {"data": "x"}, documentId="https://x.test/a")
     assert (r.status_code, r.json()["errorCode"]) == (412, "SOURCE_DOES_NOT_EXIST")
     assert client.call("POST", f"{client.platform}/sources", {"name": "z"}, key="pusher").status_code == 403

@@ -65,9 +65,7 @@ def test_serve_process_keeps_data_and_stops_on_sigterm(tmp_path: Path) -> None:
     proc = start_serve(tmp_path / "d", port)
     base = f"http://127.0.0.1:{port}"
     hdr = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
-    r = requests.post(
-        f"{base}/rest/organizations/pushcrawl-local/sources", json={"name": "s1"}, headers=hdr, timeout=5
-    )
+    r = requests.post(f"{base}/rest/organizations/pushcrawl-local/sources", json={"name": "s1"}, headers=hdr, timeout=5)
     src = r.json()["id"]
     requests.put(
         f"{base}/push/v1/organizations/pushcrawl-local/sources/{src}/documents",

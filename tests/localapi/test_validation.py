@@ -25,9 +25,7 @@ from tests.localapi.conftest import Client
     ],
 )
 def test_invalid_json(client: Client, source: str, raw: bytes, why: str) -> None:
-    r = client.call(
-        "PUT", f"{client.push}/sources/{source}/documents", raw=raw, documentId="https://x.test/a"
-    )
+    r = client.call("PUT", f"{client.push}/sources/{source}/documents", raw=raw, documentId="https://x.test/a")
     assert (r.status_code, r.json()["errorCode"]) == (400, "INVALID_JSON")
     assert why in r.json()["message"]
 
@@ -53,10 +51,7 @@ def test_size_limits(client: Client, source: str) -> None:
     r = client.call("PUT", url, {"data": "é" * (2 * 1024 * 1024 + 1024 * 600)}, documentId="https://x.test/b")
     assert r.status_code == 413  # 5.2 MB of UTF-8 data inside a < 6 MB request
     blob = base64.b64encode(b"x" * (5 * 1024 * 1024 + 100)).decode()
-    assert (
-        client.call("PUT", url, {"compressedBinaryData": blob}, documentId="https://x.test/c").status_code
-        == 413
-    )
+    assert client.call("PUT", url, {"compressedBinaryData": blob}, documentId="https://x.test/c").status_code == 413
 
 
 def test_content_type(client: Client, source: str) -> None:
@@ -75,9 +70,7 @@ def test_scoped_keys(client: Client, source: str) -> None:
     other = client.create_source("other")
     doc = {"data": "x"}
     assert client.put_doc(source, "https://x.test/a", doc).status_code == 202
-    r = client.call(
-        "PUT", f"{client.push}/sources/{source}/documents", doc, key="ro", documentId="https://x.test/a"
-    )
+    r = client.call("PUT", f"{client.push}/sources/{source}/documents", doc, key="ro", documentId="https://x.test/a")
     assert (r.status_code, r.json()["errorCode"]) == (403, "ACCESS_DENIED")
     assert (
         client.call(
@@ -96,9 +89,7 @@ def test_scoped_keys(client: Client, source: str) -> None:
         == 403
     )
     assert (
-        client.call(
-            "PUT", f"{client.push}/providers/p/permissions", {"identity": {"name": "u"}}, key="ids"
-        ).status_code
+        client.call("PUT", f"{client.push}/providers/p/permissions", {"identity": {"name": "u"}}, key="ids").status_code
         == 202
     )
     assert client.call("POST", f"{client.push}/files", key="ids").status_code == 201
