@@ -128,9 +128,7 @@ def test_retry_after_is_honoured(server: WordPressServer, tmp_path: Path) -> Non
 
 
 def test_callback_pages_from_total_pages_header() -> None:
-    spider = WordPressConnector(
-        options=WordPressOptions.model_validate({"base_url": "http://wp.example.test"})
-    )
+    spider = WordPressConnector(options=WordPressOptions.model_validate({"base_url": "http://wp.example.test"}))
     server = WordPressServer()
     body = json.dumps([server.embed(p) for p in server.data["posts"][:2]]).encode()
     request = Request("http://wp.example.test/wp-json/wp/v2/posts?page=1")
