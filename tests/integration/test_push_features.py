@@ -154,7 +154,7 @@ def test_error_rate_breaker_stops_a_run_failing_everywhere(tmp_path: Path) -> No
         client_for(server, key).create_source("synth")
         settings = tmp_path / "settings.yaml"
         settings.write_text(settings_text(server, "{count: 2000, size: 100}", push))
-        code, report, log = _crawl(settings, key)
+        code, report, _log = _crawl(settings, key)
     assert code != 0
     assert "error-rate breaker" in report["message"]
     assert report["batches"] < 10  # it stopped early instead of failing 100 batches one by one
