@@ -66,8 +66,10 @@ def _dump(obj: Any) -> bytes:
 
 
 def end_of_run(ctx: Any, target: Any, complete: bool, extra: dict[str, Any]) -> None:
-    """Runner hook after deletions: sweep identities of a full run, and report how many were pushed."""
+    """Runner hook after deletions: sweep identities of a full run; report identities and Push API calls."""
     extra["identities_pushed"] = int(ctx.extra.get("identities_pushed", 0))
+    if target is not None:  # requests made so far (the closing IDLE status comes after), retries among them
+        extra["push_requests"], extra["push_retries"] = target.client.requests_made, target.client.retries_made
     note = sweep(ctx, target, complete)
     if note:
         logger.info(note)

@@ -26,6 +26,18 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _providers(settings: Any, args: argparse.Namespace) -> tuple[str, ...]:
+    """Without --provider, --as also names the identity in the providers of the target's sources."""
+    if args.provider:
+        return ()
+    from crawler.identities import provider_id
+    from crawler.targets import source_name_for
+
+    name, target = settings.target_for(None, args.target)
+    sites = [s for s in settings.sites if args.target or settings.target_for(s)[0] == name]
+    return tuple(sorted({provider_id(settings, target, source_name_for(settings, s, target)) for s in sites}))
+
+
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
     _, target = settings.target_for(None, args.target)
@@ -41,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
         client = coveo_client(settings, target)
     try:
-        token = client.search_token(args.identity, args.provider) if args.identity else None
+        token = None
+        if args.identity:
+            token = client.search_token(args.identity, args.provider, also_in=_providers(settings, args))
         result = client.search(args.query, token=token, count=args.count)
     finally:
         if server is not None:

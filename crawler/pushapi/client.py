@@ -190,12 +190,17 @@ class PushApiClient(ApiCore):
         return dict(resp.json()) if resp.content else body
 
     # ---- Search API ----
-    def search_token(self, user: str, provider: str | None = None, kind: str = "User") -> str:
+    def search_token(
+        self, user: str, provider: str | None = None, kind: str = "User", also_in: tuple[str, ...] = ()
+    ) -> str:
+        """A search token for ``user`` (in ``provider``, default the e-mail provider), and the same name in
+        each of ``also_in`` (the identity providers of the target's sources)."""
         ident: dict[str, str] = {"name": user, "type": kind}
         if provider:
             ident["provider"] = provider
+        user_ids = [ident] + [{"name": user, "type": kind, "provider": p} for p in also_in if p != provider]
         resp = self.request(
-            "POST", f"{self.search_root}/search/v2/token", json_body={"userIds": [ident]}, what="search token"
+            "POST", f"{self.search_root}/search/v2/token", json_body={"userIds": user_ids}, what="search token"
         )
         return str(resp.json()["token"])
 

@@ -1,0 +1,147 @@
+"""Benchmark of the push path: documents/s, Push API requests per 10,000 documents, peak RSS, 1k → 100k docs.
+
+    .venv/bin/python bench/push_throughput.py [--counts 1000,10000,100000] [--size 5000]
+
+Runs ``pushcrawl serve`` in its own process and, for each count, a real ``pushcrawl crawl`` of the synthetic
+connector (tests/helpers/synthetic.py, ``size``-byte text documents) against it as a ``kind: coveo`` target
+with ``base_url`` — what an external user would run. Measured per run, side by side:
+
+- bare Scrapy: the same spider yielding the same items with no pipelines (the ceiling of the crawl side);
+- full pipeline: extract → fields → permissions → changes → push, timed until the crawl exits, i.e. until
+  every batch was acknowledged (202) by the server;
+- applied: until the server reports nothing pending (its own indexing speed, not the crawler's);
+- Push API requests made (from the run report) and the crawl process's peak RSS (``wait4``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ORG = "pushcrawl-local"
+BARE = """
+import sys, time
+sys.path.insert(0, {root!r})
+from scrapy.crawler import CrawlerProcess
+from tests.helpers.synthetic import SyntheticConnector
+opts = SyntheticConnector.Options(count={count}, size={size})
+process = CrawlerProcess({{"LOG_LEVEL": "ERROR", "ITEM_PIPELINES": {{}}, "REMOTE_CONTROL_ENABLED": False,
+                           "TELNETCONSOLE_ENABLED": False}})
+process.crawl(SyntheticConnector, options=opts)
+process.start()
+"""
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(seconds, peak RSS MB, exit status) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # drained while it runs, so a chatty child never blocks on a full pipe
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(err.decode(errors="replace")[-3000:])
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, proc.returncode
+
+
+def wait_applied(base: str, timeout: float = 1800) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if requests.get(f"{base}/local/status", timeout=10).json().get("pending", 1) == 0:
+            return
+        time.sleep(0.1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--counts", default="1000,10000,100000")
+    ap.add_argument("--size", type=int, default=5000)
+    ap.add_argument("--port", type=int, default=18931)
+    args = ap.parse_args()
+    counts = [int(c) for c in args.counts.split(",")]
+    key = "bench-" + secrets.token_hex(12)
+    base = f"http://127.0.0.1:{args.port}"
+    env = {**os.environ, "BENCH_KEY": key, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory(prefix="push-bench-") as tmp:
+        work = Path(tmp)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "serve", "--port", str(args.port), "--data", str(work / "index"),
+             "--api-key", key],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(f"{base}/local/status", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            rows = [run_one(work, base, key, env, n, args.size) for n in counts]
+        finally:
+            server.terminate()
+            server.wait(30)
+    print(machine())
+    print(f"\n{args.size:,}-byte text documents, pushcrawl serve on 127.0.0.1 as a kind: coveo target\n")
+    header = ("documents", "bare Scrapy docs/s", "pipeline docs/s", "pipeline/bare", "applied docs/s",
+              "requests/10k docs", "peak RSS MB (crawl)", "peak RSS MB (bare)")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---:|" * len(header))
+    for r in rows:
+        print(f"| {r['n']:,} | {r['bare']:,.0f} | {r['push']:,.0f} | {r['push'] / r['bare']:.2f} | "
+              f"{r['applied']:,.0f} | {r['requests_per_10k']:.1f} | {r['rss']:.0f} | {r['bare_rss']:.0f} |")
+
+
+def run_one(work: Path, base: str, key: str, env: dict[str, str], n: int, size: int) -> dict[str, float]:
+    source = f"bench{n}"
+    requests.post(f"{base}/rest/organizations/{ORG}/sources", json={"name": source, "sourceType": "PUSH",
+                  "sourceVisibility": "SHARED"}, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    settings = work / f"settings-{n}.yaml"
+    settings.write_text(f"""
+target: bench
+targets:
+  bench: {{kind: coveo, base_url: "{base}", platform_url: "{base}", organization_id: {ORG},
+          source: {source}, api_key: "${{BENCH_KEY}}"}}
+state_dir: state-{n}
+sites:
+  synth:
+    connector: "tests.helpers.synthetic:SyntheticConnector"
+    options: {{count: {n}, size: {size}}}
+""")
+    bare_s, bare_rss, _ = timed([sys.executable, "-c", BARE.format(root=str(ROOT), count=n, size=size)], env)
+    report = work / f"report-{n}.json"
+    started = time.perf_counter()
+    push_s, rss, code = timed([sys.executable, "-m", "crawler.cli", "crawl", "synth", "--settings", str(settings),
+                               "--report", str(report), "--log-level", "WARNING"], env)
+    wait_applied(base)
+    applied_s = time.perf_counter() - started
+    data = json.loads(report.read_text())
+    assert code == 0 and data["counts"]["pushed"] == n, data
+    return {
+        "n": n, "bare": n / bare_s, "push": n / push_s, "applied": n / applied_s, "rss": rss, "bare_rss": bare_rss,
+        "requests_per_10k": data["extra"]["push_requests"] * 10_000 / n,
+    }
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), "0")
+    return (f"machine: {os.cpu_count()} CPU ({cpu}), {int(mem) // 1024 // 1024} GB RAM, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+if __name__ == "__main__":
+    main()
