@@ -10,7 +10,8 @@ with ``base_url`` — what an external user would run. Measured per run, side by
 - full pipeline: extract → fields → permissions → changes → push, timed until the crawl exits, i.e. until
   every batch was acknowledged (202) by the server;
 - applied: until the server reports nothing pending (its own indexing speed, not the crawler's);
-- Push API requests made (from the run report) and the crawl process's peak RSS (``wait4``).
+- Push API requests made (from the run report) and the crawl process's RSS, sampled every 0.25 s: the median
+  (the steady state while pushing) and the peak.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import argparse
 import json
 import os
 import platform
+import resource
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,17 +47,35 @@ process.start()
 """
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS MB, exit status) of one child process."""
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """(seconds, peak RSS MB, median RSS MB while running, exit status) of one child process."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()  # drained while it runs, so a chatty child never blocks on a full pipe
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    samples: list[float] = []
+    errors: list[bytes] = []
+    # drain stderr on a thread so a chatty child never blocks on a full pipe while RSS is sampled here
+    reader = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""))
+    reader.start()
+    while proc.poll() is None:
+        if (rss := _rss_mb(proc.pid)) is not None:
+            samples.append(rss)
+        time.sleep(0.25)
+    reader.join()
+    elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace")[-3000:])
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, proc.returncode
+        sys.stderr.write(b"".join(errors).decode(errors="replace")[-3000:])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # max over children so far
+    return elapsed, max([*samples, 0.0]) or peak, statistics.median(samples or [0.0]), proc.returncode
 
 
 def wait_applied(base: str, timeout: float = 1800) -> None:
@@ -88,22 +110,29 @@ def main() -> None:
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            rows = [run_one(work, base, key, env, n, args.size) for n in counts]
+            fixed = run_one(work, base, key, env, 1, args.size)  # process start, ping, open target, close
+            rows = [run_one(work, base, key, env, n, args.size, fixed["push_s"]) for n in counts]
         finally:
             server.terminate()
             server.wait(30)
     print(machine())
     print(f"\n{args.size:,}-byte text documents, pushcrawl serve on 127.0.0.1 as a kind: coveo target\n")
-    header = ("documents", "bare Scrapy docs/s", "pipeline docs/s", "pipeline/bare", "applied docs/s",
-              "requests/10k docs", "peak RSS MB (crawl)", "peak RSS MB (bare)")
+    print(f"fixed cost of one crawl process (start, ping, open target, close): {fixed['push_s']:.1f} s")
+    header = ("documents", "bare Scrapy docs/s", "pipeline docs/s", "pipeline/bare", "pipeline docs/s w/o fixed cost",
+              "applied docs/s",
+              "requests/10k docs", "RSS MB crawl median", "RSS MB crawl peak", "RSS MB bare peak")
     print("| " + " | ".join(header) + " |")
     print("|" + "---:|" * len(header))
     for r in rows:
         print(f"| {r['n']:,} | {r['bare']:,.0f} | {r['push']:,.0f} | {r['push'] / r['bare']:.2f} | "
-              f"{r['applied']:,.0f} | {r['requests_per_10k']:.1f} | {r['rss']:.0f} | {r['bare_rss']:.0f} |")
+              f"{r['steady']:,.0f} | "
+              f"{r['applied']:,.0f} | {r['requests_per_10k']:.1f} | {r['rss_median']:.0f} | {r['rss']:.0f} | "
+              f"{r['bare_rss']:.0f} |")
 
 
-def run_one(work: Path, base: str, key: str, env: dict[str, str], n: int, size: int) -> dict[str, float]:
+def run_one(
+    work: Path, base: str, key: str, env: dict[str, str], n: int, size: int, fixed_s: float = 0.0
+) -> dict[str, float]:
     source = f"bench{n}"
     requests.post(f"{base}/rest/organizations/{ORG}/sources", json={"name": source, "sourceType": "PUSH",
                   "sourceVisibility": "SHARED"}, headers={"Authorization": f"Bearer {key}"}, timeout=30)
@@ -119,17 +148,20 @@ sites:
     connector: "tests.helpers.synthetic:SyntheticConnector"
     options: {{count: {n}, size: {size}}}
 """)
-    bare_s, bare_rss, _ = timed([sys.executable, "-c", BARE.format(root=str(ROOT), count=n, size=size)], env)
+    bare_s, bare_rss, _, _ = timed([sys.executable, "-c", BARE.format(root=str(ROOT), count=n, size=size)], env)
     report = work / f"report-{n}.json"
     started = time.perf_counter()
-    push_s, rss, code = timed([sys.executable, "-m", "crawler.cli", "crawl", "synth", "--settings", str(settings),
-                               "--report", str(report), "--log-level", "WARNING"], env)
+    crawl = [sys.executable, "-m", "crawler.cli", "crawl", "synth", "--settings", str(settings),
+             "--report", str(report), "--log-level", "WARNING"]
+    push_s, rss, rss_median, code = timed(crawl, env)
     wait_applied(base)
     applied_s = time.perf_counter() - started
     data = json.loads(report.read_text())
     assert code == 0 and data["counts"]["pushed"] == n, data
     return {
-        "n": n, "bare": n / bare_s, "push": n / push_s, "applied": n / applied_s, "rss": rss, "bare_rss": bare_rss,
+        "n": n, "push_s": push_s, "steady": n / max(push_s - fixed_s, 1e-3),
+        "bare": n / bare_s, "push": n / push_s, "applied": n / applied_s, "rss": rss, "rss_median": rss_median,
+        "bare_rss": bare_rss,
         "requests_per_10k": data["extra"]["push_requests"] * 10_000 / n,
     }
 
