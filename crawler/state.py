@@ -1,9 +1,10 @@
 """The state store (SQLite): run history, per-item fingerprints, cursors, and the batch journal.
 
 Data-safety rule 2 lives here: an item's fingerprint and a site's cursor are written only by
-``commit_items`` / ``commit_cursor``, which callers invoke after the Push API acknowledged the batch (202) or
-the run succeeded. A crash therefore leaves un-acknowledged items without a fingerprint, and the next run
-pushes them again; it never skips them.
+``journal_ack`` / ``commit_items`` / ``commit_cursor``, which callers invoke after the Push API acknowledged
+the batch (202) or the run succeeded. ``journal_ack`` records a batch's items and closes its journal entry
+in one transaction, so the journal and the fingerprints can never disagree. A crash therefore leaves
+un-acknowledged items without a fingerprint, and the next run pushes them again; it never skips them.
 
 Everything is keyed by ``scope`` = "<target name>/<site>" so that one state file can serve several targets
 (a dry run against production never touches the local target's state, and vice versa).

@@ -126,11 +126,13 @@ class ApiCore:
                 resp = self._session().request(
                     method, url, json=json_body, data=data, headers=hdrs, timeout=self.timeout_s
                 )
-            except requests.RequestException as exc:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 if attempt >= self.retry.max_attempts:
                     raise PushError(f"{what} failed after {attempt} attempts: {type(exc).__name__}: {exc}") from exc
                 self._backoff(attempt, None, what, f"connection error ({type(exc).__name__})")
                 continue
+            except requests.RequestException as exc:  # a bad URL or the like: retrying cannot help
+                raise PushError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
             if resp.status_code < 300 or (final is not None and final(resp)):
                 return resp
             code, message = error_code(resp)
