@@ -10,6 +10,8 @@ with ``base_url`` — what an external user would run. Measured per run, side by
 - full pipeline: extract → fields → permissions → changes → push, timed until the crawl exits, i.e. until
   every batch was acknowledged (202) by the server;
 - applied: until the server reports nothing pending (its own indexing speed, not the crawler's);
+- CPU time per document of the crawl process and of the server (the machine may be shared: CPU per
+  document is the figure that does not depend on what else runs);
 - Push API requests made (from the run report) and the crawl process's RSS, sampled every 0.25 s: the median
   (the steady state while pushing) and the peak.
 """
@@ -57,8 +59,20 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
-    """(seconds, peak RSS MB, median RSS MB while running, exit status) of one child process."""
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a live process has used (/proc/<pid>/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int, float]:
+    """(seconds, peak RSS MB, median RSS MB while running, exit status, CPU seconds) of one child process."""
+    cpu_before = _children_cpu_s()
     started = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     samples: list[float] = []
@@ -75,7 +89,8 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, in
     if proc.returncode != 0:
         sys.stderr.write(b"".join(errors).decode(errors="replace")[-3000:])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # max over children so far
-    return elapsed, max([*samples, 0.0]) or peak, statistics.median(samples or [0.0]), proc.returncode
+    cpu = _children_cpu_s() - cpu_before
+    return elapsed, max([*samples, 0.0]) or peak, statistics.median(samples or [0.0]), proc.returncode, cpu
 
 
 def wait_applied(base: str, timeout: float = 1800) -> None:
@@ -93,6 +108,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=18931)
     args = ap.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     key = "bench-" + secrets.token_hex(12)
     base = f"http://127.0.0.1:{args.port}"
     env = {**os.environ, "BENCH_KEY": key, "PYTHONPATH": str(ROOT)}
@@ -110,28 +126,31 @@ def main() -> None:
                     break
                 except requests.ConnectionError:
                     time.sleep(0.1)
-            fixed = run_one(work, base, key, env, 1, args.size)  # process start, ping, open target, close
-            rows = [run_one(work, base, key, env, n, args.size, fixed["push_s"]) for n in counts]
+            # one document: the fixed cost of a crawl process (start, ping, open target, close)
+            fixed = run_one(work, base, key, env, 1, args.size, server.pid)
+            rows = [run_one(work, base, key, env, n, args.size, server.pid, fixed["push_s"]) for n in counts]
         finally:
             server.terminate()
             server.wait(30)
     print(machine())
+    print(f"load average before/after: {load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\n{args.size:,}-byte text documents, pushcrawl serve on 127.0.0.1 as a kind: coveo target\n")
     print(f"fixed cost of one crawl process (start, ping, open target, close): {fixed['push_s']:.1f} s")
     header = ("documents", "bare Scrapy docs/s", "pipeline docs/s", "pipeline/bare", "pipeline docs/s w/o fixed cost",
-              "applied docs/s",
+              "applied docs/s", "crawl CPU ms/doc", "server CPU ms/doc",
               "requests/10k docs", "RSS MB crawl median", "RSS MB crawl peak", "RSS MB bare peak")
     print("| " + " | ".join(header) + " |")
     print("|" + "---:|" * len(header))
     for r in rows:
         print(f"| {r['n']:,} | {r['bare']:,.0f} | {r['push']:,.0f} | {r['push'] / r['bare']:.2f} | "
               f"{r['steady']:,.0f} | "
-              f"{r['applied']:,.0f} | {r['requests_per_10k']:.1f} | {r['rss_median']:.0f} | {r['rss']:.0f} | "
+              f"{r['applied']:,.0f} | {r['crawl_cpu_ms']:.2f} | {r['server_cpu_ms']:.2f} | "
+              f"{r['requests_per_10k']:.1f} | {r['rss_median']:.0f} | {r['rss']:.0f} | "
               f"{r['bare_rss']:.0f} |")
 
 
 def run_one(
-    work: Path, base: str, key: str, env: dict[str, str], n: int, size: int, fixed_s: float = 0.0
+    work: Path, base: str, key: str, env: dict[str, str], n: int, size: int, server_pid: int, fixed_s: float = 0.0
 ) -> dict[str, float]:
     source = f"bench{n}"
     requests.post(f"{base}/rest/organizations/{ORG}/sources", json={"name": source, "sourceType": "PUSH",
@@ -148,20 +167,22 @@ sites:
     connector: "tests.helpers.synthetic:SyntheticConnector"
     options: {{count: {n}, size: {size}}}
 """)
-    bare_s, bare_rss, _, _ = timed([sys.executable, "-c", BARE.format(root=str(ROOT), count=n, size=size)], env)
+    bare_s, bare_rss, _, _, _ = timed([sys.executable, "-c", BARE.format(root=str(ROOT), count=n, size=size)], env)
     report = work / f"report-{n}.json"
     started = time.perf_counter()
     crawl = [sys.executable, "-m", "crawler.cli", "crawl", "synth", "--settings", str(settings),
              "--report", str(report), "--log-level", "WARNING"]
-    push_s, rss, rss_median, code = timed(crawl, env)
+    server_cpu = _cpu_s(server_pid)
+    push_s, rss, rss_median, code, crawl_cpu = timed(crawl, env)
     wait_applied(base)
+    server_cpu = _cpu_s(server_pid) - server_cpu
     applied_s = time.perf_counter() - started
     data = json.loads(report.read_text())
     assert code == 0 and data["counts"]["pushed"] == n, data
     return {
         "n": n, "push_s": push_s, "steady": n / max(push_s - fixed_s, 1e-3),
         "bare": n / bare_s, "push": n / push_s, "applied": n / applied_s, "rss": rss, "rss_median": rss_median,
-        "bare_rss": bare_rss,
+        "bare_rss": bare_rss, "crawl_cpu_ms": crawl_cpu * 1000 / n, "server_cpu_ms": server_cpu * 1000 / n,
         "requests_per_10k": data["extra"]["push_requests"] * 10_000 / n,
     }
 
