@@ -18,6 +18,8 @@ from crawler.errors import PushcrawlError
 COMMANDS = (
     "crawl",
     "search",
+    "schedule",
+    "runs",
 )
 
 

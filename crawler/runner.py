@@ -169,9 +169,10 @@ def _crawl(
     process = CrawlerProcess(scrapy_settings(settings, site, log_level))
     crawler = process.create_crawler(cls)
     crawler.pushcrawl = ctx  # type: ignore[attr-defined]
-    # ids the index has for this site: connectors that can recheck them (404/410 → Deletion) read known_ids
-    known_ids = set(ctx.state.fingerprints(ctx.scope))
-    process.crawl(crawler, options=options, site=site, mode=ctx.mode, since=since, known_ids=known_ids)
+    # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors can
+    # recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.
+    known = set(ctx.state.fingerprints(ctx.scope)) if ctx.mode == "incremental" else set()
+    process.crawl(crawler, options=options, site=site, mode=ctx.mode, since=since, known_ids=known)
     secrets.install_log_filter()  # CrawlerProcess installed its root handler above
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
