@@ -93,6 +93,13 @@ def plan_deletions(
         reported = {d.document_id for d in plan.explicit}
         for doc_id in sorted(set(known) - listed - reported):
             plan.explicit.append(Deletion(document_id=doc_id, reason="missing from complete listing"))
+    if ctx.mode == "full" and ctx.sweep_from < ctx.ordering_id:
+        # A resumed full reindex: items acknowledged since the lineage began (by the killed run, or by runs in
+        # between) carry ids at or above the threshold, so the sweep keeps them. Those this run did not see are
+        # gone from the CMS: delete them explicitly.
+        already = {d.document_id for d in plan.explicit}
+        for doc_id in sorted(set(ctx.state.acked_since(ctx.scope, ctx.sweep_from)) - ctx.seen_ids - already):
+            plan.explicit.append(Deletion(document_id=doc_id, reason="not seen by the resumed full reindex"))
     if ctx.mode == "full":
         already = {d.document_id for d in plan.explicit}
         # a dry run committed nothing, so "not acknowledged since" must also leave out what it saw

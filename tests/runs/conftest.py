@@ -26,6 +26,10 @@ ORG = "pushcrawl-local"
 KEY = "test-key-runs"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "faults(spec): fault injection spec for the bench's local Push API")
+
+
 @dataclass
 class Bench:
     tmp: Path
@@ -116,12 +120,14 @@ sites:
 
 
 @pytest.fixture
-def bench(tmp_path: Path) -> Iterator[Bench]:
-    from crawler.localapi import LocalPushAPI
+def bench(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Bench]:
+    LocalPushAPI = pytest.importorskip("crawler.localapi").LocalPushAPI
 
     site = SitemapSite(pages=24).start()
     # queue_delay_scale: one minute of queueDelay lasts 10 ms, so the 15-minute sweep delay is 0.15 s
-    api = LocalPushAPI(tmp_path / "index", org_id=ORG, api_keys=[KEY], queue_delay_scale=0.01)
+    marker = request.node.get_closest_marker("faults")
+    faults = marker.args[0] if marker else None
+    api = LocalPushAPI(tmp_path / "index", org_id=ORG, api_keys=[KEY], queue_delay_scale=0.01, faults=faults)
     api.start()
     try:
         resp = requests.post(
