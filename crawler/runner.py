@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import time
 from typing import Any, TextIO
 
@@ -61,6 +63,7 @@ def run_site(
     dry_run_out: TextIO | None = None,
 ) -> RunReport:
     started = time.monotonic()
+    _abort_on_sigterm()
     cls, options = connector_options(settings, site)
     target_name, _ = settings.target_for(site, target_override)
     scope = f"{target_name}/{site}"
@@ -109,13 +112,14 @@ def run_site(
         if opened and settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "REBUILD" if full else "INCREMENTAL")
         spider, stats, reason = _crawl(settings, site, cls, options, ctx, since, log_level)
+        _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)
     except PushcrawlError as exc:
         report.status, report.message = "failed", str(exc)
-    except KeyboardInterrupt:
-        report.status, report.message = "aborted", "interrupted"
+    except KeyboardInterrupt as exc:
+        report.status, report.message = "aborted", str(exc) or "interrupted"
     finally:
         try:
             if opened is not None:
@@ -126,6 +130,32 @@ def run_site(
         finally:
             lock.release()
     return report
+
+
+class _Stop:
+    """SIGTERM outside Scrapy's reactor (which handles it itself): abort the run cleanly — status recorded,
+    lock released, nothing swept — instead of dying with the run still marked 'running'. While Twisted objects
+    are being set up an exception would be swallowed by a Deferred, so there the signal only sets a flag."""
+
+    requested = False
+    raise_now = True
+
+    @classmethod
+    def handler(cls, signum: int, frame: Any) -> None:
+        cls.requested = True
+        if cls.raise_now:
+            raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.requested:
+            raise KeyboardInterrupt("stopped by SIGTERM")
+
+
+def _abort_on_sigterm() -> None:
+    _Stop.raise_now = True
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _Stop.handler)
 
 
 def _prepare(state: StateStore, scope: str, run_id: int, mode: str, ordering_id: int, dry_run: bool) -> int:
@@ -166,6 +196,7 @@ def _crawl(
     since: str | None,
     log_level: str,
 ) -> tuple[Any, dict[str, Any], str]:
+    _Stop.raise_now = False
     process = CrawlerProcess(scrapy_settings(settings, site, log_level))
     crawler = process.create_crawler(cls)
     crawler.pushcrawl = ctx  # type: ignore[attr-defined]
@@ -174,9 +205,13 @@ def _crawl(
     known = set(ctx.state.fingerprints(ctx.scope)) if ctx.mode == "incremental" else set()
     process.crawl(crawler, options=options, site=site, mode=ctx.mode, since=since, known_ids=known)
     secrets.install_log_filter()  # CrawlerProcess installed its root handler above
-    process.start()
+    _Stop.check()
+    process.start()  # installs Scrapy's own SIGTERM/SIGINT handling: graceful close, reason "shutdown"
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return crawler.spider, stats, str(stats.get("finish_reason", "unknown"))
+    reason = str(stats.get("finish_reason", "unknown"))
+    if reason == "finished":
+        _Stop.check()  # a signal in the instant before Scrapy's handlers took over
+    return crawler.spider, stats, reason
 
 
 def _close_target(settings: Settings, opened: OpenTarget, report: RunReport) -> None:
