@@ -190,6 +190,7 @@ def finish(
             if not ctx.dry_run:
                 raise
             refused = f"a real run would be refused: {exc}"
+            report.extra["refused"] = True
         if opened is not None and not ctx.dry_run:
             counts["deleted"] = apply_deletions(ctx, plan, opened)
     if complete and not refused:

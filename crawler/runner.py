@@ -116,6 +116,7 @@ def run_site(
         finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)
+        report.extra["refused"] = True  # `crawl` exits 3: a data-safety rule, not a broken run
     except PushcrawlError as exc:
         report.status, report.message = "failed", str(exc)
     except KeyboardInterrupt as exc:

@@ -36,6 +36,9 @@ def test_full_reindex_sweeps_exactly_the_removed_items(bench: Bench) -> None:
     assert sorted(rep["deleted_ids"]) == sorted([bench.site.url("page-3"), bench.site.url("page-17")])
     assert rep["counts"]["deleted"] == 2
     assert set(bench.index()) == bench.site.current_ids()
+    with bench.api.store.read() as db:  # the source was in REBUILD during each run, IDLE after
+        statuses = [r[0] for r in db.execute("SELECT detail FROM activity WHERE operation='SET_STATUS' ORDER BY id")]
+    assert statuses == ["REBUILD", "IDLE", "REBUILD", "IDLE"]
     with bench.state() as db:  # the state store forgot them too, and the full lineage is closed
         assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 22
         assert db.execute("SELECT count(*) FROM full_runs").fetchone()[0] == 0
@@ -68,13 +71,13 @@ def test_mass_deletion_is_refused_then_allowed(bench: Bench) -> None:
         bench.site.remove(f"page-{n}")
 
     dry = bench.crawl("--full", "--dry-run")
-    assert dry.returncode != 0
+    assert dry.returncode == 3  # a data-safety refusal, apart from failures (1)
     assert "would delete 14" in dry.stderr
     assert dry.stdout.count('"wouldDelete"') == 14
     assert "--allow-mass-deletion" in bench.report()["message"]
 
     refused = bench.crawl("--full")
-    assert refused.returncode != 0
+    assert refused.returncode == 3
     assert "--allow-mass-deletion" in refused.stderr and "Nothing was deleted" in refused.stderr
     assert len(bench.index()) == 24
 
