@@ -1,7 +1,8 @@
 """Progress of a running crawl (a Scrapy extension that replaces LogStats), and item-error accounting.
 
 On a terminal: one live line on stderr, redrawn every second — pages/s, documents, pushed, unchanged,
-requests in flight, errors. Log records clear the line before they print, so the two do not garble each other.
+requests in flight, batches uploading, errors. Log records clear the line before they print, so the two do
+not garble each other.
 Otherwise (cron, systemd, the scheduler's log files): the same figures as a log line every
 ``PUSHCRAWL_PROGRESS_INTERVAL`` seconds (default 15). The closing summary is crawler.report's.
 
@@ -91,9 +92,20 @@ class Progress:
         in_flight = len(engine.downloader.active) if engine is not None and engine.downloader else 0
         return (
             f"{pages} pages ({rate:.1f}/s) · {counts['documents']} documents · {counts['pushed']} pushed · "
-            f"{counts['unchanged']} unchanged · {in_flight} in flight · {counts['errors']} errors · "
-            f"{now - self.started:.0f}s"
+            f"{counts['unchanged']} unchanged · {in_flight} in flight · {self._batches_in_flight(engine)} batches "
+            f"uploading · {counts['errors']} errors · {now - self.started:.0f}s"
         )
+
+    @staticmethod
+    def _batches_in_flight(engine: Any) -> int:
+        # the push pipeline keeps its uploads in ``inflight``; read it duck-typed, the extension must not break
+        # if a pipeline changes shape
+        itemproc = getattr(getattr(engine, "scraper", None), "itemproc", None)
+        for pipeline in getattr(itemproc, "middlewares", ()):
+            inflight = getattr(pipeline, "inflight", None)
+            if isinstance(inflight, set):
+                return len(inflight)
+        return 0
 
     def tick(self) -> None:
         text = self.line()
