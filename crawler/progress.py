@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from scrapy import signals
 from twisted.internet import task
 
+from crawler import defaults
 from crawler.report import counts_from_stats
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Progress:
-        interval = crawler.settings.getfloat("PUSHCRAWL_PROGRESS_INTERVAL", 15.0)
+        interval = crawler.settings.getfloat("PUSHCRAWL_PROGRESS_INTERVAL", defaults.PROGRESS_INTERVAL_S)
         live = crawler.settings.getbool("PUSHCRAWL_PROGRESS_LIVE", True) and sys.stderr.isatty()
         ext = cls(crawler, interval, sys.stderr, live)
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)

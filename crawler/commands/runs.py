@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from crawler import defaults
 from crawler.config import Settings, load_settings
 from crawler.errors import SettingsError
 from crawler.runlock import ScopeLock
@@ -29,7 +30,9 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=20, help="runs to show per site (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--check", action="store_true", help="exit 1 if a site's last run failed or its documents fell")
-    p.add_argument("--max-drop", type=float, default=0.2, help="largest allowed fall of documents for --check")
+    p.add_argument(
+        "--max-drop", type=float, default=defaults.RUNS_MAX_DROP, help="largest allowed fall of documents for --check"
+    )
     p.set_defaults(func=run)
 
 

@@ -10,6 +10,7 @@ import signal
 import time
 from typing import Any
 
+from crawler import defaults
 from crawler.config import load_settings
 from crawler.errors import SettingsError
 
@@ -26,7 +27,9 @@ def register(sub: Any) -> None:
         default="terminate",
         help="on SIGTERM/Ctrl-C: stop running crawls gracefully (default) or wait for them to finish",
     )
-    p.add_argument("--grace", type=float, default=60.0, help="seconds a terminated crawl gets before SIGKILL")
+    p.add_argument(
+        "--grace", type=float, default=defaults.SCHEDULE_GRACE_S, help="seconds a terminated crawl gets before SIGKILL"
+    )
     p.add_argument("--target", help="target name passed to every run")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--duration", type=float, help=argparse.SUPPRESS)  # tests: stop after this many seconds
