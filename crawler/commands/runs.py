@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -50,9 +51,26 @@ def _history(settings: Settings, sites: list[str], limit: int) -> list[dict[str,
     lock_dir = settings.resolve_path(settings.state_dir)
     for r in out:
         r["duration_s"] = round(r["finished_at"] - r["started_at"], 1) if r["finished_at"] else None
-        if r["status"] == "running" and not r["dry_run"] and not ScopeLock(lock_dir, r["scope"]).is_held():
+        if r["status"] != "running":
+            continue
+        if r["dry_run"]:  # dry runs take no lock: look at the process (a reused pid only delays the verdict)
+            if not _alive(r["pid"]):
+                r["status"] = "died"
+        elif not ScopeLock(lock_dir, r["scope"]).is_held():
             r["status"] = "died"  # no process holds the site's lock: it was killed; the next run marks it 'killed'
     return sorted(out, key=lambda r: r["id"], reverse=True)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check(runs: list[dict[str, Any]], site: str, max_drop: float) -> str | None:

@@ -3,8 +3,10 @@ the killed run had acknowledged being pushed again."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -54,7 +56,7 @@ def test_kill_while_crawling_then_rerun(bench: Bench, mode: str) -> None:
         for n in range(0, 24, 3):
             bench.site.change(f"page-{n}")
     before = _acked(bench)
-    bench.site.delay = 0.1  # slow pages: the kill lands mid-crawl, after a batch or two were acknowledged
+    bench.site.delay = 0.2  # slow pages: the kill lands mid-crawl, after a batch or two were acknowledged
     acked = _kill_when(
         bench,
         args,
@@ -77,6 +79,8 @@ def test_kill_while_pushing_then_rerun(bench: Bench) -> None:
     assert len(acked) < 24
     with bench.state() as db:  # the batch on the wire at the kill is still open in the journal
         assert db.execute("SELECT count(*) FROM journal WHERE status='pending'").fetchone()[0] >= 1
+    history = subprocess.run(bench.argv("runs", "--json"), capture_output=True, text=True, env=bench.env())
+    assert json.loads(history.stdout)["runs"][0]["status"] == "died"  # no process holds its lock any more
     bench.site.change("page-1")
     bench.site.remove(next(s for s in bench.site.pages if bench.site.url(s) in acked and s != "page-1"))
     _rerun_and_check(bench, acked, "--full")
