@@ -15,6 +15,9 @@ from crawler.errors import ConnectorError
 #: short name → "module:Class" of the connectors that ship with pushcrawl
 SHIPPED: dict[str, str] = {
     "sitemap": "connectors.sitemap.spider:SitemapConnector",
+    "wagtail": "connectors.wagtail.spider:WagtailConnector",
+    "mediawiki": "connectors.mediawiki.spider:MediaWikiConnector",
+    "web": "connectors.web.spider:WebConnector",
 }
 
 ENTRY_POINT_GROUP = "pushcrawl.connectors"
