@@ -46,7 +46,5 @@ def load(ref: str) -> type[Connector]:
         raise ConnectorError(f"connector {ref!r}: cannot import module {module_name!r} ({exc})") from exc
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
-        raise ConnectorError(
-            f"connector {ref!r}: {target!r} is not a subclass of connectors.base.Connector"
-        )
+        raise ConnectorError(f"connector {ref!r}: {target!r} is not a subclass of connectors.base.Connector")
     return cls

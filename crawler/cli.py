@@ -17,7 +17,6 @@ from crawler.errors import PushcrawlError
 #: command modules, in the order `pushcrawl --help` lists them
 COMMANDS = (
     "crawl",
-    "serve",
     "search",
 )
 

@@ -100,11 +100,9 @@ class SiteConfig(_Model):
 
 class Settings(_Model):
     target: str = "local"
-    targets: dict[str, Target] = Field(
-        default_factory=lambda: {"local": LocalTarget(kind="local")}
-    )
+    targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget(kind="local")})  # type: ignore[arg-type]
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
-    push: PushConfig = Field(default_factory=PushConfig)
+    push: PushConfig = Field(default_factory=PushConfig)  # type: ignore[arg-type]
     state_dir: Path = Path(defaults.STATE_DIR)
     field_defaults: dict[str, Any] = Field(default_factory=dict)  # field rules shared by all sites
 
@@ -140,7 +138,9 @@ def interpolate(node: Any, file: str, path: str = "") -> Any:
         if value is None:
             if default is None:
                 raise SettingsError(
-                    file, path, f"environment variable {var} is not set (export {var}=… or use ${{{var}:-default}})"
+                    file,
+                    path,
+                    f"environment variable {var} is not set (export {var}=… or use ${{{var}:-default}})",
                 )
             value = default
         if _SECRET_KEY.search(path):
@@ -198,9 +198,7 @@ def find_settings_file(explicit: str | None) -> Path:
     candidate = explicit or os.environ.get("PUSHCRAWL_SETTINGS") or defaults.SETTINGS_FILE
     path = Path(candidate)
     if not path.is_file():
-        raise SettingsError(
-            str(path), "", "file not found (run from your project folder, or pass --settings FILE)"
-        )
+        raise SettingsError(str(path), "", "file not found (run from your project folder, or pass --settings FILE)")
     return path
 
 
@@ -246,7 +244,7 @@ def connector_options(settings: Settings, site_name: str) -> tuple[type[Any], An
     except PushcrawlError as exc:
         raise SettingsError(file, f"sites.{site_name}.connector", str(exc)) from None
     try:
-        options = cls.Options.model_validate(site.options)
+        options = cls.Options.model_validate(site.options, context={"base_dir": settings.source_file.parent})
     except ValidationError as exc:
         raise validation_error(file, exc, prefix=f"sites.{site_name}.options") from None
     if site.security.mode == "content_system" and not cls.supports_permissions:

@@ -1,0 +1,94 @@
+"""The run report: counts from Scrapy's stats, the JSON written by ``--report``, and the closing summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from crawler import secrets
+
+
+@dataclass
+class RunReport:
+    site: str
+    mode: str
+    status: str  # finished | failed | aborted
+    ordering_id: int
+    counts: dict[str, int]
+    batches: int
+    duration_s: float
+    dry_run: bool = False
+    message: str = ""
+    target: str = ""
+    source: str = ""
+    location: str = ""
+    deleted_ids: list[str] = field(default_factory=list)
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    collected_not_indexed: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if len(data["deleted_ids"]) > 1000:  # keep reports readable; the count says how many
+            data["deleted_ids"] = data["deleted_ids"][:1000]
+        return dict(secrets.redact_obj(data))
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "finished"
+
+
+def counts_from_stats(stats: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    dropped = {
+        k.removeprefix("pushcrawl/dropped/"): int(v) for k, v in stats.items() if k.startswith("pushcrawl/dropped/")
+    }
+    errors = (
+        int(stats.get("pushcrawl/errors", 0))
+        + int(stats.get("pushcrawl/listing_errors", 0))
+        + sum(int(v) for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    )
+    counts = {
+        "fetched": int(stats.get("downloader/response_count", 0)),
+        "documents": int(stats.get("pushcrawl/documents", 0)),
+        "pushed": int(stats.get("pushcrawl/pushed", 0)),
+        "unchanged": int(stats.get("pushcrawl/unchanged", 0)),
+        "deleted": 0,
+        "dropped": sum(dropped.values()),
+        "errors": errors,
+    }
+    return counts, dropped
+
+
+def print_summary(report: RunReport, out: TextIO) -> None:
+    c = report.counts
+    kind = "dry run" if report.dry_run else f"{report.mode} run"
+    out.write(f"\npushcrawl: {report.site} ({kind}) {report.status} in {report.duration_s:.1f}s\n")
+    if report.dry_run:
+        out.write(
+            f"  would push {report.extra.get('would_push', 0)}, would delete {len(report.deleted_ids)}"
+            f" · fetched {c['fetched']} · documents {c['documents']} · dropped {c['dropped']} · errors {c['errors']}\n"
+        )
+    else:
+        out.write(
+            f"  fetched {c['fetched']} · documents {c['documents']} · pushed {c['pushed']} · unchanged {c['unchanged']}"
+            f" · deleted {c['deleted']} · dropped {c['dropped']} · errors {c['errors']} · batches {report.batches}\n"
+        )
+    if report.dropped_by_reason:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped_by_reason.items()))
+        out.write(f"  dropped by reason: {reasons}\n")
+    if report.collected_not_indexed:
+        out.write(f"  collected, not indexed (no field): {', '.join(report.collected_not_indexed)}\n")
+    if report.message:
+        out.write(f"  {report.message}\n")
+    if report.location and not report.dry_run:
+        out.write(f"  index: target {report.target}, source {report.source}, {report.location}\n")
+        if report.target and report.extra.get("local"):
+            out.write(
+                "  look:  pushcrawl search WORD   ·   pushcrawl serve  (Content Browser on http://127.0.0.1:8090/)\n"
+            )

@@ -1,0 +1,219 @@
+"""The state store (SQLite): run history, per-item fingerprints, cursors, and the batch journal.
+
+Data-safety rule 2 lives here: an item's fingerprint and a site's cursor are written only by
+``commit_items`` / ``commit_cursor``, which callers invoke after the Push API acknowledged the batch (202) or
+the run succeeded. A crash therefore leaves un-acknowledged items without a fingerprint, and the next run
+pushes them again; it never skips them.
+
+Everything is keyed by ``scope`` = "<target name>/<site>" so that one state file can serve several targets
+(a dry run against production never touches the local target's state, and vice versa).
+
+The store is used from Scrapy's reactor thread and from push worker threads: one connection guarded by a
+lock, WAL mode so a concurrent ``pushcrawl runs`` can read while a crawl writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import StateError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL, site TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL,
+    ordering_id INTEGER NOT NULL, started_at REAL NOT NULL, finished_at REAL,
+    counts TEXT NOT NULL DEFAULT '{}', message TEXT NOT NULL DEFAULT '', pid INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_scope ON runs (scope, id);
+CREATE TABLE IF NOT EXISTS items (
+    scope TEXT NOT NULL, document_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    ordering_id INTEGER NOT NULL, run_id INTEGER NOT NULL, acked_at REAL NOT NULL,
+    PRIMARY KEY (scope, document_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cursors (
+    scope TEXT PRIMARY KEY, cursor TEXT NOT NULL, run_id INTEGER NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    batch_id TEXT PRIMARY KEY, scope TEXT NOT NULL, run_id INTEGER NOT NULL, status TEXT NOT NULL,
+    items INTEGER NOT NULL, bytes INTEGER NOT NULL, created_at REAL NOT NULL, finished_at REAL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+class StateStore:
+    """SQLite-backed state for runs, fingerprints, cursors and the batch journal."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StateError(f"{path}: written by a newer pushcrawl (schema {row[0]}); upgrade pushcrawl")
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state store {path} is unusable: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ---- runs ----
+    def start_run(self, scope: str, site: str, mode: str, ordering_id: int, pid: int) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (scope, site, mode, status, ordering_id, started_at, pid)"
+                " VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (scope, site, mode, ordering_id, time.time(), pid),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], message: str = "") -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET status=?, finished_at=?, counts=?, message=? WHERE id=?",
+                (status, time.time(), json.dumps(counts, sort_keys=True), message, run_id),
+            )
+
+    def runs(self, scope: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        sql = "SELECT id, scope, site, mode, status, ordering_id, started_at, finished_at, counts, message FROM runs"
+        args: tuple[Any, ...] = ()
+        if scope is not None:
+            sql += " WHERE scope=?"
+            args = (scope,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        keys = (
+            "id",
+            "scope",
+            "site",
+            "mode",
+            "status",
+            "ordering_id",
+            "started_at",
+            "finished_at",
+            "counts",
+            "message",
+        )
+        out = [dict(zip(keys, row, strict=True)) for row in rows]
+        for run in out:
+            run["counts"] = json.loads(run["counts"])
+        return out
+
+    # ---- items ----
+    def fingerprints(self, scope: str) -> dict[str, str]:
+        with self._lock:
+            rows = self._db.execute("SELECT document_id, fingerprint FROM items WHERE scope=?", (scope,))
+            return dict(rows.fetchall())
+
+    def fingerprint(self, scope: str, document_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT fingerprint FROM items WHERE scope=? AND document_id=?", (scope, document_id)
+            ).fetchone()
+        return row[0] if row else None
+
+    def item_count(self, scope: str) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM items WHERE scope=?", (scope,)).fetchone()[0])
+
+    def commit_items(self, scope: str, run_id: int, ordering_id: int, items: Iterable[tuple[str, str]]) -> None:
+        """Record (document_id, fingerprint) pairs whose batch was acknowledged."""
+        now = time.time()
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO items (scope, document_id, fingerprint, ordering_id, run_id, acked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, document_id) DO UPDATE SET"
+                " fingerprint=excluded.fingerprint, ordering_id=excluded.ordering_id,"
+                " run_id=excluded.run_id, acked_at=excluded.acked_at",
+                [(scope, doc_id, fp, ordering_id, run_id, now) for doc_id, fp in items],
+            )
+
+    def forget_items(self, scope: str, document_ids: Iterable[str]) -> None:
+        """Drop items whose deletion was acknowledged."""
+        with self._tx() as db:
+            db.executemany("DELETE FROM items WHERE scope=? AND document_id=?", [(scope, d) for d in document_ids])
+
+    def forget_children(self, scope: str, prefix: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM items WHERE scope=? AND (document_id=? OR substr(document_id, 1, ?)=?)",
+                (scope, prefix, len(prefix) + 1, prefix + "/"),
+            )
+
+    def items_not_acked_since(self, scope: str, ordering_id: int) -> list[str]:
+        """Ids last acknowledged by a run older than ``ordering_id`` (what a full run's sweep removes)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT document_id FROM items WHERE scope=? AND ordering_id<? ORDER BY document_id",
+                (scope, ordering_id),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # ---- cursors ----
+    def cursor(self, scope: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT cursor FROM cursors WHERE scope=?", (scope,)).fetchone()
+        return row[0] if row else None
+
+    def commit_cursor(self, scope: str, cursor: str, run_id: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET"
+                " cursor=excluded.cursor, run_id=excluded.run_id, updated_at=excluded.updated_at",
+                (scope, cursor, run_id, time.time()),
+            )
+
+    # ---- journal ----
+    def journal_open(self, batch_id: str, scope: str, run_id: int, items: int, size: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO journal (batch_id, scope, run_id, status, items, bytes, created_at)"
+                " VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                (batch_id, scope, run_id, items, size, time.time()),
+            )
+
+    def journal_close(self, batch_id: str, status: str, detail: str = "") -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE journal SET status=?, finished_at=?, detail=? WHERE batch_id=?",
+                (status, time.time(), detail, batch_id),
+            )
+
+    def journal_pending(self, scope: str) -> list[dict[str, Any]]:
+        """Batches a killed run left open: their items were not acknowledged and will be pushed again."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, run_id, items, bytes FROM journal WHERE scope=? AND status='pending'",
+                (scope,),
+            ).fetchall()
+        return [dict(zip(("batch_id", "run_id", "items", "bytes"), r, strict=True)) for r in rows]

@@ -1,0 +1,114 @@
+"""Open a push target: a Push API client and the source id for a site, plus what to close at the end.
+
+``local`` starts the embedded local Push API (crawler.localapi) on 127.0.0.1 with a one-time API key, and
+creates the site's source on first use. ``coveo`` talks to a Coveo organization (or anything speaking its
+API, such as a proxy or ``pushcrawl serve``) and resolves the source by name.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler import secrets
+from crawler.config import CoveoTarget, LocalTarget, Settings
+from crawler.errors import TargetError
+from crawler.pushapi import endpoints
+from crawler.pushapi.client import PushApiClient, RetryPolicy
+
+VISIBILITY = {"everyone": "SHARED", "specific": "SECURED", "content_system": "SECURED"}
+
+
+@dataclass
+class OpenTarget:
+    name: str
+    client: PushApiClient
+    source_name: str
+    source_id: str
+    is_local: bool
+    wait_idle: Callable[[float], bool] = lambda timeout: True
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    location: str = ""  # where the data is, for the summary
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+
+
+def _retry(settings: Settings) -> RetryPolicy:
+    p = settings.push
+    return RetryPolicy(p.retry_max_attempts, p.retry_backoff_base_s, p.retry_backoff_max_s)
+
+
+def start_local(settings: Settings, target: LocalTarget) -> tuple[Any, PushApiClient]:
+    """Start the embedded local Push API and a client for it."""
+    from crawler.localapi import LocalPushAPI  # the server loads only when a local target is used
+
+    key = pysecrets.token_urlsafe(24)
+    secrets.register(key)
+    data_dir = settings.resolve_path(target.data_dir)
+    server = LocalPushAPI(data_dir=data_dir, org_id=target.organization_id, api_keys=[key])
+    server.start()
+    client = PushApiClient(
+        f"{server.base_url}/push/v1",
+        f"{server.base_url}/rest",
+        target.organization_id,
+        key,
+        settings.push.timeout_s,
+        _retry(settings),
+    )
+    return server, client
+
+
+def coveo_client(settings: Settings, target: CoveoTarget) -> PushApiClient:
+    key = target.api_key.get_secret_value()
+    secrets.register(key)
+    return PushApiClient(
+        endpoints.push_base(target.region, target.base_url),
+        endpoints.platform_base(target.region, target.platform_url),
+        target.organization_id,
+        key,
+        settings.push.timeout_s,
+        _retry(settings),
+    )
+
+
+def source_name_for(settings: Settings, site: str, target: Any) -> str:
+    cfg = settings.sites[site]
+    return cfg.source or target.source or site
+
+
+def open_target(settings: Settings, site: str, override: str | None = None, create_source: bool = True) -> OpenTarget:
+    name, target = settings.target_for(site, override)
+    source_name = source_name_for(settings, site, target)
+    if isinstance(target, LocalTarget):
+        server, client = start_local(settings, target)
+        try:
+            source_id = _ensure_source(client, source_name, settings.sites[site].security.mode, create_source)
+        except BaseException:
+            server.stop()
+            raise
+        return OpenTarget(
+            name,
+            client,
+            source_name,
+            source_id,
+            True,
+            server.wait_idle,
+            [server.stop],
+            location=str(settings.resolve_path(target.data_dir)),
+        )
+    client = coveo_client(settings, target)
+    source_id = target.source_id or client.resolve_source(source_name)
+    return OpenTarget(name, client, source_name, source_id, False, location=f"organization {target.organization_id}")
+
+
+def _ensure_source(client: PushApiClient, name: str, mode: str, create: bool) -> str:
+    for src in client.list_sources():
+        if src.get("name") == name:
+            return str(src["id"])
+    if not create:
+        raise TargetError(f"source {name!r} does not exist in the local Push API yet (run a crawl first)")
+    return str(client.create_source(name, VISIBILITY.get(mode, "SECURED"))["id"])
