@@ -121,5 +121,5 @@ class RetryAfterMiddleware:
             self.crawler.stats.inc_value("pushcrawl/retry_after/waits")
         from twisted.internet import reactor  # here, not at import: importing it installs a reactor
 
-        await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))  # type: ignore[arg-type]
+        await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return response

@@ -116,7 +116,7 @@ def page_document(item: dict[str, Any], base_url: str, body_fields: list[str] | 
         document_id=url,
         clickable_uri=url,
         title=str(item.get("title") or meta.get("seo_title") or url),
-        author=", ".join(authors) if isinstance(authors, list) else (str(authors) if authors else None),
+        author=", ".join(map(str, authors)) if isinstance(authors, list) else (str(authors) if authors else None),
         date=parse_time(meta.get("first_published_at")),
         modified=published_at(item),
         language=meta.get("locale") or None,

@@ -13,6 +13,7 @@ those the framework does not know yet (``known_ids``), or all of them when it pa
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
@@ -45,7 +46,8 @@ class WagtailConnector(Connector):
 
     async def start(self) -> AsyncIterator[Any]:
         self._since = mapping.parse_time(self.since) if self.mode == "incremental" else None
-        for page_type in self.options.page_types or [None]:
+        page_types: list[str | None] = [*self.options.page_types] or [None]
+        for page_type in page_types:
             yield self._listing("pages", 0, page_type)
         for endpoint, wanted in (("images", self.options.images), ("documents", self.options.documents)):
             if wanted:
@@ -74,7 +76,7 @@ class WagtailConnector(Connector):
             self.logger.info("%s endpoint not exposed by this site (404): skipped", endpoint)
             return
         try:
-            items, total = client.listing_items(response.json(), response.url)
+            items, total = client.listing_items(json.loads(response.body), response.url)
         except ValueError as exc:  # includes a body that is not JSON
             self.listing_failed(str(exc))
             return
@@ -106,14 +108,12 @@ class WagtailConnector(Connector):
         if page_type:
             yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
         else:
-            detail = (item.get("meta") or {}).get(
-                "detail_url"
-            ) or f"{client.api_root(self.options)}pages/{item['id']}/"
+            detail = (item.get("meta") or {}).get("detail_url") or f"{client.api_root(self.options)}pages/{item['id']}/"
             yield self._request(detail, callback=self.parse_page, errback=self.item_errback)
 
     def parse_page(self, response: Response) -> Any:
         try:
-            item = response.json()
+            item = json.loads(response.body)
         except ValueError:
             self._error(f"{response.url}: page detail is not JSON")
             return
