@@ -133,11 +133,11 @@ class MediaWikiConnector(Connector):
             key = page.get("pageid") or page.get("title")
             merged = acc.setdefault(key, page)
             if merged is not page:  # a continuation: add what this part carries
-                merged.setdefault("revisions", page.get("revisions"))
+                merged["revisions"] = merged.get("revisions") or page.get("revisions")
                 merged["categories"] = (merged.get("categories") or []) + (page.get("categories") or [])
         if "continue" in data:
             url = client.continued(response.url, data["continue"])
-            yield response.request.replace(url=url, cb_kwargs={"acc": acc})
+            yield self._get(url, self.parse_pages, acc=acc)
             return
         yield from self._emit(acc.values())
 
