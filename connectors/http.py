@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 #: downloader middleware entry for a connector's ``custom_settings``
 RETRY_AFTER_MIDDLEWARE = {"connectors.http.RetryAfterMiddleware": 560}
 RETRY_AFTER_MAX_S = 120.0
+#: ping waits for a Retry-After at most this long (twice), then reports the status
+PING_RETRY_AFTER_MAX_S = 30.0
 
 
 class HttpOptions(ConnectorOptions):
@@ -61,12 +63,15 @@ def get_json(
     timeout: float = 15.0,
 ) -> Any:
     """GET ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
-    try:
-        resp = requests.get(url, params=params, headers=headers, timeout=timeout)
-    except requests.RequestException as exc:
-        raise ConnectorError(
-            f"cannot reach {what} at {url} ({exc}); check the URL and that it is up"
-        ) from None
+    for attempt in range(3):
+        try:
+            resp = requests.get(url, params=params, headers=headers, timeout=timeout)
+        except requests.RequestException as exc:
+            raise ConnectorError(f"cannot reach {what} at {url} ({exc}); check the URL and that it is up") from None
+        wait = retry_after_seconds(resp.headers.get("Retry-After")) if resp.status_code in (429, 503) else None
+        if wait is None or wait > PING_RETRY_AFTER_MAX_S or attempt == 2:
+            break
+        time.sleep(wait)  # a busy server asked us to come back: ping waits like the crawl does
     if resp.status_code in (401, 403):
         raise ConnectorError(
             f"{what} at {url} refused access (HTTP {resp.status_code}); check the username/password or token"
