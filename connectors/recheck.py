@@ -45,12 +45,16 @@ class RecheckMixin:
         self.crawler.signals.connect(self._recheck_on_idle, signal=signals.spider_idle)
 
     def seen(self, document_id: str) -> None:
-        self._seen_ids.add(document_id)
+        # setdefault: a spider built without from_crawler (unit tests) still records what it saw
+        self.__dict__.setdefault("_seen_ids", set()).add(document_id)
 
     def recheck_targets(self) -> list[str]:
         if self.mode != "incremental":
             return []
-        return sorted(known_ids(self) - self._seen_ids)
+        if not getattr(self, "listing_complete", True):  # unread listings would make everything look gone
+            self.logger.warning("listing incomplete: known ids are not rechecked this run")
+            return []
+        return sorted(known_ids(self) - self.__dict__.get("_seen_ids", set()))
 
     def _recheck_on_idle(self) -> None:
         if self._rechecked:

@@ -1,4 +1,5 @@
-"""wagtail, mediawiki and web end to end: the real CLI crawls each fixture CMS into the local Push API.
+"""wagtail, mediawiki, web and sitemap (incremental) end to end: the real CLI crawls each fixture into the
+local Push API.
 
 Per connector: the first run pushes everything; the fixture then changes one item and removes one; the
 second (incremental) run pushes exactly the change and deletes exactly the removed item; search finds the
@@ -16,6 +17,7 @@ import pytest
 
 from tests.conftest import read_report, run_cli
 from tests.fixtures.mediawiki_server import MediaWikiServer
+from tests.fixtures.sitemap_server import SitemapServer
 from tests.fixtures.wagtail_server import WagtailServer
 from tests.fixtures.web_server import WebServer
 
@@ -99,4 +101,18 @@ def test_web_two_runs(tmp_path: Path) -> None:
         _two_runs(
             tmp_path, "web", {"start_urls": [f"{srv.base_url}/"], "max_depth": 2}, 11, edit,
             f"{srv.base_url}/contact.html",
+        )
+
+
+def test_sitemap_incremental_two_runs(tmp_path: Path) -> None:
+    with SitemapServer() as srv:
+
+        def edit() -> str:
+            srv.change("/guides/stoves.html", "Never cook inside the tent; use a windshield of aluminiumfoil.")
+            srv.remove("/guides/tents.html")
+            return "aluminiumfoil"
+
+        _two_runs(
+            tmp_path, "sitemap", {"sitemap_urls": [f"{srv.base_url}/sitemap.xml"]}, 4, edit,
+            f"{srv.base_url}/guides/tents.html",
         )
