@@ -1,56 +1,122 @@
-"""HTTP pieces shared by the API connectors: auth options, a blocking JSON getter for ``ping``, Retry-After.
+"""HTTP helpers shared by the API connectors: basic-auth options, polite Scrapy settings, ``Retry-After``.
 
-- ``HttpOptions``: ``username``/``password`` (HTTP basic) or ``token`` (bearer) for a CMS behind auth. Their
-  names match the settings loader's secret pattern, so values from ``${ENV}`` are redacted in logs.
-- ``get_json``: what ``ping`` uses (requests, outside the reactor); turns statuses into ``ConnectorError``
-  messages that say what was wrong and what to check.
-- ``RetryAfterMiddleware``: Scrapy's RetryMiddleware retries 429/503 at once; this downloader middleware
-  (enable it *above* RetryMiddleware's 550 so it sees the response first) waits the ``Retry-After`` the server
-  asked for, capped by the ``RETRY_AFTER_MAX_S`` setting, then lets RetryMiddleware retry as usual.
+Scrapy's RetryMiddleware retries 429 and 503 responses but ignores their ``Retry-After`` header, so a
+server asking for a minute's pause would be hit again at once. ``RetryAfterMiddleware`` sits just outside
+it (order 560, so it sees responses first), waits the time the server asked for (capped by
+``RETRY_AFTER_MAX``) without blocking the reactor, and hands the response on for RetryMiddleware to
+retry and count as usual.
+
+``get_json`` is what ``ping`` uses (requests, outside the reactor): it waits out a short Retry-After and turns
+statuses into ``ConnectorError`` messages that say what was wrong and what to check.
 """
 
 from __future__ import annotations
 
 import base64
-import email.utils
 import logging
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.task import deferLater
+from scrapy.utils.asyncio import sleep
 
-from connectors.base import ConnectorOptions
+from crawler import secrets
 from crawler.errors import ConnectorError
 
 logger = logging.getLogger(__name__)
 
-#: downloader middleware entry for a connector's ``custom_settings``
-RETRY_AFTER_MIDDLEWARE = {"connectors.http.RetryAfterMiddleware": 560}
-RETRY_AFTER_MAX_S = 120.0
+#: longest pause honoured for one Retry-After (seconds); a longer one is capped, not obeyed blindly
+RETRY_AFTER_MAX = 120.0
+RETRY_AFTER_CODES = (429, 503)
 #: ping waits for a Retry-After at most this long (twice), then reports the status
-PING_RETRY_AFTER_MAX_S = 30.0
+PING_RETRY_AFTER_MAX = 30.0
 
 
-class HttpOptions(ConnectorOptions):
-    """Credentials for a CMS behind HTTP auth: basic (``username`` + ``password``) or a bearer ``token``."""
+class BasicAuth(BaseModel):
+    """HTTP basic credentials; the password comes from ``${ENV_VAR}`` and is redacted from logs."""
 
-    username: str | None = None
-    password: SecretStr | None = None
-    token: SecretStr | None = None
+    model_config = ConfigDict(extra="forbid")
 
-    def auth_headers(self) -> dict[str, str]:
-        if self.token is not None:
-            return {"Authorization": f"Bearer {self.token.get_secret_value()}"}
-        if self.username is not None:
-            pwd = self.password.get_secret_value() if self.password is not None else ""
-            raw = base64.b64encode(f"{self.username}:{pwd}".encode()).decode("ascii")
-            return {"Authorization": f"Basic {raw}"}
-        return {}
+    username: str
+    password: SecretStr
+
+    @field_validator("password")
+    @classmethod
+    def _register(cls, value: SecretStr) -> SecretStr:
+        secrets.register(value.get_secret_value())
+        return value
+
+    def header(self) -> str:
+        raw = f"{self.username}:{self.password.get_secret_value()}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def as_tuple(self) -> tuple[str, str]:
+        return (self.username, self.password.get_secret_value())
+
+
+def polite_settings(concurrency: int = 4) -> dict[str, Any]:
+    """``custom_settings`` for API connectors: AutoThrottle, few requests per host, Retry-After honoured."""
+    return {
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency) / 2,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "RETRY_TIMES": 3,
+        "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 408],
+        "DOWNLOADER_MIDDLEWARES": {"connectors.http.RetryAfterMiddleware": 560},
+    }
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or an HTTP date); None when unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """Waits what a 429/503 response's ``Retry-After`` asks (capped) before RetryMiddleware retries it."""
+
+    def __init__(self, max_wait: float, crawler: Crawler | None = None) -> None:
+        self.max_wait = max_wait
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler.settings.getfloat("RETRY_AFTER_MAX", RETRY_AFTER_MAX), crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in RETRY_AFTER_CODES or request.meta.get("dont_retry"):
+            return response
+        header = response.headers.get(b"Retry-After")
+        delay = parse_retry_after(header.decode("latin-1") if header else None)
+        if delay is None or delay <= 0:
+            return response
+        delay = min(delay, self.max_wait)
+        logger.info("%s answered %d; waiting %.1f s (Retry-After)", request.url, response.status, delay)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("pushcrawl/retry_after_waits")
+        await sleep(delay)
+        return response
+
+
+def auth_headers(auth: BasicAuth | None) -> dict[str, str]:
+    return {"Authorization": auth.header()} if auth is not None else {}
 
 
 def get_json(
@@ -59,22 +125,22 @@ def get_json(
     what: str,
     hint: str,
     params: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    auth: BasicAuth | None = None,
     timeout: float = 15.0,
 ) -> Any:
     """GET ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
     for attempt in range(3):
         try:
-            resp = requests.get(url, params=params, headers=headers, timeout=timeout)
+            resp = requests.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
         except requests.RequestException as exc:
             raise ConnectorError(f"cannot reach {what} at {url} ({exc}); check the URL and that it is up") from None
-        wait = retry_after_seconds(resp.headers.get("Retry-After")) if resp.status_code in (429, 503) else None
-        if wait is None or wait > PING_RETRY_AFTER_MAX_S or attempt == 2:
+        wait = parse_retry_after(resp.headers.get("Retry-After")) if resp.status_code in RETRY_AFTER_CODES else None
+        if wait is None or wait > PING_RETRY_AFTER_MAX or attempt == 2:
             break
         time.sleep(wait)  # a busy server asked us to come back: ping waits like the crawl does
     if resp.status_code in (401, 403):
         raise ConnectorError(
-            f"{what} at {url} refused access (HTTP {resp.status_code}); check the username/password or token"
+            f"{what} at {url} refused access (HTTP {resp.status_code}); check auth.username and auth.password"
         )
     if resp.status_code == 404:
         raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")
@@ -85,46 +151,3 @@ def get_json(
     except ValueError:
         ctype = resp.headers.get("Content-Type", "?")
         raise ConnectorError(f"{url} did not answer JSON (Content-Type {ctype}); {hint}") from None
-
-
-def retry_after_seconds(value: str | bytes | None, now: float | None = None) -> float | None:
-    """Parse a Retry-After value (delta seconds or an HTTP date) into seconds from now; None if unusable."""
-    if value is None:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-class RetryAfterMiddleware:
-    """Wait what a 429/503 ``Retry-After`` asks before RetryMiddleware retries; the wait does not block."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX_S", RETRY_AFTER_MAX_S)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        return cls(crawler)
-
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in (429, 503) or request.meta.get("dont_retry"):
-            return response
-        delay = retry_after_seconds(response.headers.get(b"Retry-After"))
-        if delay is None or delay <= 0:
-            return response
-        if delay > self.max_wait:
-            logger.warning("Retry-After %.0fs from %s capped at %.0fs", delay, request.url, self.max_wait)
-            delay = self.max_wait
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("pushcrawl/retry_after/waits")
-        from twisted.internet import reactor  # here, not at import: importing it installs a reactor
-
-        await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
-        return response

@@ -12,15 +12,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import Field
 
-from connectors.http import HttpOptions, get_json
+from connectors.base import ConnectorOptions
+from connectors.http import BasicAuth, get_json
 from crawler.errors import ConnectorError
 
 HINT = "api_url must point at the wiki's api.php (e.g. https://wiki.example.org/w/api.php)"
 REVISION_PROPS = {"rvprop": "content|timestamp|user|ids", "rvslots": "main"}
 
 
-class MediaWikiOptions(HttpOptions):
+class MediaWikiOptions(ConnectorOptions):
     api_url: str
+    #: HTTP basic credentials for a site behind a login (password from ${ENV}, redacted)
+    auth: BasicAuth | None = None
     namespaces: list[int] = Field(default_factory=lambda: [0])
     #: "wikitext": page source from batched revision queries, reduced to text (fast);
     #: "rendered": HTML from action=parse, one request per page (templates expanded)
@@ -116,7 +119,7 @@ def deletions_url(api_url: str, since: str) -> str:
 
 
 def ping(options: MediaWikiOptions) -> None:
-    data = get_json(siteinfo_url(options.api_url), what="MediaWiki API", hint=HINT, headers=options.auth_headers())
+    data = get_json(siteinfo_url(options.api_url), what="MediaWiki API", hint=HINT, auth=options.auth)
     try:
         check(data)
     except ApiError as exc:

@@ -22,7 +22,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
-from connectors.http import RETRY_AFTER_MIDDLEWARE
+from connectors.http import auth_headers, polite_settings
 from connectors.mediawiki import client, mapping
 
 
@@ -31,7 +31,7 @@ class MediaWikiConnector(Connector):
     Options = client.MediaWikiOptions
     options: client.MediaWikiOptions
     supports_incremental = True
-    custom_settings = {"DOWNLOADER_MIDDLEWARES": RETRY_AFTER_MIDDLEWARE}
+    custom_settings = polite_settings()
     site_info: mapping.Site | None = None
 
     @classmethod
@@ -49,7 +49,7 @@ class MediaWikiConnector(Connector):
             callback=callback,
             errback=errback,
             cb_kwargs=cb_kwargs,
-            headers=self.options.auth_headers(),
+            headers=auth_headers(self.options.auth),
             dont_filter=True,
         )
 

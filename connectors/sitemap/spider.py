@@ -4,10 +4,10 @@ A listing failure (a sitemap that cannot be fetched or is damaged) makes the run
 sweeps nothing. A page that answers 404/410 is counted as gone (a full run's sweep then removes it); any
 other page failure is an error, which also blocks the sweep: a transient outage never deletes content.
 
-Incremental runs (lastmod-based): pages whose ``<lastmod>`` is older than the cursor (the newest lastmod of
-the previous run) are not fetched; pages without a lastmod always are. Known ids no longer in the sitemaps
-are rechecked once the crawl is done and deleted only if they answer 404/410 (``connectors.recheck``); a
-listed page answering 404/410 that was indexed before is deleted too.
+Incremental runs (lastmod-based): pages indexed before whose ``<lastmod>`` is older than the cursor (the
+newest lastmod of the previous run) are not fetched (counted unchanged); pages without a lastmod always are.
+Known ids no longer in the sitemaps are rechecked once the crawl is done and deleted only if they answer
+404/410 (``connectors.recheck``); a listed page answering 404/410 that was indexed before is deleted too.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class SitemapConnector(RecheckMixin, Connector):
     options: SitemapOptions
     supports_incremental = True  # lastmod-based; URLs gone from the sitemaps are rechecked (404/410 → delete)
     _since: datetime | None = None
+    _known: frozenset[str] | set[str] = frozenset()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -82,6 +83,7 @@ class SitemapConnector(RecheckMixin, Connector):
 
     async def start(self) -> AsyncIterator[Any]:
         self._since = parse_lastmod(self.since) if self.mode == "incremental" else None
+        self._known = known_ids(self)
         for url in self.options.sitemap_urls:
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True)
 
@@ -102,9 +104,11 @@ class SitemapConnector(RecheckMixin, Connector):
                 self.seen(entry.loc)
                 if entry.lastmod is not None:
                     self.advance_cursor(cursor_value(entry.lastmod))
-                    # strictly older only: an equal lastmod may hide a later edit (date-only lastmods)
-                    if self._since is not None and entry.lastmod < self._since:
+                    # strictly older only (an equal lastmod may hide a later edit: date-only lastmods), and
+                    # only pages indexed before (a URL new to the sitemap may carry an old lastmod)
+                    if self._since is not None and entry.lastmod < self._since and entry.loc in self._known:
                         self.crawler.stats.inc_value("pushcrawl/sitemap/not_modified")
+                        self.crawler.stats.inc_value("pushcrawl/unchanged")
                         continue
                 yield scrapy.Request(
                     entry.loc,

@@ -11,14 +11,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.http import HttpOptions, get_json
+from connectors.base import ConnectorOptions
+from connectors.http import BasicAuth, get_json
 from crawler.errors import ConnectorError
 
 HINT = "check base_url and api_path, and that wagtail.api.v2 is enabled and routed (api_router.urls)"
 
 
-class WagtailOptions(HttpOptions):
+class WagtailOptions(ConnectorOptions):
     base_url: str
+    #: HTTP basic credentials for a site behind a login (password from ${ENV}, redacted)
+    auth: BasicAuth | None = None
     api_path: str = "/api/v2/"
     #: list pages of these types only (``app.Model``), with all their fields in the listing (no detail calls)
     page_types: list[str] = []
@@ -59,7 +62,7 @@ def remaining_offsets(total: int, page_size: int) -> range:
 
 def ping(options: WagtailOptions) -> None:
     url = f"{api_root(options)}pages/"
-    data = get_json(url, what="Wagtail API", hint=HINT, params={"limit": 1}, headers=options.auth_headers())
+    data = get_json(url, what="Wagtail API", hint=HINT, params={"limit": 1}, auth=options.auth)
     try:
         listing_items(data, url)
     except ValueError as exc:
@@ -70,6 +73,6 @@ def ping(options: WagtailOptions) -> None:
             what="Wagtail API",
             hint=f"page type {page_type!r} must be 'app_label.ModelName' of a page model",
             params={"limit": 1, "type": page_type},
-            headers=options.auth_headers(),
+            auth=options.auth,
         )
         listing_items(typed, url)

@@ -24,7 +24,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
-from connectors.http import RETRY_AFTER_MIDDLEWARE
+from connectors.http import auth_headers, polite_settings
 from connectors.recheck import known_ids
 from connectors.wagtail import client, mapping
 from crawler.model import Document
@@ -36,7 +36,7 @@ class WagtailConnector(Connector):
     options: client.WagtailOptions
     supports_incremental = True
     lists_all_ids = True
-    custom_settings = {"DOWNLOADER_MIDDLEWARES": RETRY_AFTER_MIDDLEWARE}
+    custom_settings = polite_settings()
     _since: datetime | None = None
     _warned_no_last_published = False
 
@@ -56,7 +56,7 @@ class WagtailConnector(Connector):
     def _request(self, url: str, **kwargs: Any) -> scrapy.Request:
         # credentials go to the CMS host only, never to a media CDN a download URL may point at
         same_host = urlsplit(url).netloc == urlsplit(self.options.base_url).netloc
-        return scrapy.Request(url, headers=self.options.auth_headers() if same_host else None, **kwargs)
+        return scrapy.Request(url, headers=auth_headers(self.options.auth) if same_host else None, **kwargs)
 
     def _listing(self, endpoint: str, offset: int, page_type: str | None) -> scrapy.Request:
         meta: dict[str, Any] = {}

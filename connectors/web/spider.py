@@ -24,7 +24,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from connectors.base import Connector, ConnectorOptions
-from connectors.http import RETRY_AFTER_MIDDLEWARE
+from connectors.http import polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
 from connectors.web import mapping
 from crawler.model import Deletion
@@ -63,7 +63,7 @@ class WebConnector(RecheckMixin, Connector):
     Options = WebOptions
     options: WebOptions
     supports_incremental = True  # incremental = changed pages only, plus 404/410 rechecks of known ids
-    custom_settings = {"DOWNLOADER_MIDDLEWARES": RETRY_AFTER_MIDDLEWARE}
+    custom_settings = polite_settings()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:

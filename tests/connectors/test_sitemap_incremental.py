@@ -32,6 +32,16 @@ def test_lastmod_cursor_and_recheck_of_removed_urls() -> None:
     assert second.stats["pushcrawl/recheck/fetched"] == 2  # tents (410) and the unlisted page (200, kept)
 
 
+def test_old_lastmod_of_a_url_never_indexed_is_fetched() -> None:
+    with SitemapServer() as srv:
+        opts = {"sitemap_urls": [f"{srv.base_url}/sitemap.xml"]}
+        known = [f"{srv.base_url}/guides/tents.html"]  # the others were never indexed (new, or failed before)
+        result = run_connector(
+            "sitemap", opts, mode="incremental", since="2024-03-01T00:00:00.000000Z", known_ids=known
+        )
+    assert len(result.documents()) == 3 and result.stats["pushcrawl/sitemap/not_modified"] == 1
+
+
 def test_recheck_is_skipped_when_a_sitemap_failed() -> None:
     with SitemapServer() as srv:
         opts = {"sitemap_urls": [f"{srv.base_url}/sitemap.xml", f"{srv.base_url}/missing-sitemap.xml"]}

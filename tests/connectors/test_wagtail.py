@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from connectors.http import retry_after_seconds
 from connectors.wagtail import client, mapping
 from tests.fixtures.crawl import run_connector
 from tests.fixtures.wagtail_server import SAMPLES, WagtailServer
@@ -49,12 +48,6 @@ def test_listing_shape_is_checked() -> None:
     assert list(client.remaining_offsets(45, 20)) == [20, 40]
 
 
-def test_retry_after_parses_seconds_and_dates() -> None:
-    assert retry_after_seconds(b"7") == 7.0
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
-    assert retry_after_seconds("soon") is None
-
-
 def test_ping_explains_wrong_url() -> None:
     from crawler.errors import ConnectorError
 
@@ -75,7 +68,7 @@ def test_full_crawl_pages_assets_and_listing() -> None:
     assert sorted(result.listed_ids) == sorted(docs)
     assert result.listing_errors == []
     assert result.cursor == "2024-02-01T12:00:00.000000Z"
-    assert result.stats.get("pushcrawl/retry_after/waits") == 1
+    assert result.stats.get("pushcrawl/retry_after_waits") == 1
 
 
 @pytest.mark.integration
