@@ -3,7 +3,8 @@
 Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
 ``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
 (``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), and the unauthenticated local pages
-(``/local/status`` and the Content Browser). Faults are injected only on ``push`` and ``upload``.
+(``/local/status``, ``/local/activity``, ``/local/item`` and the Content Browser). Faults are injected
+only on ``push`` and ``upload``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from crawler.localapi import browser, platform, push, searchapi
-from crawler.localapi.apierror import ApiError, json_response
+from crawler.localapi import browser, local, platform, push, searchapi
+from crawler.localapi.apierror import ApiError
 from crawler.localapi.context import Context
 from crawler.localapi.faults import ConnectionReset, Faults
 
@@ -56,6 +57,7 @@ PLATFORM_ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/sources", platform.list_sources),
     ("POST", "/sources", platform.create_source),
     ("GET", "/sources/<source_id>", platform.get_source),
+    ("GET", "/sources/<source_id>/metadata", local.source_metadata),
     ("GET", "/securityproviders", platform.list_providers),
     ("GET", "/securityproviders/<provider_id>", platform.get_provider),
     ("PUT", "/securityproviders/<provider_id>", platform.put_provider),
@@ -95,7 +97,12 @@ class App:
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
-        add("GET", "/local/status", Route("local", lambda ctx, req: json_response(local_status(ctx))))
+        for path, handler in (
+            ("/status", local.status),
+            ("/activity", local.activity),
+            ("/item", local.item),
+        ):
+            add("GET", "/local" + path, Route("local", handler))
         for path, handler in browser.PAGES.items():
             add("GET", path, Route("local", handler))
         self.url_map = Map(rules)
@@ -161,15 +168,3 @@ class App:
             if route.group == "search":
                 return searchapi.search(ctx, request, caller.user_ids)
         return route.handler(ctx, request, **values)
-
-
-def local_status(ctx: Context) -> dict[str, Any]:
-    with ctx.store.read() as db:
-        pending = db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
-        counts = {
-            r[0]: r[1]
-            for r in db.execute(
-                "SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s"
-            )
-        }
-    return {"pending": pending, "items": counts}

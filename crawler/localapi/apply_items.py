@@ -116,19 +116,21 @@ class ItemApplier:
         row = db.execute(
             "SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)
         ).fetchone()
+        perm_body = json.dumps(levels) if levels is not None else None
         values = (
             oid,
             doc["parentId"],
             json.dumps(fields),
             json.dumps(collected),
-            json.dumps(levels) if levels is not None else None,
+            perm_body,
+            self.store.perm_id(db, perm_body),
             int(public),
             now_ms(),
         )
         if row is None:
             cur = db.execute(
-                "INSERT INTO items(ordering_id, parent_id, fields, collected, permissions, public,"
-                " updated_ms, source_id, document_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO items(ordering_id, parent_id, fields, collected, permissions, perm_id, public,"
+                " updated_ms, source_id, document_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (*values, source["id"], doc_id),
             )
             rid = cur.lastrowid
@@ -136,8 +138,8 @@ class ItemApplier:
         else:
             rid = row[0]
             db.execute(
-                "UPDATE items SET ordering_id=?, parent_id=?, fields=?, collected=?, permissions=?, public=?,"
-                " updated_ms=? WHERE rid=?",
+                "UPDATE items SET ordering_id=?, parent_id=?, fields=?, collected=?, permissions=?,"
+                " perm_id=?, public=?, updated_ms=? WHERE rid=?",
                 (*values, rid),
             )
             db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
