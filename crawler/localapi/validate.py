@@ -204,7 +204,9 @@ def document(
     if parent is not None and not isinstance(parent, str):
         raise bad_json("'parentId' must be a string.")
     ordering = ci(body, "orderingId")
-    if ordering is not None and (isinstance(ordering, bool) or not isinstance(ordering, int) or ordering < 0):
+    if ordering is not None and (
+        isinstance(ordering, bool) or not isinstance(ordering, int) or not 0 <= ordering < 2**63
+    ):
         raise bad_json("'orderingId' must be a non-negative integer.")
     return {
         "documentId": document_id,
