@@ -66,7 +66,9 @@ PLATFORM_ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/indexes/page/fields", platform.list_fields),
     ("POST", "/indexes/fields", platform.create_fields),
     ("POST", "/indexes/fields/batch/create", platform.create_fields),
+    ("POST", "/indexes/fields/search", platform.list_fields),
     ("GET", "/indexes/fields/<name>", platform.get_field),
+    ("DELETE", "/indexes/fields/<name>", platform.delete_field),
 ]
 
 

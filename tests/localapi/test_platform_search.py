@@ -36,6 +36,14 @@ def test_fields_exist_and_can_be_added(client: Client, source: str) -> None:
     assert r.status_code == 201
     assert client.call("POST", f"{client.platform}/indexes/fields", {"name": "Bad-Name"}).status_code == 400
     assert client.call("GET", f"{client.platform}/indexes/fields/kb_category").json()["type"] == "STRING"
+    searched = client.call("POST", f"{client.platform}/indexes/fields/search", {"page": 0}).json()
+    assert "kb_category" in {f["name"] for f in searched["items"]}
+    assert (
+        client.call("POST", f"{client.platform}/indexes/fields", {"name": "kb_category"}).status_code == 409
+    )
+    assert client.call("DELETE", f"{client.platform}/indexes/fields/title").status_code == 400
+    assert client.call("POST", f"{client.platform}/indexes/fields", {"name": "tmp_x"}).status_code == 201
+    assert client.call("DELETE", f"{client.platform}/indexes/fields/tmp_x").status_code == 204
     client.put_doc(
         source,
         "https://x.test/m",
