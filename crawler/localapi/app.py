@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from crawler.localapi import browser, local, platform, push, searchapi
-from crawler.localapi.apierror import ApiError
-from crawler.localapi.context import Context
+from crawler.localapi.apierror import ApiError, too_large
+from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,11 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if not request.path.startswith("/upload/"):
+            # Bounds every JSON body read, chunked ones included: werkzeug refuses a larger Content-Length
+            # and stops a chunked body one byte past the limit, which json_body then refuses (413).
+            # Uploads stream to disk under their own 256 MB limit.
+            request.max_content_length = MAX_REQUEST + 1
         response = self.dispatch(request)
         return response(environ, start_response)
 
@@ -143,6 +148,8 @@ class App:
             return ApiError(
                 405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}."
             ).response()
+        except RequestEntityTooLarge:
+            return too_large("The request body", MAX_REQUEST).response()
         except HTTPException as exc:
             return ApiError(exc.code or 500, "HTTP_ERROR", exc.description or "").response()
         except Exception:

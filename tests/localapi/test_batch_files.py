@@ -161,3 +161,14 @@ def test_container_ttl_single_use_and_size_limit(tmp_path: object) -> None:
         assert srv.files.state(used) == "missing"
     finally:
         srv.stop()
+
+
+def test_large_batch_spans_several_transactions(client: Client, source: str) -> None:
+    adds = [
+        {"documentId": f"https://big.test/{i}", "data": "gannet", "permissions": PUBLIC} for i in range(1203)
+    ]
+    deletes = [{"documentId": f"https://big.test/{i}", "deleteChildren": False} for i in range(0, 1203, 2)]
+    assert client.batch(source, {"addOrUpdate": adds, "delete": deletes}).status_code == 202
+    client.idle()
+    assert client.search("gannet")["totalCount"] == 601
+    assert client.server.store.pending() == 0
