@@ -38,7 +38,7 @@ def activity(ctx: Context, request: Request) -> Response:
         if request.args.get(param):
             sql += f" AND {column} = ?"
             args.append(request.args[param])
-    limit = min(int(request.args.get("limit", "1000") or 1000), 100_000)
+    limit = min(max(request.args.get("limit", 1000, type=int), 0), 100_000)
     with ctx.store.read() as db:
         rows = db.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
     keys = ("id", "ts_ms", "target", "document_id", "operation", "ordering_id", "outcome", "detail")
