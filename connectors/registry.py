@@ -20,6 +20,7 @@ import importlib
 import sys
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from types import ModuleType
 
 from connectors.base import Connector
 from crawler.errors import ConnectorError
@@ -50,7 +51,7 @@ def shadowed() -> list[str]:
     return sorted({ep.name for ep in installed() if ep.name in SHIPPED and ep.value != SHIPPED[ep.name]})
 
 
-def _import(module_name: str, ref: str, base_dir: Path | None) -> object:
+def _import(module_name: str, ref: str, base_dir: Path | None) -> ModuleType:
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -77,8 +78,8 @@ def load(ref: str, base_dir: Path | None = None) -> type[Connector]:
         known = ", ".join(sorted(available()))
         hint = ""
         if "." in ref:
-            module, _, cls_name = ref.rpartition(".")
-            hint = f" (did you mean '{module}:{cls_name}'? a colon separates the module from the class)"
+            head, _, tail = ref.rpartition(".")
+            hint = f" (did you mean '{head}:{tail}'? a colon separates the module from the class)"
         raise ConnectorError(
             f"unknown connector {ref!r}{hint}: use one of {known}, or 'package.module:Class' for your own spider"
         )

@@ -18,7 +18,7 @@ from connectors import registry
 from connectors.sitemap.spider import SitemapConnector
 from crawler.errors import ConnectorError
 
-SPIDER = '''
+SPIDER = """
 from connectors.base import Connector, ConnectorOptions
 
 class Options(ConnectorOptions):
@@ -30,7 +30,7 @@ class {cls}(Connector):
 
 class NotAConnector:
     pass
-'''
+"""
 
 
 def write_package(root: Path, package: str, cls: str = "MyConnector", name: str = "mine") -> None:
@@ -66,7 +66,7 @@ def test_unknown_name_lists_known_ones() -> None:
 
 
 def test_dotted_class_without_colon_gets_a_hint() -> None:
-    with pytest.raises(ConnectorError, match="did you mean 'connectors.sitemap.spider:SitemapConnector'"):
+    with pytest.raises(ConnectorError, match=r"did you mean 'connectors.sitemap.spider:SitemapConnector'"):
         registry.load("connectors.sitemap.spider.SitemapConnector")
 
 
@@ -78,11 +78,11 @@ def test_module_class_reference(on_path: Path) -> None:
 
 def test_reference_errors_say_what_is_wrong(on_path: Path) -> None:
     write_package(on_path, "regpkg_b")
-    with pytest.raises(ConnectorError, match="cannot import module 'regpkg_missing.spider'"):
+    with pytest.raises(ConnectorError, match=r"cannot import module 'regpkg_missing.spider'"):
         registry.load("regpkg_missing.spider:X")
     with pytest.raises(ConnectorError, match="has no attribute 'Missing'"):
         registry.load("regpkg_b.spider:Missing")
-    with pytest.raises(ConnectorError, match="not a subclass of connectors.base.Connector"):
+    with pytest.raises(ConnectorError, match=r"not a subclass of connectors\.base\.Connector"):
         registry.load("regpkg_b.spider:NotAConnector")
 
 
