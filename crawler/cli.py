@@ -18,6 +18,9 @@ from crawler.errors import PushcrawlError
 COMMANDS = (
     "crawl",
     "search",
+    "check",
+    "preview",
+    "new_connector",
 )
 
 
