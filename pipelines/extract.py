@@ -47,9 +47,12 @@ def main_text(tree: Any) -> str:
     for el in list(tree.iter(*_BOILERPLATE)):
         if el.getparent() is not None:
             el.drop_tree()
-    root = next(iter(tree.iter("main")), None) or next(iter(tree.iter("article")), None)
+    root = next(iter(tree.iter("main")), None)
     if root is None:
-        root = tree.find("body") if tree.find("body") is not None else tree
+        root = next(iter(tree.iter("article")), None)
+    if root is None:
+        body = tree.find("body")
+        root = body if body is not None else tree
     # itertext joins inline runs; block elements get a newline so paragraphs stay apart
     for el in root.iter("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section"):
         el.tail = "\n" + (el.tail or "")
