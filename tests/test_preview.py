@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from devkit_support import Project, fixture_cms, free_port, new_project
+
+from tests.devkit_support import Project, fixture_cms, free_port, new_project
 
 pytestmark = pytest.mark.integration
 
