@@ -66,7 +66,7 @@ def origin_of(key: str, raw: dict[str, Any], overrides: list[str], file_label: s
         names = ", ".join(f"${name}" for name, _ in refs)
         if all(is_set for _, is_set in refs):
             return f"environment ({names})"
-        return f"{file_label} (default inside {names}: not set)"
+        return f"{file_label}: default of {names}, which is not set"
     return file_label
 
 
