@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from connectors import registry
 from connectors.base import Connector
 from crawler import secrets
 from crawler.config import CoveoTarget, LocalTarget, Settings, connector_options, load_settings
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         report.fail(str(exc), f"edit {exc.file}{' at ' + exc.key if exc.key else ''}, then run pushcrawl check again")
         return _summary(report)
     report.ok(f"settings valid: {settings.source_file}")
+    for name in registry.shadowed():
+        out.write(f"  note  an installed entry point {name!r} is hidden by the shipped connector of that name\n")
     sites = list(settings.sites)
     if args.site:
         if args.site not in settings.sites:
