@@ -164,3 +164,13 @@ def _client(server: object):  # type: ignore[no-untyped-def]
 
     base = server.base_url  # type: ignore[attr-defined]
     return PushApiClient(f"{base}/push/v1", f"{base}/rest", "acme", GOOD_KEY)
+
+
+def test_coveo_target_unreachable(project: Project) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    coveo_target(project, dead)
+    with fixture_cms(project) as url:
+        proc = project.cli("check", "intranet", "--no-settings", env={project.env_var: url, "COVEO_API_KEY": "k" * 20})
+    assert proc.returncode == 1
+    assert f"FAIL  target prod: cannot list sources at {dead}/rest" in proc.stdout
+    assert "→ check targets.prod.organization_id and targets.prod.platform_url" in proc.stdout
