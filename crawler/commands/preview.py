@@ -214,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
     scrapy_extra.update(
         {
             "RETRY_ENABLED": False,  # interactive: show a failing page at once instead of retrying it
+            # a few items need a few requests: do not fetch dozens of pages to show one
+            "CONCURRENT_REQUESTS": max(1, min(limit, int(site.scrapy.get("CONCURRENT_REQUESTS", 16)))),
             "PUSHCRAWL_PREVIEW_LIMIT": limit,
             "PUSHCRAWL_PREVIEW_URL": args.url,
             "PUSHCRAWL_PREVIEW_JSON": args.json,
