@@ -11,6 +11,7 @@ problem saying what to do.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except SettingsError as exc:
         report.fail(str(exc), f"edit {exc.file}{' at ' + exc.key if exc.key else ''}, then run pushcrawl check again")
         return _summary(report)
-    report.ok(f"settings valid: {settings.source_file}")
+    chosen_by = " (chosen by $PUSHCRAWL_SETTINGS)" if not args.settings and os.environ.get("PUSHCRAWL_SETTINGS") else ""
+    report.ok(f"settings valid: {settings.source_file}{chosen_by}")
     for name in registry.shadowed():
         out.write(f"  note  an installed entry point {name!r} is hidden by the shipped connector of that name\n")
     sites = list(settings.sites)
