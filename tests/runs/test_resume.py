@@ -67,9 +67,7 @@ def test_kill_while_crawling_then_rerun(bench: Bench, mode: str) -> None:
     new = {d: o for d, o in acked.items() if before.get(d) != o}
     bench.site.delay = 0.0
     bench.site.change("page-1")
-    if mode == "full":
-        # (incremental runs of the sitemap connector learn of removals only by rechecking known_ids, issue 7)
-        bench.site.remove("page-20")
+    bench.site.remove("page-20")  # a full run sweeps it; an incremental one rechecks known ids (404 → delete)
     _rerun_and_check(bench, new, *args)
 
 
