@@ -89,13 +89,13 @@ class Scheduler:
             logger.info("received %s: no new runs will start", signal.Signals(signum).name)
         self.stopping = True
 
-    def run(self, until: float | None = None) -> int:
-        """Loop until a stop signal (or the ``until`` monotonic deadline, for tests); returns an exit status."""
+    def run(self) -> int:
+        """Loop until a stop signal; returns an exit status."""
         now = time.time()
         for job in self.jobs:
             job.advance(now)
             logger.info("%s: schedule %r, next run at %s", job.site, job.cron, _fmt(job.next_at))
-        while not self.stopping and (until is None or time.monotonic() < until):
+        while not self.stopping:
             self._reap()
             now = time.time()
             for job in self.jobs:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import time
 from typing import Any
 
 from crawler import defaults
@@ -32,7 +31,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--target", help="target name passed to every run")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument("--duration", type=float, help=argparse.SUPPRESS)  # tests: stop after this many seconds
     p.set_defaults(func=run)
 
 
@@ -66,5 +64,4 @@ def run(args: argparse.Namespace) -> int:
     )
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
-    until = time.monotonic() + args.duration if args.duration else None
-    return scheduler.run(until)
+    return scheduler.run()
