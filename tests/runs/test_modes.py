@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from pipelines import ORDER
 from tests.runs.conftest import Bench
 
 pytestmark = pytest.mark.integration
@@ -98,3 +101,20 @@ def test_dry_run_full_shows_the_real_plan_and_changes_nothing(bench: Bench) -> N
     assert len(bench.index()) == 24
     with bench.state() as db:
         assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 24
+
+
+def test_an_item_that_crashes_a_pipeline_blocks_the_sweep(bench: Bench) -> None:
+    assert bench.crawl("--full").returncode == 0
+    pipelines = {**ORDER, "tests.runs.boom.BoomPipeline": 150}
+    settings = bench.settings.read_text().replace(
+        "RETRY_ENABLED: false}", f"RETRY_ENABLED: false, ITEM_PIPELINES: {json.dumps(pipelines)}}}"
+    )
+    bench.settings.write_text(settings)
+    bench.site.remove("page-9")
+    run = bench.crawl("--full")
+    assert run.returncode == 1
+    rep = bench.report()
+    assert rep["counts"]["errors"] == 1 and "nothing swept" in rep["message"]
+    index = bench.index()
+    assert bench.site.url("page-4") in index  # not pushed this time, and not swept either
+    assert bench.site.url("page-9") in index  # the sweep waits for a complete run
