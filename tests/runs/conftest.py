@@ -90,7 +90,7 @@ class Bench:
         return sqlite3.connect(self.tmp / "state" / "state.sqlite")
 
 
-def write_settings(path: Path, api_url: str, sitemap_url: str, extra_site: str = "") -> None:
+def write_bench_settings(path: Path, api_url: str, sitemap_url: str, extra_site: str = "") -> None:
     path.write_text(
         f"""
 target: idx
@@ -138,7 +138,7 @@ def bench(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Bench]:
         )
         resp.raise_for_status()
         settings = tmp_path / "settings.yaml"
-        write_settings(settings, api.base_url, site.sitemap_url)
+        write_bench_settings(settings, api.base_url, site.sitemap_url)
         yield Bench(tmp_path, site, api, settings, resp.json()["id"])
     finally:
         site.stop()

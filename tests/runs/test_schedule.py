@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.runs.conftest import Bench, wait_for, write_settings
+from tests.runs.conftest import Bench, wait_for, write_bench_settings
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def _running_pid(bench: Bench) -> int | None:
 
 
 def test_scheduled_runs_never_overlap_even_after_a_crash(bench: Bench) -> None:
-    write_settings(bench.settings, bench.api.base_url, bench.site.sitemap_url)
+    write_bench_settings(bench.settings, bench.api.base_url, bench.site.sitemap_url)
     text = bench.settings.read_text().replace(
         "    max_deletions: 0.5", '    max_deletions: 0.5\n    schedule: "* * * * * */1"'
     )
