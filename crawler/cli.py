@@ -19,6 +19,11 @@ COMMANDS = (
     "crawl",
     "serve",
     "search",
+    "check",
+    "preview",
+    "new_connector",
+    "schedule",
+    "runs",
     "sources",
 )
 

@@ -6,7 +6,8 @@ sends pending identities *before* any document batch that follows them, the lead
 E7 note, D/90), so secured items never reference identities the index has not been told about.
 
 A full run that was proven complete disables the identities it did not push (``DELETE …/permissions/
-olderthan?orderingId=<run start>``), under the same completeness rule as the item sweep (DESIGN.md rule 1).
+olderthan?orderingId=<the full run's sweep_from>``), under the same completeness rule as the item sweep
+(DESIGN.md rule 1).
 """
 
 from __future__ import annotations
@@ -88,5 +89,7 @@ def sweep(ctx: Any, target: Any, complete: bool) -> str:
     provider = ctx.extra.get("provider_id")
     if not complete:
         return f"run not proven complete: identities of provider {provider} not swept"
-    target.client.disable_identities_older_than(provider, ctx.ordering_id)
-    return f"disabled identities of provider {provider} not pushed since ordering id {ctx.ordering_id}"
+    # a resumed full run sweeps below the start of the full run it resumes (crawler.finish, ``sweep_from``)
+    threshold = getattr(ctx, "sweep_from", 0) or ctx.ordering_id
+    target.client.disable_identities_older_than(provider, threshold)
+    return f"disabled identities of provider {provider} not pushed since ordering id {threshold}"
