@@ -292,14 +292,6 @@ class StateStore:
                 (status, time.time(), detail, batch_id),
             )
 
-    def journal_summary(self, scope: str, run_id: int) -> dict[str, int]:
-        """Batches of one run by journal status (pending, acked, failed, abandoned)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT status, count(*) FROM journal WHERE scope=? AND run_id=? GROUP BY status", (scope, run_id)
-            ).fetchall()
-        return {str(r[0]): int(r[1]) for r in rows}
-
     def journal_pending(self, scope: str) -> list[dict[str, Any]]:
         """Batches a killed run left open: their items were not acknowledged and will be pushed again."""
         with self._lock:
