@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler import defaults
 from tests.devkit_support import Project, fixture_cms, free_port, new_project
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ def test_good_site_on_the_local_target_passes_and_lists_settings_with_origins(pr
     assert origin("sites.intranet.options.page_size") == "2 | settings.yaml"
     assert origin("sites.intranet.options.timeout_s") == "10.0 | default"
     assert origin("push.max_in_flight") == "2 | command line (-s push.max_in_flight)"
-    assert origin("push.batch_max_items") == "1000 | default"
+    assert origin("push.batch_max_items") == f"{defaults.BATCH_MAX_ITEMS} | default"
     assert origin("target") == "local | settings.yaml"
 
 

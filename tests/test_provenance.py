@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler import defaults
 from crawler.config import connector_options, load_settings
 from crawler.provenance import effective_settings, format_settings
 
@@ -44,7 +45,7 @@ def rows(write_settings: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch)
 
 
 def test_each_origin(rows: dict[str, tuple[str, str]]) -> None:
-    assert rows["push.batch_max_bytes"] == ("5242880", "default")
+    assert rows["push.batch_max_bytes"] == (str(defaults.BATCH_MAX_BYTES), "default")
     assert rows["target"] == ("prod", "settings.yaml")
     assert rows["targets.prod.organization_id"] == ("acme", "environment ($PROV_ORG)")
     assert rows["targets.prod.base_url"] == (
