@@ -97,6 +97,8 @@ def test_identities_pushed_before_documents_then_swept_by_a_full_run(tmp_path: P
         assert server.wait_idle(60)
         disabled = {r[0] for r in query(server, "SELECT name FROM identities WHERE disabled = 1")}
         assert disabled == {"user3@example.com", "user4@example.com"}
+        statuses = [r[0] for r in query(server, "SELECT detail FROM activity WHERE operation='SET_STATUS' ORDER BY id")]
+        assert statuses == ["INCREMENTAL", "IDLE", "REBUILD", "IDLE"]  # around each run: incremental, then full
 
 
 def test_sources_create_against_local_target_and_name_rule(tmp_path: Path, write_settings) -> None:
