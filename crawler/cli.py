@@ -18,6 +18,7 @@ from crawler.errors import PushcrawlError
 COMMANDS = (
     "crawl",
     "search",
+    "fields",
 )
 
 

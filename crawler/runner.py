@@ -19,7 +19,7 @@ from crawler.config import Settings, connector_options
 from crawler.context import RunContext
 from crawler.errors import PushcrawlError, RunRefused
 from crawler.finish import apply_deletions, guard, plan_deletions
-from crawler.report import RunReport, counts_from_stats
+from crawler.report import RunReport, apply_field_stats, counts_from_stats
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
@@ -146,6 +146,7 @@ def _finish(
     report.counts, report.dropped_by_reason = counts, dropped
     report.batches = int(stats.get("pushcrawl/batches", 0))
     report.extra["would_push"] = int(stats.get("pushcrawl/would_push", 0))
+    apply_field_stats(report, stats)  # collected-not-indexed, renamed and rejected field names
     why = []
     if reason != "finished":
         why.append(f"spider closed with reason {reason!r}")

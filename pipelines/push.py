@@ -84,7 +84,7 @@ class PushPipeline:
         body = document_body(item)
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if self.ctx.dry_run:
-            self._dry_run(body)
+            self._dry_run(body, item)
             return item
         if len(data) + _ENVELOPE > MAX_CONTAINER_BYTES:
             raise drop(
@@ -101,10 +101,18 @@ class PushPipeline:
             await self._flush()
         return item
 
-    def _dry_run(self, body: dict[str, Any]) -> None:
+    def _dry_run(self, body: dict[str, Any], item: Document) -> None:
+        """Write the exact JSON that would be pushed (secrets redacted), then ``#`` lines: mapping notes and
+        metadata collected without a declared field. Filter the ``#`` lines to get a stream of JSON bodies."""
         self.crawler.stats.inc_value("pushcrawl/would_push")
-        if self.ctx.dry_run_out is not None:
-            self.ctx.dry_run_out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
+        out = self.ctx.dry_run_out
+        if out is None:
+            return
+        out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
+        if item.collected_only:
+            out.write(f"# collected, not indexed (no declared field): {', '.join(item.collected_only)}\n")
+        for note in item.notes:
+            out.write(secrets.redact(f"# note: {note}") + "\n")
 
     async def _flush(self) -> None:
         batch, self.batch = self.batch, _Batch()
