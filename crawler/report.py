@@ -72,7 +72,7 @@ def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
         return sorted(k.removeprefix(prefix) for k in stats if k.startswith(prefix))
 
     report.collected_not_indexed = names("pushcrawl/fields/collected_only/")
-    renamed = dict(n.split("=", 1) for n in names("pushcrawl/fields/renamed/"))
+    renamed = dict(n.rsplit(" -> ", 1) for n in names("pushcrawl/fields/renamed/"))
     rejected = names("pushcrawl/fields/rejected/")
     if renamed or rejected:
         report.extra["fields"] = {"renamed": renamed, "rejected": rejected}

@@ -180,7 +180,7 @@ class FieldsPipeline:
         item.notes.extend(mapped.notes)
         # per-name stats: the run report aggregates them (crawler.report.apply_field_stats)
         for old, new in mapped.renamed.items():
-            stats.inc_value(f"pushcrawl/fields/renamed/{old}={new}")
+            stats.inc_value(f"pushcrawl/fields/renamed/{old} -> {new}")
         for name in mapped.rejected:
             stats.inc_value(f"pushcrawl/fields/rejected/{name}")
         for name in mapped.collected_only:
