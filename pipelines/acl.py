@@ -132,6 +132,8 @@ def resolve(security: SecurityConfig, doc: Document, label: str = "security") ->
         # a named first level switches the body to the complete model; name the item's own levels too
         for i, lvl in enumerate(perms.levels[1:], 1):
             lvl.name = lvl.name or f"level-{i}"
+    if len(perms.levels) == 1 and perms.levels[0].name == RULES_LEVEL:
+        perms.levels[0].name = None  # only the rules are left (private): the simplified model says it all
     result.notes += [f"{label}.rules[{i}] applied" for i, _ in hits]
     if perms.is_empty():
         raise Refused("no_access", f"{doc.document_id}: the permissions grant access to nobody")
