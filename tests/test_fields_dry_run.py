@@ -82,7 +82,7 @@ def test_dry_run_prints_bodies_notes_and_collected_names(tmp_path: Path) -> None
     ]
     assert (
         "# collected, not indexed (no declared field): article_section, canonical_url, category, confidentiality, "
-        "modifieddate" in notes
+        "description, modifieddate" in notes
     )
     assert "# note: sites.demo.security.rules[0] applied" in notes
     public, _ = by_id["help/faq.html"]
