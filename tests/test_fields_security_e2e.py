@@ -82,9 +82,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     }
     path = tmp / "settings.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    before = _cli(path, "fields", "list")
+    assert before.returncode == 1 and "taxonomy" in before.stdout and "2 missing" in before.stdout
     sync = _cli(path, "fields", "sync")
     assert sync.returncode == 0, sync.stdout + sync.stderr
     assert "taxonomy" in sync.stdout and "2 created" in sync.stdout
+    after = _cli(path, "fields", "list")
+    assert after.returncode == 0 and "0 missing" in after.stdout, after.stdout
     report_file = tmp / "report.json"
     crawl = _cli(path, "crawl", "demo", "--full", "--report", str(report_file))
     assert crawl.returncode == 0, crawl.stderr[-3000:]
