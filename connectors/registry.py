@@ -15,6 +15,8 @@ from crawler.errors import ConnectorError
 #: short name → "module:Class" of the connectors that ship with pushcrawl
 SHIPPED: dict[str, str] = {
     "sitemap": "connectors.sitemap.spider:SitemapConnector",
+    "wordpress": "connectors.wordpress.spider:WordPressConnector",
+    "drupal": "connectors.drupal.spider:DrupalConnector",
 }
 
 ENTRY_POINT_GROUP = "pushcrawl.connectors"

@@ -17,6 +17,7 @@ from crawler.errors import PushcrawlError
 #: command modules, in the order `pushcrawl --help` lists them
 COMMANDS = (
     "crawl",
+    "serve",
     "search",
     "fields",
 )
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     except PushcrawlError as exc:
         print(f"pushcrawl: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # output piped into `head` and the like: the reader is gone, which is not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("pushcrawl: interrupted", file=sys.stderr)
         return 130

@@ -47,6 +47,8 @@ SCRAPY = {
     "DOWNLOAD_TIMEOUT": 30,
     "LOG_LEVEL": "INFO",
     "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+    # Scrapy >= 2.19 opens a remote-control HTTP port per crawl; a scheduled crawler needs no open port.
+    "REMOTE_CONTROL_ENABLED": False,
     "ROBOTSTXT_OBEY": False,  # API connectors read APIs; the web connector turns it on
     "TELNETCONSOLE_ENABLED": False,
     "USER_AGENT": "pushcrawl/0.1 (+https://github.com/pushcrawl/pushcrawl)",

@@ -1,0 +1,158 @@
+"""Benchmark of the local Push API: ingest N items through batch file containers, then time searches.
+
+    .venv/bin/python bench/localapi_ingest.py [--items 100000] [--batch 5000] [--searches 200]
+
+Measures the end-to-end ingest rate (first upload to every operation applied), then search latency p50/p95
+anonymously and as a user whose access goes through nested groups (permission filtering on every result).
+Everything talks HTTP to a real server on 127.0.0.1, as a crawler would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from crawler.localapi import LocalPushAPI
+
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+]
+
+
+def item(i: int, rng: random.Random) -> dict[str, object]:
+    kind = i % 4
+    if kind == 0:
+        perms = [{"allowAnonymous": True, "allowedPermissions": [], "deniedPermissions": []}]
+    else:
+        group = f"team-{i % 20}"
+        perms = [
+            {
+                "allowAnonymous": False,
+                "allowedPermissions": [{"identity": group, "identityType": "Group"}],
+                "deniedPermissions": [{"identity": "blocked", "identityType": "User"}],
+            }
+        ]
+    text = " ".join(rng.choice(WORDS) for _ in range(60))
+    return {
+        "documentId": f"https://bench.test/doc/{i}",
+        "title": f"Document {i} {rng.choice(WORDS)}",
+        "author": f"author{i % 50}",
+        "data": text,
+        "permissions": perms,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--searches", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LocalPushAPI(Path(tmp), api_keys=["bench"])
+        server.start()
+        s = requests.Session()
+        s.headers.update({"Authorization": "Bearer bench", "Content-Type": "application/json"})
+        org = f"{server.base_url}/rest/organizations/pushcrawl-local"
+        push = f"{server.base_url}/push/v1/organizations/pushcrawl-local"
+        src = s.post(f"{org}/sources", json={"name": "bench", "sourceVisibility": "SECURED"}).json()["id"]
+        s.put(f"{org}/securityproviders/bench-ids", json={"sources": [{"id": src}]})
+        # user u1 -> team-3 via nested group "outer" -> "team-3"
+        for body in (
+            {
+                "identity": {"name": "team-3", "type": "GROUP"},
+                "members": [{"name": "outer", "type": "GROUP"}],
+            },
+            {"identity": {"name": "outer", "type": "GROUP"}, "members": [{"name": "u1", "type": "USER"}]},
+            {
+                "identity": {"name": "u1", "type": "USER"},
+                "mappings": [{"name": "u1@example.com", "type": "USER", "provider": "Email Security Provider"}],
+            },
+        ):
+            path = "mappings" if "mappings" in body else "permissions"
+            s.put(f"{push}/providers/bench-ids/{path}", json=body).raise_for_status()
+        start = time.perf_counter()
+        sent = 0
+        while sent < args.items:
+            docs = [item(i, rng) for i in range(sent, min(sent + args.batch, args.items))]
+            container = s.post(f"{push}/files").json()
+            requests.put(
+                container["uploadUri"],
+                data=json.dumps({"addOrUpdate": docs}).encode(),
+                headers=container["requiredHeaders"],
+            ).raise_for_status()
+            s.put(f"{push}/sources/{src}/documents/batch", params={"fileId": container["fileId"]}).raise_for_status()
+            sent += len(docs)
+        accepted = time.perf_counter() - start
+        assert server.wait_idle(3600)
+        ingest = time.perf_counter() - start
+        token = s.post(
+            f"{server.base_url}/rest/search/v2/token",
+            json={"userIds": [{"name": "u1@example.com", "provider": "Email Security Provider", "type": "User"}]},
+        ).json()["token"]
+        results = {}
+        for label, key in (("anonymous (API key)", "bench"), ("user via nested groups", token)):
+            times, total = [], 0
+            for _ in range(args.searches):
+                q = " ".join(rng.sample(WORDS, 2))
+                t0 = time.perf_counter()
+                r = s.post(
+                    f"{server.base_url}/rest/search/v2",
+                    json={"q": q, "numberOfResults": 10},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                times.append((time.perf_counter() - t0) * 1000)
+                total += r.json()["totalCount"]
+            times.sort()
+            results[label] = (
+                statistics.median(times),
+                times[int(len(times) * 0.95) - 1],
+                total / args.searches,
+            )
+        server.stop()
+    print(
+        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"python {platform.python_version()}"
+    )
+    print(f"items: {args.items} in batches of {args.batch}")
+    print(f"accepted (all 202s): {accepted:.1f} s; applied: {ingest:.1f} s -> {args.items / ingest:,.0f} items/s")
+    for label, (p50, p95, avg) in results.items():
+        print(f"search {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, avg totalCount {avg:,.0f}")
+
+
+if __name__ == "__main__":
+    main()

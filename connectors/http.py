@@ -1,0 +1,107 @@
+"""HTTP helpers shared by the API connectors: basic-auth options, polite Scrapy settings, ``Retry-After``.
+
+Scrapy's RetryMiddleware retries 429 and 503 responses but ignores their ``Retry-After`` header, so a
+server asking for a minute's pause would be hit again at once. ``RetryAfterMiddleware`` sits just outside
+it (order 560, so it sees responses first), waits the time the server asked for (capped by
+``RETRY_AFTER_MAX``) without blocking the reactor, and hands the response on for RetryMiddleware to
+retry and count as usual.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy.utils.asyncio import sleep
+
+from crawler import secrets
+
+logger = logging.getLogger(__name__)
+
+#: longest pause honoured for one Retry-After (seconds); a longer one is capped, not obeyed blindly
+RETRY_AFTER_MAX = 120.0
+RETRY_AFTER_CODES = (429, 503)
+
+
+class BasicAuth(BaseModel):
+    """HTTP basic credentials; the password comes from ``${ENV_VAR}`` and is redacted from logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str
+    password: SecretStr
+
+    @field_validator("password")
+    @classmethod
+    def _register(cls, value: SecretStr) -> SecretStr:
+        secrets.register(value.get_secret_value())
+        return value
+
+    def header(self) -> str:
+        raw = f"{self.username}:{self.password.get_secret_value()}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def as_tuple(self) -> tuple[str, str]:
+        return (self.username, self.password.get_secret_value())
+
+
+def polite_settings(concurrency: int = 4) -> dict[str, Any]:
+    """``custom_settings`` for API connectors: AutoThrottle, few requests per host, Retry-After honoured."""
+    return {
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency) / 2,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "RETRY_TIMES": 3,
+        "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 408],
+        "DOWNLOADER_MIDDLEWARES": {"connectors.http.RetryAfterMiddleware": 560},
+    }
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or an HTTP date); None when unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """Waits what a 429/503 response's ``Retry-After`` asks (capped) before RetryMiddleware retries it."""
+
+    def __init__(self, max_wait: float, crawler: Crawler | None = None) -> None:
+        self.max_wait = max_wait
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler.settings.getfloat("RETRY_AFTER_MAX", RETRY_AFTER_MAX), crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in RETRY_AFTER_CODES or request.meta.get("dont_retry"):
+            return response
+        header = response.headers.get(b"Retry-After")
+        delay = parse_retry_after(header.decode("latin-1") if header else None)
+        if delay is None or delay <= 0:
+            return response
+        delay = min(delay, self.max_wait)
+        logger.info("%s answered %d; waiting %.1f s (Retry-After)", request.url, response.status, delay)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("pushcrawl/retry_after_waits")
+        await sleep(delay)
+        return response

@@ -1,0 +1,169 @@
+"""The WSGI application: routing, authentication, scopes, fault injection, error bodies.
+
+Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
+``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
+(``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), and the unauthenticated local pages
+(``/local/status`` and the Content Browser). Faults are injected only on ``push`` and ``upload``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from crawler.localapi import browser, platform, push, searchapi
+from crawler.localapi.apierror import ApiError, json_response
+from crawler.localapi.context import Context
+from crawler.localapi.faults import ConnectionReset, Faults
+
+log = logging.getLogger(__name__)
+Handler = Callable[..., Response]
+
+
+@dataclass
+class Route:
+    group: str
+    handler: Handler
+    name: str = ""
+    capability: str = ""
+
+
+PUSH_ROUTES: list[tuple[str, str, Handler, str]] = [
+    ("POST", "/sources/<source_id>/status", push.set_status, "status"),
+    ("PUT", "/sources/<source_id>/documents", push.put_document, "document"),
+    ("DELETE", "/sources/<source_id>/documents", push.delete_document, "delete"),
+    ("DELETE", "/sources/<source_id>/documents/olderthan", push.delete_older_than, "olderthan"),
+    ("PUT", "/sources/<source_id>/documents/batch", push.put_batch, "batch"),
+    ("POST", "/files", push.create_file, "files"),
+    ("PUT", "/providers/<provider_id>/permissions", push.put_identity, "identity"),
+    ("DELETE", "/providers/<provider_id>/permissions", push.delete_identity, "identity"),
+    ("PUT", "/providers/<provider_id>/mappings", push.put_mapping, "identity"),
+    ("PUT", "/providers/<provider_id>/permissions/batch", push.put_identity_batch, "identity"),
+    (
+        "DELETE",
+        "/providers/<provider_id>/permissions/olderthan",
+        push.delete_identities_older_than,
+        "identity",
+    ),
+]
+PLATFORM_ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/sources", platform.list_sources),
+    ("POST", "/sources", platform.create_source),
+    ("GET", "/sources/<source_id>", platform.get_source),
+    ("GET", "/securityproviders", platform.list_providers),
+    ("GET", "/securityproviders/<provider_id>", platform.get_provider),
+    ("PUT", "/securityproviders/<provider_id>", platform.put_provider),
+    ("POST", "/securityproviders/<provider_id>", platform.put_provider),
+    ("GET", "/indexes/fields", platform.list_fields),
+    ("GET", "/indexes/page/fields", platform.list_fields),
+    ("POST", "/indexes/fields", platform.create_fields),
+    ("POST", "/indexes/fields/batch/create", platform.create_fields),
+    ("GET", "/indexes/fields/<name>", platform.get_field),
+]
+
+
+class App:
+    def __init__(self, ctx: Context, faults: Faults) -> None:
+        self.ctx = ctx
+        self.faults = faults
+        self.routes: dict[str, Route] = {}
+        rules: list[Rule] = []
+
+        def add(method: str, path: str, route: Route) -> None:
+            endpoint = f"r{len(self.routes)}"
+            self.routes[endpoint] = route
+            rules.append(Rule(path, methods=[method], endpoint=endpoint, strict_slashes=False))
+
+        for prefix in ("/push/v1/organizations/<org>", "/v1/organizations/<org>"):
+            for method, path, handler, name in PUSH_ROUTES:
+                capability = "push" if "<source_id>" in path else "files" if name == "files" else "identities"
+                add(method, prefix + path, Route("push", handler, name, capability))
+        for method, path, handler in PLATFORM_ROUTES:
+            capability = "read" if method == "GET" else "admin"
+            add(method, "/rest/organizations/<org>" + path, Route("platform", handler, capability=capability))
+        add(
+            "PUT",
+            "/upload/<file_id>",
+            Route("upload", lambda ctx, req, file_id: ctx.files.upload(req, file_id), "upload"),
+        )
+        for method in ("POST", "GET"):
+            add(method, "/rest/search/v2", Route("search", searchapi.search))
+        add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
+        add("GET", "/local/status", Route("local", lambda ctx, req: json_response(local_status(ctx))))
+        for path, handler in browser.PAGES.items():
+            add("GET", path, Route("local", handler))
+        self.url_map = Map(rules)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        values: dict[str, Any] = {}
+        route: Route | None = None
+        try:
+            endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
+            values = dict(matched)
+            route = self.routes[str(endpoint)]
+            return self._run(route, request, values)
+        except ConnectionReset:
+            return Response(b"")  # the socket is already shut; werkzeug treats the write as a dropped client
+        except ApiError as exc:
+            if route is not None and route.group == "push":
+                target = values.get("source_id") or values.get("provider_id") or values.get("org", "")
+                with self.ctx.store.write() as db:
+                    self.ctx.store.log(
+                        db,
+                        target,
+                        route.name.upper(),
+                        f"HTTP {exc.status} {exc.code}",
+                        document_id=request.args.get("documentId"),
+                        detail=exc.message,
+                    )
+            return exc.response()
+        except NotFound:
+            return ApiError(404, "NOT_FOUND", f"No route for {request.path}.").response()
+        except MethodNotAllowed:
+            return ApiError(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}.").response()
+        except HTTPException as exc:
+            return ApiError(exc.code or 500, "HTTP_ERROR", exc.description or "").response()
+        except Exception:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            return ApiError(500, "INTERNAL_ERROR", "Unexpected error in the local Push API; see its log.").response()
+
+    def _run(self, route: Route, request: Request, values: dict[str, Any]) -> Response:
+        ctx = self.ctx
+        if route.group == "push":
+            caller = ctx.auth.caller(request)
+            ctx.check_org(values["org"])
+            ctx.auth.require(caller, route.capability, values.get("source_id"))
+            self.faults.inject(request, route.name)
+        elif route.group == "upload":
+            self.faults.inject(request, "upload")
+        elif route.group == "platform":
+            caller = ctx.auth.caller(request)
+            ctx.check_org(values["org"])
+            ctx.auth.require(caller, route.capability)
+        elif route.group in ("search", "token"):
+            caller = ctx.auth.caller(request, ctx.token_user if route.group == "search" else None)
+            ctx.auth.require(caller, "search")
+            if route.group == "search":
+                return searchapi.search(ctx, request, caller.user_ids)
+        return route.handler(ctx, request, **values)
+
+
+def local_status(ctx: Context) -> dict[str, Any]:
+    with ctx.store.read() as db:
+        pending = db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+        counts = {
+            r[0]: r[1]
+            for r in db.execute("SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s")
+        }
+    return {"pending": pending, "items": counts}

@@ -1,0 +1,236 @@
+"""Apply queued item operations to the index: add/update, delete (with children), delete-older-than, batch.
+
+Runs on the worker thread inside one write transaction per queued operation. Ordering rules (CONTRACT.md §6):
+an operation whose orderingId is lower than the last one applied to the same item is dropped and logged
+``OUT_OF_SEQUENCE_OPERATION``; once an ``olderthan`` threshold was applied, operations below it are
+rejected. Every outcome lands in the activity log.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from crawler.localapi import content, security, validate
+from crawler.localapi.apierror import ApiError
+from crawler.localapi.files import FileContainers
+from crawler.localapi.store import Store, now_ms
+
+
+class ItemApplier:
+    def __init__(self, store: Store, files: FileContainers) -> None:
+        self.store = store
+        self.files = files
+
+    def _admissible(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, oid: int, op: str) -> bool:
+        if oid < source["threshold"]:
+            self.store.log(
+                db,
+                source["id"],
+                op,
+                "REJECTED",
+                document_id=doc_id,
+                ordering_id=oid,
+                detail=f"orderingId below the olderthan threshold {source['threshold']}",
+            )
+            return False
+        row = db.execute(
+            "SELECT ordering_id FROM seqs WHERE source_id=? AND document_id=?", (source["id"], doc_id)
+        ).fetchone()
+        if row is not None and oid < row[0]:
+            self.store.log(
+                db,
+                source["id"],
+                op,
+                "OUT_OF_SEQUENCE_OPERATION",
+                document_id=doc_id,
+                ordering_id=oid,
+                detail=f"a later operation ({row[0]}) was already applied",
+            )
+            return False
+        return True
+
+    def _seq(self, db: sqlite3.Connection, source_id: str, doc_id: str, oid: int) -> None:
+        db.execute(
+            "INSERT INTO seqs VALUES (?,?,?) ON CONFLICT(source_id, document_id) DO UPDATE SET"
+            " ordering_id = excluded.ordering_id",
+            (source_id, doc_id, oid),
+        )
+
+    def _content(self, doc: dict[str, Any]) -> content.Extracted:
+        spec = doc["content"]
+        if spec is None:
+            return content.Extracted("", None, 0)
+        if spec["kind"] == "data":
+            return content.extract(spec["value"], doc["fileExtension"] or ".txt")
+        if spec["kind"] == "binary":
+            raw = content.inline_bytes(spec["value"], spec["compressionType"])
+        else:
+            if self.files.state(spec["value"]) != "ready":
+                raise ValueError(f"file container {spec['value']} is unknown, empty or already consumed")
+            raw = content.decompress(self.files.path(spec["value"]).read_bytes(), spec["compressionType"])
+            self.files.discard(spec["value"])
+        return content.extract(raw, doc["fileExtension"])
+
+    def document(self, db: sqlite3.Connection, source: dict[str, Any], doc: dict[str, Any], oid: int) -> None:
+        doc_id = doc["documentId"]
+        if not self._admissible(db, source, doc_id, oid, "ADD_OR_UPDATE"):
+            return
+        try:
+            extracted = self._content(doc)
+        except Exception as exc:  # bad base64/compression/file: this item fails alone, as in Coveo's pipeline
+            self.store.log(
+                db,
+                source["id"],
+                "ADD_OR_UPDATE",
+                "ERROR",
+                document_id=doc_id,
+                ordering_id=oid,
+                detail=f"cannot read the item's content: {exc}",
+            )
+            return
+        known = self.store.field_names(db)
+        fields: dict[str, Any] = {}
+        collected: dict[str, Any] = {}
+        for key, value in doc["metadata"].items():
+            if value is None:
+                continue
+            if key.lower() in known:  # auto-mapping: metadata populates the field of the same name
+                fields[key.lower()] = value
+            else:
+                collected[key] = value
+        ext = doc["fileExtension"]
+        fields.setdefault("title", extracted.title or doc_id.rstrip("/").rsplit("/", 1)[-1] or doc_id)
+        fields.setdefault("clickableuri", doc_id)
+        fields.setdefault("date", now_ms())
+        fields.update({"uri": doc_id, "source": source["name"], "sourcetype": "Push", "size": extracted.size})
+        if ext:
+            fields["filetype"] = ext.lstrip(".").lower()
+        if doc["parentId"]:
+            fields["parentid"] = doc["parentId"]
+        levels = doc["permissions"]
+        public = security.evaluate(levels, None)
+        row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
+        values = (
+            oid,
+            doc["parentId"],
+            json.dumps(fields),
+            json.dumps(collected),
+            json.dumps(levels) if levels is not None else None,
+            int(public),
+            now_ms(),
+        )
+        if row is None:
+            cur = db.execute(
+                "INSERT INTO items(ordering_id, parent_id, fields, collected, permissions, public,"
+                " updated_ms, source_id, document_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (*values, source["id"], doc_id),
+            )
+            rid = cur.lastrowid
+            outcome = "ADDED"
+        else:
+            rid = row[0]
+            db.execute(
+                "UPDATE items SET ordering_id=?, parent_id=?, fields=?, collected=?, permissions=?, public=?,"
+                " updated_ms=? WHERE rid=?",
+                (*values, rid),
+            )
+            db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
+            outcome = "UPDATED"
+        title = fields["title"]
+        title_text = " ".join(map(str, title)) if isinstance(title, list) else str(title)
+        db.execute("INSERT INTO items_fts(rowid, title, body) VALUES (?,?,?)", (rid, title_text, extracted.text))
+        self._seq(db, source["id"], doc_id, oid)
+        self.store.log(
+            db,
+            source["id"],
+            "ADD_OR_UPDATE",
+            outcome,
+            document_id=doc_id,
+            ordering_id=oid,
+            detail=extracted.warning,
+        )
+
+    def _remove(self, db: sqlite3.Connection, rid: int) -> None:
+        db.execute("DELETE FROM items WHERE rid=?", (rid,))
+        db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
+
+    def delete(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, children: bool, oid: int) -> None:
+        if not self._admissible(db, source, doc_id, oid, "DELETE"):
+            return
+        row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
+        if row is not None:
+            self._remove(db, row[0])
+        self._seq(db, source["id"], doc_id, oid)
+        detail = "" if row is not None else "the item did not exist"
+        if children:
+            # A URI-prefix rule (CONTRACT.md E3): everything under "<documentId>/", not parentId links.
+            prefix = doc_id.rstrip("/") + "/"
+            kids = db.execute(
+                "SELECT rid, document_id, ordering_id FROM items WHERE source_id=? AND substr(document_id, 1, ?) = ?",
+                (source["id"], len(prefix), prefix),
+            ).fetchall()
+            removed = 0
+            for kid in kids:
+                if kid["ordering_id"] <= oid:  # a child updated after this delete was sent survives
+                    self._remove(db, kid["rid"])
+                    self._seq(db, source["id"], kid["document_id"], oid)
+                    removed += 1
+            detail = f"{detail}; {removed} child item(s) deleted".lstrip("; ")
+        self.store.log(db, source["id"], "DELETE", "DELETED", document_id=doc_id, ordering_id=oid, detail=detail)
+
+    def older_than(self, db: sqlite3.Connection, source: dict[str, Any], threshold: int) -> None:
+        rows = db.execute(
+            "SELECT rid FROM items WHERE source_id=? AND ordering_id < ?", (source["id"], threshold)
+        ).fetchall()
+        for row in rows:
+            self._remove(db, row[0])
+        db.execute("UPDATE sources SET threshold = max(threshold, ?) WHERE id = ?", (threshold, source["id"]))
+        self.store.log(
+            db,
+            source["id"],
+            "DELETE_OLDER_THAN",
+            "DELETED",
+            ordering_id=threshold,
+            detail=f"{len(rows)} item(s) deleted",
+        )
+
+    def batch(self, db: sqlite3.Connection, source: dict[str, Any], file_id: str, oid: int) -> None:
+        try:
+            body = validate.parse_json(self.files.path(file_id).read_bytes())
+        except (OSError, ApiError) as exc:
+            self.store.log(db, source["id"], "BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}")
+            return
+        finally:
+            self.files.discard(file_id)
+        for entry in validate.ci(body, "addOrUpdate") or []:
+            try:
+                doc = validate.document(entry)
+            except ApiError as exc:
+                doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
+                self.store.log(
+                    db,
+                    source["id"],
+                    "ADD_OR_UPDATE",
+                    "REJECTED",
+                    document_id=doc_id,
+                    ordering_id=oid,
+                    detail=f"{exc.code}: {exc.message}",
+                )
+                continue
+            # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
+            self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid)
+        for entry in validate.ci(body, "delete") or []:
+            doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
+            if not isinstance(doc_id, str) or not doc_id:
+                self.store.log(
+                    db,
+                    source["id"],
+                    "DELETE",
+                    "REJECTED",
+                    ordering_id=oid,
+                    detail=f"delete entry without documentId: {entry!r}",
+                )
+                continue
+            self.delete(db, source, doc_id, bool(validate.ci(entry, "deleteChildren", False)), oid)

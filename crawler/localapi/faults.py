@@ -1,0 +1,93 @@
+"""Fault injection for Push API routes and uploads, to exercise clients' retry and backoff code.
+
+Spec: comma-separated ``KIND=VALUE[@ROUTE]``. Kinds: ``429`` (probability; half of them carry
+``Retry-After: 1``), ``limit`` (probability of a 412 ``DOCUMENT_LIMIT_EXCEEDED``), ``5xx`` (probability
+of a 500/503/504), ``reset`` (probability of dropping the connection without any response), ``latency``
+(milliseconds added to every request), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
+to one route: status, document, delete, olderthan, files, upload, batch, identity.
+Example: ``429=0.1,5xx=0.05,reset=0.05@batch,latency=20``.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from dataclasses import dataclass, field
+
+from werkzeug.wrappers import Request, Response
+
+from crawler.localapi.apierror import ApiError
+
+KINDS = {"429", "limit", "5xx", "reset", "latency"}
+ROUTES = {"status", "document", "delete", "olderthan", "files", "upload", "batch", "identity"}
+
+
+class ConnectionReset(Exception):
+    """Raised after the socket was shut down; the dispatcher then returns nothing."""
+
+
+@dataclass
+class Fault:
+    kind: str
+    value: float
+    route: str | None
+
+
+@dataclass
+class Faults:
+    faults: list[Fault] = field(default_factory=list)
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def parse(cls, spec: str | None) -> Faults:
+        out = cls()
+        for part in (spec or "").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, raw = part.partition("=")
+            value, _, route = raw.partition("@")
+            if not sep:
+                raise ValueError(f"fault {part!r}: expected KIND=VALUE[@ROUTE]")
+            if key == "seed":
+                out.rng.seed(int(value))
+                continue
+            if key not in KINDS:
+                raise ValueError(f"fault {part!r}: kind must be one of {sorted(KINDS)} or seed")
+            if route and route not in ROUTES:
+                raise ValueError(f"fault {part!r}: route must be one of {sorted(ROUTES)}")
+            number = float(value)
+            if key != "latency" and not 0 <= number <= 1:
+                raise ValueError(f"fault {part!r}: a probability must be between 0 and 1")
+            out.faults.append(Fault(key, number, route or None))
+        return out
+
+    def inject(self, request: Request, route: str) -> Response | None:
+        """Sleep, raise a 429/5xx ApiError, or reset the connection; None means no fault this time."""
+        for fault in self.faults:
+            if fault.route not in (None, route):
+                continue
+            if fault.kind == "latency":
+                time.sleep(fault.value / 1000)
+            elif self.rng.random() < fault.value:
+                request.get_data()  # read the body first so the client sees our answer, not a broken pipe
+                if fault.kind == "429":
+                    code = self.rng.choice(["TOO_MANY_REQUESTS", "TOO_MANY_DOCUMENTS_DAILY"])
+                    headers = {"Retry-After": "1"} if self.rng.random() < 0.5 else {}
+                    raise ApiError(429, code, "Injected fault: too many requests.", headers)
+                if fault.kind == "limit":
+                    raise ApiError(412, "DOCUMENT_LIMIT_EXCEEDED", "Injected fault: the index item limit is reached.")
+                if fault.kind == "5xx":
+                    status = self.rng.choice([500, 503, 504])
+                    raise ApiError(
+                        status,
+                        "INTERNAL_ERROR" if status == 500 else "SERVICE_UNAVAILABLE",
+                        "Injected fault: transient server error.",
+                    )
+                if fault.kind == "reset":
+                    sock = request.environ.get("werkzeug.socket")
+                    if isinstance(sock, socket.socket):
+                        sock.shutdown(socket.SHUT_RDWR)
+                    raise ConnectionReset()
+        return None

@@ -1,0 +1,213 @@
+"""Request validation for items, written from CONTRACT.md §3-4 (independent of the Push API client).
+
+``parse_json`` rejects duplicate keys case-insensitively (Coveo treats all keys case-insensitively, a key may
+appear once). ``document`` turns a DocumentBody into a normalised, JSON-serialisable dict the worker applies
+later; ``permissions`` turns either permission shape into the complete model (a list of levels).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from crawler.localapi.apierror import ApiError, bad_json, invalid, too_large
+
+MAX_INLINE = 5 * 1024 * 1024
+RESERVED = {
+    k.lower(): k
+    for k in (
+        "compressedBinaryData",
+        "compressedBinaryDataFileId",
+        "compressionType",
+        "data",
+        "documentId",
+        "fileExtension",
+        "orderingId",
+        "parentId",
+        "permissions",
+    )
+}
+COMPRESSIONS = {"UNCOMPRESSED", "DEFLATE", "GZIP", "LZMA", "ZLIB"}
+IDENTITY_TYPES = {"USER": "USER", "GROUP": "GROUP", "VIRTUALGROUP": "VIRTUAL_GROUP", "UNKNOWN": "UNKNOWN"}
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key.lower() in seen:
+            raise bad_json(f"The key '{key}' appears more than once (keys are case-insensitive).")
+        seen.add(key.lower())
+    return dict(pairs)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_duplicates)
+    except ApiError:
+        raise
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise bad_json(f"The body is not valid JSON: {exc}") from None
+
+
+def ci(obj: dict[str, Any], key: str, default: Any = None) -> Any:
+    """Case-insensitive lookup (keys are already known to be unique case-insensitively)."""
+    low = key.lower()
+    for k, v in obj.items():
+        if k.lower() == low:
+            return v
+    return default
+
+
+def compression(value: Any, where: str) -> str:
+    # Lenient: the current docs say case-sensitive UPPER, the 2017 docs used PascalCase; accept any casing.
+    if not isinstance(value, str) or value.upper() not in COMPRESSIONS:
+        raise invalid(where, f"must be one of {sorted(COMPRESSIONS)}, got {value!r}")
+    return value.upper()
+
+
+def identity_type(value: Any, default: str = "UNKNOWN") -> str:
+    # `VirtualGroup`, `VIRTUAL_GROUP`, `virtual_group` are the same type (CONTRACT.md §4-5).
+    if value is None:
+        return default
+    norm = str(value).replace("_", "").upper()
+    if norm not in IDENTITY_TYPES:
+        raise bad_json(f"Unknown identity type {value!r}; expected User, Group, VirtualGroup or Unknown.")
+    return IDENTITY_TYPES[norm]
+
+
+def _perm(entry: Any) -> dict[str, Any]:
+    if not isinstance(entry, dict) or not isinstance(ci(entry, "identity"), str):
+        raise bad_json(f"A permission must be an object with an 'identity' string, got {entry!r}.")
+    provider = ci(entry, "securityProvider")
+    return {
+        "identity": ci(entry, "identity"),
+        "identityType": identity_type(ci(entry, "identityType")),
+        "securityProvider": provider if isinstance(provider, str) and provider else None,
+    }
+
+
+def _perm_set(entry: Any) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise bad_json("A permission set must be an object.")
+    allowed, denied = ci(entry, "allowedPermissions") or [], ci(entry, "deniedPermissions") or []
+    if not isinstance(allowed, list) or not isinstance(denied, list):
+        raise bad_json("allowedPermissions and deniedPermissions must be arrays.")
+    return {
+        "name": ci(entry, "name"),
+        "allowAnonymous": bool(ci(entry, "allowAnonymous", False)),
+        "allowedPermissions": [_perm(p) for p in allowed],
+        "deniedPermissions": [_perm(p) for p in denied],
+    }
+
+
+def permissions(value: Any) -> list[dict[str, Any]] | None:
+    """Normalise to levels ``[{"name", "permissionSets": [...]}]``; the simplified shape is one level."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise bad_json("'permissions' must be an array of permission sets or permission levels.")
+    if value and all(isinstance(e, dict) and ci(e, "permissionSets") is not None for e in value):
+        levels = []
+        for level in value:
+            sets = ci(level, "permissionSets")
+            if not isinstance(sets, list):
+                raise bad_json("'permissionSets' must be an array.")
+            levels.append({"name": ci(level, "name"), "permissionSets": [_perm_set(s) for s in sets]})
+        return levels
+    return [{"name": None, "permissionSets": [_perm_set(s) for s in value]}]
+
+
+def _metadata_value(key: str, value: Any) -> Any:
+    scalar = (str, int, float, bool)
+    if value is None or isinstance(value, scalar):
+        return value
+    if isinstance(value, list):
+        if all(isinstance(v, scalar) for v in value):
+            return value
+        raise bad_json(f"Metadata '{key}' holds a nested array or object; only scalars or arrays of scalars.")
+    raise bad_json(f"Metadata '{key}' holds an object; metadata values must be scalars or arrays of scalars.")
+
+
+def document(body: Any, document_id: str | None = None, query_compression: str | None = None) -> dict[str, Any]:
+    """Validate one DocumentBody; ``document_id`` comes from the query string for a single push."""
+    if not isinstance(body, dict):
+        raise bad_json("An item must be a JSON object.")
+    body_id = ci(body, "documentId")
+    if document_id is None:
+        if not isinstance(body_id, str) or not body_id:
+            raise ApiError(400, "INVALID_JSON", "Each item needs a non-empty 'documentId'.")
+        document_id = body_id
+    elif body_id is not None and body_id != document_id:
+        raise invalid("documentId", "the body's documentId differs from the query string's")
+    metadata: dict[str, Any] = {}
+    for key, value in body.items():
+        if key.lower() not in RESERVED:
+            metadata[key] = _metadata_value(key, value)
+    data, inline, file_id = (
+        ci(body, "data"),
+        ci(body, "compressedBinaryData"),
+        ci(body, "compressedBinaryDataFileId"),
+    )
+    given = [
+        n
+        for n, v in (
+            ("data", data),
+            ("compressedBinaryData", inline),
+            ("compressedBinaryDataFileId", file_id),
+        )
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise bad_json(f"Use only one of data, compressedBinaryData, compressedBinaryDataFileId (got {given}).")
+    content: dict[str, Any] | None = None
+    body_compression = ci(body, "compressionType")
+    # Lenient: JS/PY clients put compressionType in the body even for single pushes; the body wins if set.
+    ctype = (
+        compression(body_compression, "compressionType")
+        if body_compression is not None
+        else (query_compression or "ZLIB")
+    )
+    if data is not None:
+        if not isinstance(data, str):
+            raise bad_json("'data' must be a string.")
+        if len(data.encode()) > MAX_INLINE:
+            raise too_large("'data'", MAX_INLINE)
+        content = {"kind": "data", "value": data}
+    elif inline is not None:
+        if not isinstance(inline, str):
+            raise bad_json("'compressedBinaryData' must be a base64 string.")
+        if len(inline) > MAX_INLINE * 4 // 3 + 4:
+            raise too_large("'compressedBinaryData'", MAX_INLINE)
+        try:
+            base64.b64decode(inline, validate=True)
+        except (binascii.Error, ValueError):
+            raise bad_json("'compressedBinaryData' is not valid base64.") from None
+        content = {"kind": "binary", "value": inline, "compressionType": ctype}
+    elif file_id is not None:
+        if not isinstance(file_id, str) or not file_id:
+            raise bad_json("'compressedBinaryDataFileId' must be a fileId string.")
+        content = {"kind": "file", "value": file_id, "compressionType": ctype}
+    ext = ci(body, "fileExtension")
+    if ext is not None:
+        # Lenient: accept a missing leading dot (clients are told to send one) and normalise.
+        if not isinstance(ext, str) or not re.fullmatch(r"\.?[A-Za-z0-9]+", ext):
+            raise bad_json(f"'fileExtension' must look like '.html', got {ext!r}.")
+        ext = ext if ext.startswith(".") else "." + ext
+    parent = ci(body, "parentId")
+    if parent is not None and not isinstance(parent, str):
+        raise bad_json("'parentId' must be a string.")
+    ordering = ci(body, "orderingId")
+    if ordering is not None and (isinstance(ordering, bool) or not isinstance(ordering, int) or ordering < 0):
+        raise bad_json("'orderingId' must be a non-negative integer.")
+    return {
+        "documentId": document_id,
+        "metadata": metadata,
+        "content": content,
+        "fileExtension": ext,
+        "parentId": parent,
+        "permissions": permissions(ci(body, "permissions")),
+        "orderingId": ordering,
+    }
