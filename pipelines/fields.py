@@ -179,6 +179,10 @@ class FieldsPipeline:
         item.fields, item.collected_only = mapped.fields, mapped.collected_only
         item.notes.extend(mapped.notes)
         # per-name stats: the run report aggregates them (crawler.report.apply_field_stats)
+        if mapped.renamed:
+            stats.inc_value("pushcrawl/fields/renamed", len(mapped.renamed))
+        if mapped.rejected:
+            stats.inc_value("pushcrawl/fields/rejected", len(mapped.rejected))
         for old, new in mapped.renamed.items():
             stats.inc_value(f"pushcrawl/fields/renamed/{old} -> {new}")
         for name in mapped.rejected:
