@@ -1,9 +1,10 @@
 """End to end: the demo site with mapped fields and security rules, pushed into the local Push API, then
 searched as different users through the real CLI (one subprocess per command: Scrapy's reactor runs once).
 
-Identities: the local server expands a search token's user name and matches it against item permissions
-that name no security provider in any provider (CONTRACT.md §4 lenient reading), so no identity needs to be
-pushed for single users.
+Identities: the local server matches a permission that names no security provider against the user's
+identities in any provider (CONTRACT.md §4, lenient reading), so single users need no identity push; the
+group ``employees`` is pushed to the local server's identity provider (E8) so that searching as its member
+expands to it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
+
+from crawler import defaults
 
 pytest.importorskip("crawler.localapi", reason="the local Push API is not on this branch yet")
 
@@ -39,6 +43,26 @@ def _search(settings: Path, word: str, user: str | None) -> dict[str, Any]:
     return dict(json.loads(proc.stdout))
 
 
+def _push_group(data_dir: Path, group: str, member: str) -> None:
+    """Define ``group`` (members: ``member``, an e-mail identity) in the local server's identity provider."""
+    from crawler.localapi import LocalPushAPI
+
+    server = LocalPushAPI(data_dir, org_id=defaults.LOCAL_ORG_ID, api_keys=["test-key"], queue_delay_scale=0)
+    server.start()
+    try:
+        body = {
+            "identity": {"name": group, "type": "GROUP", "additionalInfo": {}},
+            "members": [{"name": member, "type": "USER", "provider": "Email Security Provider"}],
+            "wellKnowns": [],
+        }
+        url = f"{server.base_url}/push/v1/organizations/{defaults.LOCAL_ORG_ID}/providers/northwind-ldap/permissions"
+        resp = requests.put(url, json=body, headers={"Authorization": "Bearer test-key"}, timeout=30)
+        assert resp.status_code == 202, resp.text
+        assert server.wait_idle(30)
+    finally:
+        server.stop()
+
+
 def _uris(result: dict[str, Any]) -> list[str]:
     return [
         str(r["clickUri"]).rsplit("/", 2)[-2] + "/" + str(r["clickUri"]).rsplit("/", 1)[-1] for r in result["results"]
@@ -60,7 +84,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
                 "options": {"sitemap_urls": [str(DEMO / "sitemap.xml")]},
                 "security": {
                     "mode": "specific",
-                    "allowed": [user("alice"), user("bob")],
+                    "allowed": [user("alice"), user("bob"), {"identity": "employees", "type": "Group"}],
                     "rules": [
                         {"when": {"metadata": {"confidentiality": "internal"}}, "deny": [user("bob")]},
                         {"when": {"url_prefix": DEMO.as_uri() + "/policies/"}, "allow": [user("carol")]},
@@ -89,6 +113,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     assert "taxonomy" in sync.stdout and "2 created" in sync.stdout
     after = _cli(path, "fields", "list")
     assert after.returncode == 0 and "0 missing" in after.stdout, after.stdout
+    _push_group(tmp / "local", "employees", "dave@northwind.example")
     report_file = tmp / "report.json"
     crawl = _cli(path, "crawl", "demo", "--full", "--report", str(report_file))
     assert crawl.returncode == 0, crawl.stderr[-3000:]
@@ -118,3 +143,9 @@ def test_url_prefix_rule_adds_an_identity_to_that_section_only(crawled: tuple[Pa
     assert "policies/salary-bands.html" in _uris(_search(settings, "salary", "carol@northwind.example"))
     assert _search(settings, "sleeping", "carol@northwind.example")["totalCount"] == 0
     assert _search(settings, "sleeping", "bob@northwind.example")["totalCount"] >= 1  # bob: only policies denied
+
+
+def test_group_member_finds_items_allowed_to_the_group(crawled: tuple[Path, dict[str, Any], str]) -> None:
+    settings, _, _ = crawled
+    assert "articles/choosing-a-sleeping-bag.html" in _uris(_search(settings, "sleeping", "dave@northwind.example"))
+    assert _search(settings, "sleeping", "erin@northwind.example")["totalCount"] == 0  # in no allowed group
