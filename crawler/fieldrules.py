@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crawler.pushapi.body import RESERVED_KEYS
+
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INVALID_CHARS = re.compile(r"[^a-z0-9_]+")
 SCALAR_TYPES = ("string", "integer", "float", "boolean", "date")
@@ -54,8 +56,6 @@ def _source_name(value: str) -> str:
 
 
 def _target_name(value: str) -> str:
-    from crawler.pushapi.body import RESERVED_KEYS  # imported here: config loads before the client package
-
     if value.lower() in RESERVED_KEYS:
         raise ValueError(f"{value!r} is a reserved Push API key and cannot be a field")
     if not FIELD_NAME.match(value):
