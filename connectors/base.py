@@ -9,6 +9,7 @@ Run context a connector receives (set by the runner, read-only for the connector
     ``self.mode``     "full" or "incremental"
     ``self.since``    the previous successful run's cursor (None on a first or full run)
     ``self.site``     the site's name in settings.yaml
+    ``self.known_ids`` ids indexed before for this site (incremental runs; may be absent: treat as empty)
 
 What a connector reports back (read by the pipelines and the runner at close):
     ``self.advance_cursor(value)``     the newest change seen; committed only if the run succeeds

@@ -5,28 +5,36 @@ server asking for a minute's pause would be hit again at once. ``RetryAfterMiddl
 it (order 560, so it sees responses first), waits the time the server asked for (capped by
 ``RETRY_AFTER_MAX``) without blocking the reactor, and hands the response on for RetryMiddleware to
 retry and count as usual.
+
+``get_json`` is what ``ping`` uses (requests, outside the reactor): it waits out a short Retry-After and turns
+statuses into ``ConnectorError`` messages that say what was wrong and what to check.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.utils.asyncio import sleep
 
 from crawler import secrets
+from crawler.errors import ConnectorError
 
 logger = logging.getLogger(__name__)
 
 #: longest pause honoured for one Retry-After (seconds); a longer one is capped, not obeyed blindly
 RETRY_AFTER_MAX = 120.0
 RETRY_AFTER_CODES = (429, 503)
+#: ping waits for a Retry-After at most this long (twice), then reports the status
+PING_RETRY_AFTER_MAX = 30.0
 
 
 class BasicAuth(BaseModel):
@@ -105,3 +113,41 @@ class RetryAfterMiddleware:
             self.crawler.stats.inc_value("pushcrawl/retry_after_waits")
         await sleep(delay)
         return response
+
+
+def auth_headers(auth: BasicAuth | None) -> dict[str, str]:
+    return {"Authorization": auth.header()} if auth is not None else {}
+
+
+def get_json(
+    url: str,
+    *,
+    what: str,
+    hint: str,
+    params: dict[str, Any] | None = None,
+    auth: BasicAuth | None = None,
+    timeout: float = 15.0,
+) -> Any:
+    """GET ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
+    for attempt in range(3):
+        try:
+            resp = requests.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
+        except requests.RequestException as exc:
+            raise ConnectorError(f"cannot reach {what} at {url} ({exc}); check the URL and that it is up") from None
+        wait = parse_retry_after(resp.headers.get("Retry-After")) if resp.status_code in RETRY_AFTER_CODES else None
+        if wait is None or wait > PING_RETRY_AFTER_MAX or attempt == 2:
+            break
+        time.sleep(wait)  # a busy server asked us to come back: ping waits like the crawl does
+    if resp.status_code in (401, 403):
+        raise ConnectorError(
+            f"{what} at {url} refused access (HTTP {resp.status_code}); check auth.username and auth.password"
+        )
+    if resp.status_code == 404:
+        raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")
+    if resp.status_code >= 400:
+        raise ConnectorError(f"{what} at {url} answered HTTP {resp.status_code}; {hint}")
+    try:
+        return resp.json()
+    except ValueError:
+        ctype = resp.headers.get("Content-Type", "?")
+        raise ConnectorError(f"{url} did not answer JSON (Content-Type {ctype}); {hint}") from None

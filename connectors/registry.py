@@ -17,6 +17,9 @@ SHIPPED: dict[str, str] = {
     "sitemap": "connectors.sitemap.spider:SitemapConnector",
     "wordpress": "connectors.wordpress.spider:WordPressConnector",
     "drupal": "connectors.drupal.spider:DrupalConnector",
+    "wagtail": "connectors.wagtail.spider:WagtailConnector",
+    "mediawiki": "connectors.mediawiki.spider:MediaWikiConnector",
+    "web": "connectors.web.spider:WebConnector",
 }
 
 ENTRY_POINT_GROUP = "pushcrawl.connectors"

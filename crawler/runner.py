@@ -126,7 +126,10 @@ def _crawl(
     process = CrawlerProcess(scrapy_settings(settings, site, log_level))
     crawler = process.create_crawler(cls)
     crawler.pushcrawl = ctx  # type: ignore[attr-defined]
-    process.crawl(crawler, options=options, site=site, mode=mode, since=since)
+    # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors can
+    # recheck ids they did not reach (404/410 → Deletion). Read-only for the connector.
+    known = set(ctx.state.fingerprints(ctx.scope)) if mode == "incremental" else set()
+    process.crawl(crawler, options=options, site=site, mode=mode, since=since, known_ids=known)
     secrets.install_log_filter()  # CrawlerProcess installed its root handler above
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}

@@ -3,24 +3,33 @@
 A listing failure (a sitemap that cannot be fetched or is damaged) makes the run incomplete, so a full run
 sweeps nothing. A page that answers 404/410 is counted as gone (a full run's sweep then removes it); any
 other page failure is an error, which also blocks the sweep: a transient outage never deletes content.
+
+Incremental runs (lastmod-based): pages indexed before whose ``<lastmod>`` is older than the cursor (the
+newest lastmod of the previous run) are not fetched (counted unchanged); pages without a lastmod always are.
+Known ids no longer in the sitemaps are rechecked once the crawl is done and deleted only if they answer
+404/410 (``connectors.recheck``); a listed page answering 404/410 that was indexed before is deleted too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import scrapy
 from pydantic import Field, ValidationInfo, field_validator
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from connectors.base import Connector, ConnectorOptions
+from connectors.recheck import RecheckMixin, known_ids
 from connectors.sitemap.mapping import page_document
-from connectors.sitemap.parse import parse_sitemap
+from connectors.sitemap.parse import parse_lastmod, parse_sitemap
+from crawler.model import Deletion
 
 
 class SitemapOptions(ConnectorOptions):
@@ -53,12 +62,28 @@ class SitemapOptions(ConnectorOptions):
         return patterns
 
 
-class SitemapConnector(Connector):
+def cursor_value(when: datetime) -> str:
+    """A cursor string that sorts like the time it holds (fixed width, UTC)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class SitemapConnector(RecheckMixin, Connector):
     name = "sitemap"
     Options = SitemapOptions
     options: SitemapOptions
+    supports_incremental = True  # lastmod-based; URLs gone from the sitemaps are rechecked (404/410 → delete)
+    _since: datetime | None = None
+    _known: frozenset[str] | set[str] = frozenset()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup_recheck()
+        return spider
 
     async def start(self) -> AsyncIterator[Any]:
+        self._since = parse_lastmod(self.since) if self.mode == "incremental" else None
+        self._known = known_ids(self)
         for url in self.options.sitemap_urls:
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True)
 
@@ -76,6 +101,15 @@ class SitemapConnector(Connector):
             if parsed.kind == "sitemapindex":
                 yield scrapy.Request(entry.loc, callback=self.parse_sitemap, errback=self.listing_errback)
             elif self._wanted(entry.loc):
+                self.seen(entry.loc)
+                if entry.lastmod is not None:
+                    self.advance_cursor(cursor_value(entry.lastmod))
+                    # strictly older only (an equal lastmod may hide a later edit: date-only lastmods), and
+                    # only pages indexed before (a URL new to the sitemap may carry an old lastmod)
+                    if self._since is not None and entry.lastmod < self._since and entry.loc in self._known:
+                        self.crawler.stats.inc_value("pushcrawl/sitemap/not_modified")
+                        self.crawler.stats.inc_value("pushcrawl/unchanged")
+                        continue
                 yield scrapy.Request(
                     entry.loc,
                     callback=self.parse_page,
@@ -84,6 +118,7 @@ class SitemapConnector(Connector):
                 )
 
     def parse_page(self, response: Response, lastmod: Any = None) -> Any:
+        self.seen(response.url)
         doc = page_document(response, lastmod)
         if doc is None:
             self.crawler.stats.inc_value("pushcrawl/dropped/unsupported_content")
@@ -95,13 +130,16 @@ class SitemapConnector(Connector):
             return
         yield doc
 
-    def page_errback(self, failure: Failure) -> None:
+    def page_errback(self, failure: Failure) -> list[Deletion]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         error = failure.value
         if isinstance(error, HttpError) and error.response.status in (404, 410):
             self.crawler.stats.inc_value("pushcrawl/gone")
             self.logger.info("gone (%s): %s", error.response.status, url)
-            return
+            if self.mode == "incremental" and url in known_ids(self):  # indexed before, positively gone now
+                return [Deletion(document_id=url, reason=f"HTTP {error.response.status}")]
+            return []
         self.crawler.stats.inc_value("pushcrawl/errors")
         self.logger.error("page failed: %s: %s", url, failure.getErrorMessage())
+        return []

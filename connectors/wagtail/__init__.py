@@ -1,0 +1,1 @@
+"""Wagtail API v2 connector."""

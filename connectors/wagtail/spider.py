@@ -1,0 +1,148 @@
+"""WagtailConnector: pages, images and documents of a Wagtail site through its API v2.
+
+Full run: list every page (``/pages/``, or one listing per ``page_types`` entry), fetch each page's detail
+unless the typed listing already carries its fields, and download images and documents as binary items.
+Every listed id is reported with ``list_id``; the framework deletes what a complete listing no longer has.
+
+Incremental run: the same complete listing (so deletions are found), but only pages published after the
+cursor are fetched. The cursor is the newest ``last_published_at`` — a field stock Wagtail does not expose
+(add it to the pages endpoint's ``meta_fields``); without it every page is fetched and the changes pipeline
+skips the unchanged. Images and documents carry no modification time: an incremental run downloads only
+those the framework does not know yet (``known_ids``), or all of them when it passes none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from connectors.base import Connector
+from connectors.http import auth_headers, polite_settings
+from connectors.recheck import known_ids
+from connectors.wagtail import client, mapping
+from crawler.model import Document
+
+
+class WagtailConnector(Connector):
+    name = "wagtail"
+    Options = client.WagtailOptions
+    options: client.WagtailOptions
+    supports_incremental = True
+    lists_all_ids = True
+    custom_settings = polite_settings()
+    _since: datetime | None = None
+    _warned_no_last_published = False
+
+    @classmethod
+    def ping(cls, options: Any) -> None:
+        client.ping(options)
+
+    async def start(self) -> AsyncIterator[Any]:
+        self._since = mapping.parse_time(self.since) if self.mode == "incremental" else None
+        page_types: list[str | None] = [*self.options.page_types] or [None]
+        for page_type in page_types:
+            yield self._listing("pages", 0, page_type)
+        for endpoint, wanted in (("images", self.options.images), ("documents", self.options.documents)):
+            if wanted:
+                yield self._listing(endpoint, 0, None)
+
+    def _request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        # credentials go to the CMS host only, never to a media CDN a download URL may point at
+        same_host = urlsplit(url).netloc == urlsplit(self.options.base_url).netloc
+        return scrapy.Request(url, headers=auth_headers(self.options.auth) if same_host else None, **kwargs)
+
+    def _listing(self, endpoint: str, offset: int, page_type: str | None) -> scrapy.Request:
+        meta: dict[str, Any] = {}
+        if endpoint != "pages":  # an endpoint the site does not expose is a 404, not a failed listing
+            meta["handle_httpstatus_list"] = [404]
+        return self._request(
+            client.listing_url(self.options, endpoint, offset, page_type),
+            callback=self.parse_listing,
+            errback=self.listing_errback,
+            cb_kwargs={"endpoint": endpoint, "offset": offset, "page_type": page_type},
+            meta=meta,
+            dont_filter=True,
+        )
+
+    def parse_listing(self, response: Response, endpoint: str, offset: int, page_type: str | None) -> Any:
+        if response.status == 404:
+            self.logger.info("%s endpoint not exposed by this site (404): skipped", endpoint)
+            return
+        try:
+            items, total = client.listing_items(json.loads(response.body), response.url)
+        except ValueError as exc:  # includes a body that is not JSON
+            self.listing_failed(str(exc))
+            return
+        if offset == 0:
+            for next_offset in client.remaining_offsets(total, self.options.page_size):
+                yield self._listing(endpoint, next_offset, page_type)
+        expected = min(self.options.page_size, max(total - offset, 0))
+        if len(items) < expected:  # the site changed under us, or a proxy cut the page: not provably complete
+            self.listing_failed(f"{response.url}: {len(items)} items, expected {expected}")
+        for item in items:
+            if endpoint == "pages":
+                yield from self._page(item, page_type)
+            else:
+                yield from self._asset(item, endpoint)
+
+    def _page(self, item: dict[str, Any], page_type: str | None) -> Any:
+        url = mapping.page_url(item, self.options.base_url)
+        self.list_id(url)
+        published = mapping.published_at(item)
+        if published is not None:
+            self.advance_cursor(mapping.cursor_value(published))
+        if self._since is not None:
+            if "last_published_at" not in (item.get("meta") or {}):
+                if not self._warned_no_last_published:
+                    self._warned_no_last_published = True
+                    self.logger.warning("API exposes no meta.last_published_at: fetching every page")
+            elif published is not None and published <= self._since:
+                return
+        if page_type:
+            yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
+        else:
+            detail = (item.get("meta") or {}).get("detail_url") or f"{client.api_root(self.options)}pages/{item['id']}/"
+            yield self._request(detail, callback=self.parse_page, errback=self.item_errback)
+
+    def parse_page(self, response: Response) -> Any:
+        try:
+            item = json.loads(response.body)
+        except ValueError:
+            self._error(f"{response.url}: page detail is not JSON")
+            return
+        yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
+
+    def _asset(self, item: dict[str, Any], endpoint: str) -> Any:
+        url = mapping.asset_url(item, self.options.base_url)
+        if url is None:
+            self.crawler.stats.inc_value("pushcrawl/dropped/no_download_url")
+            return
+        self.list_id(url)
+        known = known_ids(self)
+        if self.mode == "incremental" and known and url in known:
+            return
+        kind = "image" if endpoint == "images" else "document"
+        yield self._request(
+            url, callback=self.parse_asset, errback=self.item_errback, cb_kwargs={"item": item, "kind": kind}
+        )
+
+    def parse_asset(self, response: Response, item: dict[str, Any], kind: str) -> Iterator[Document]:
+        # yield, never return, an item: Scrapy would iterate a returned pydantic model field by field
+        url = mapping.asset_url(item, self.options.base_url) or response.url
+        yield mapping.asset_document(item, kind, url, response.body)
+
+    def item_errback(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        self._error(f"{request.url if request is not None else '?'}: {failure.getErrorMessage()}")
+
+    def _error(self, message: str) -> None:
+        # an item we listed but could not read: counted as an error, so a full run does not sweep it
+        self.crawler.stats.inc_value("pushcrawl/errors")
+        self.logger.error("fetch failed: %s", message)

@@ -1,0 +1,1 @@
+"""Generic link-following web connector."""

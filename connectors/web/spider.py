@@ -1,0 +1,153 @@
+"""WebConnector: a polite link-following crawler for sites without an API.
+
+Starts at ``start_urls``, follows links up to ``max_depth`` on the start URLs' hosts only, filtered by
+``allow``/``deny`` regexes; obeys robots.txt (``obey_robots``) and robots meta (noindex, nofollow); throttles
+with AutoThrottle; indexes each page once under its canonical URL; extracts per-site ``fields`` with CSS or
+XPath. A page that cannot be read is dropped and counted (``pushcrawl/dropped/<reason>``), the run goes on.
+
+A crawl cannot prove it saw the whole site (``lists_all_ids`` is False): a full run relies on the sweep; an
+incremental run rechecks the known ids it did not reach and deletes those answering 404/410.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import scrapy
+from pydantic import Field, field_validator
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+
+from connectors.base import Connector, ConnectorOptions
+from connectors.http import polite_settings
+from connectors.recheck import GONE, RecheckMixin, known_ids
+from connectors.web import mapping
+from crawler.model import Deletion
+
+
+class WebOptions(ConnectorOptions):
+    start_urls: list[str] = Field(min_length=1)
+    allow: list[str] = Field(default_factory=list, description="follow/index only URLs matching one of these")
+    deny: list[str] = Field(default_factory=list, description="never follow/index URLs matching these")
+    max_depth: int = Field(3, ge=0, description="link hops from a start URL")
+    obey_robots: bool = True
+    autothrottle: bool = True
+    fields: dict[str, mapping.FieldRule] = Field(default_factory=dict)
+
+    @field_validator("start_urls")
+    @classmethod
+    def _http(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"absolute http(s) URLs (got {url!r})")
+        return urls
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _regexes(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"a valid regular expression ({pattern!r}: {exc})") from None
+        return patterns
+
+
+class WebConnector(RecheckMixin, Connector):
+    name = "web"
+    Options = WebOptions
+    options: WebOptions
+    supports_incremental = True  # incremental = changed pages only, plus 404/410 rechecks of known ids
+    custom_settings = polite_settings()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        opts = spider.options
+        # per-site politeness: settings are still writable here (frozen after the spider is created)
+        crawler.settings.set("ROBOTSTXT_OBEY", opts.obey_robots, priority="spider")
+        crawler.settings.set("AUTOTHROTTLE_ENABLED", opts.autothrottle, priority="spider")
+        crawler.settings.set("DEPTH_LIMIT", opts.max_depth + 1, priority="spider")  # our own check is exact
+        spider.setup_recheck()
+        return spider
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hosts = {urlsplit(u).hostname or "" for u in self.options.start_urls}
+        self.allowed_domains = sorted(self.hosts)
+        # hosts are checked here, not with allow_domains, which compares host:port and misses non-default ports
+        self.links = LinkExtractor(allow=self.options.allow, deny=self.options.deny)
+        self.indexed: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.options.start_urls:
+            yield scrapy.Request(url, callback=self.parse_page, errback=self.listing_errback, meta={"depth": 0})
+
+    def _wanted(self, url: str) -> bool:
+        if self.options.allow and not any(re.search(p, url) for p in self.options.allow):
+            return False
+        return not any(re.search(p, url) for p in self.options.deny)
+
+    def _drop(self, reason: str, url: str, detail: str) -> None:
+        self.crawler.stats.inc_value(f"pushcrawl/dropped/{reason}")
+        self.logger.info("not indexed (%s): %s: %s", reason, url, detail)
+
+    def parse_page(self, response: Response, follow: bool = True) -> Iterator[Any]:
+        self.seen(mapping.strip_fragment(response.url))
+        if response.request is not None:
+            self.seen(mapping.strip_fragment(response.request.url))
+        result = self._document(response)
+        if result is not None:
+            yield result
+        depth = int(response.meta.get("depth", 0))
+        if not follow or depth >= self.options.max_depth or not isinstance(response, scrapy.http.TextResponse):
+            return
+        if "nofollow" in mapping.robots_directives(scrapy.Selector(response)):
+            return
+        for link in self.links.extract_links(response):
+            if not link.nofollow and urlsplit(link.url).hostname in self.hosts:
+                yield scrapy.Request(link.url, callback=self.parse_page, errback=self.page_errback)
+
+    def _document(self, response: Response) -> Any:
+        if isinstance(response, scrapy.http.TextResponse):
+            doc_id = mapping.canonical_url(response, self.hosts)
+        else:
+            doc_id = mapping.strip_fragment(response.url)
+        self.seen(doc_id)
+        if not self._wanted(doc_id):
+            return None
+        if doc_id in self.indexed:
+            self.crawler.stats.inc_value("pushcrawl/web/duplicate_canonical")
+            return None
+        result = mapping.page_document(response, doc_id, self.options.fields)
+        if isinstance(result, mapping.Refused):
+            self._drop(result.reason, response.url, result.detail)
+            return None
+        self.indexed.add(doc_id)
+        return result
+
+    def parse_rechecked(self, response: Response, known_id: str) -> Iterator[Any]:
+        # still there but no longer linked: index it again (unchanged pages are skipped downstream)
+        yield from self.parse_page(response, follow=False)
+
+    def page_errback(self, failure: Any) -> Iterator[Any]:
+        url = mapping.strip_fragment(getattr(failure.request, "url", "?"))
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        if failure.check(IgnoreRequest) and status is None:  # robots.txt or offsite: a choice, not a failure
+            self.crawler.stats.inc_value("pushcrawl/web/link_skipped")
+            return
+        if status in GONE:
+            self.crawler.stats.inc_value("pushcrawl/web/link_gone")
+            self.seen(url)
+            if self.mode == "incremental" and url in known_ids(self):  # indexed before, positively gone now
+                self.crawler.stats.inc_value("pushcrawl/gone")
+                yield Deletion(document_id=url, reason=f"HTTP {status}")
+            return
+        # a page we could not read may still exist: an error, so a full run does not sweep it
+        self.crawler.stats.inc_value("pushcrawl/errors")
+        self.logger.error("page failed: %s: %s", url, failure.getErrorMessage())
