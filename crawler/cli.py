@@ -19,6 +19,9 @@ COMMANDS = (
     "crawl",
     "serve",
     "search",
+    "check",
+    "preview",
+    "new_connector",
     "fields",
 )
 

@@ -294,7 +294,7 @@ def connector_options(settings: Settings, site_name: str) -> tuple[type[Any], An
         raise SettingsError(file, f"sites.{site_name}", f"a site defined under 'sites:' (known: {known})")
     site = settings.sites[site_name]
     try:
-        cls = registry.load(site.connector)
+        cls = registry.load(site.connector, base_dir=settings.source_file.parent)
     except PushcrawlError as exc:
         raise SettingsError(file, f"sites.{site_name}.connector", str(exc)) from None
     try:

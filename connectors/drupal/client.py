@@ -102,9 +102,7 @@ def ping(options: DrupalOptions) -> None:
         index = resp.json()
     except ValueError:
         kind = resp.headers.get("Content-Type", "?")
-        raise ConnectorError(
-            f"{options.root}{API} answered {kind}, not JSON:API: not a Drupal site?"
-        ) from None
+        raise ConnectorError(f"{options.root}{API} answered {kind}, not JSON:API: not a Drupal site?") from None
     links = index.get("links") if isinstance(index, dict) else None
     if not isinstance(links, dict) or "jsonapi" not in index:
         raise ConnectorError(f"{options.root}{API} is JSON but not a JSON:API index: not a Drupal site?")

@@ -43,10 +43,7 @@ def node_permissions(node: Resource, unpublished_roles: Iterable[str]) -> Permis
     """Published → everyone; unpublished → the configured roles only (as groups)."""
     if node.get("attributes", {}).get("status"):
         return Permissions.everyone()
-    groups = [
-        PermissionIdentity(identity=role_group(r), identity_type=IdentityType.GROUP)
-        for r in unpublished_roles
-    ]
+    groups = [PermissionIdentity(identity=role_group(r), identity_type=IdentityType.GROUP) for r in unpublished_roles]
     return Permissions.single_set(groups)
 
 
@@ -79,11 +76,7 @@ def map_node(
     if body.get("summary"):
         metadata["summary"] = str(body["summary"])
     authors = related(node, "uid", included)
-    author = (
-        authors[0]["attributes"].get("display_name") or authors[0]["attributes"].get("name")
-        if authors
-        else None
-    )
+    author = authors[0]["attributes"].get("display_name") or authors[0]["attributes"].get("name") if authors else None
     return Document(
         document_id=url,
         clickable_uri=url,
@@ -110,9 +103,7 @@ def map_identities(users: Iterable[Resource], roles: Iterable[str]) -> list[Iden
             continue  # the anonymous user, or a user whose name we may not see
         mail = attrs.get("mail")
         mappings = [IdentityRef(name=str(mail), provider=EMAIL_PROVIDER)] if mail else []
-        items.append(
-            Identity(name=str(name), type="USER", mappings=mappings, disabled=attrs.get("status") is False)
-        )
+        items.append(Identity(name=str(name), type="USER", mappings=mappings, disabled=attrs.get("status") is False))
         for ref in (user.get("relationships", {}).get("roles") or {}).get("data") or []:
             role = (ref.get("meta") or {}).get("drupal_internal__target_id")
             if role in members:

@@ -72,9 +72,7 @@ class DrupalConnector(Connector):
         if self.options.auth is not None and self.options.include_unpublished:
             yield self._get(client.users_url(self.options), self.parse_users, self._identity_errback)
         for bundle in self.options.content_types:
-            yield self._get(
-                client.nodes_url(self.options, bundle, self.since), self.parse_nodes, bundle=bundle
-            )
+            yield self._get(client.nodes_url(self.options, bundle, self.since), self.parse_nodes, bundle=bundle)
             if self.since:
                 yield self._get(client.nodes_url(self.options, bundle, ids_only=True), self.parse_ids)
 
@@ -103,13 +101,9 @@ class DrupalConnector(Connector):
         taxonomy = self.options.taxonomy_fields.get(bundle, [])
         for node in doc["data"]:
             try:
-                item = mapping.map_node(
-                    node, included, self.options.root, taxonomy, self.options.unpublished_roles
-                )
+                item = mapping.map_node(node, included, self.options.root, taxonomy, self.options.unpublished_roles)
             except (KeyError, TypeError, ValueError) as exc:
-                self.logger.warning(
-                    "cannot map node %s: %s", node.get("id") if isinstance(node, dict) else "?", exc
-                )
+                self.logger.warning("cannot map node %s: %s", node.get("id") if isinstance(node, dict) else "?", exc)
                 self.crawler.stats.inc_value("pushcrawl/drupal/malformed")
                 continue
             self.advance_cursor(utc_iso(node["attributes"].get("changed")))

@@ -91,9 +91,7 @@ def _get(options: WordPressOptions, url: str) -> requests.Response:
     try:
         return requests.get(url, headers=headers(options), timeout=PING_TIMEOUT_S, allow_redirects=True)
     except requests.RequestException as exc:
-        raise ConnectorError(
-            f"cannot reach WordPress at {options.root}: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise ConnectorError(f"cannot reach WordPress at {options.root}: {type(exc).__name__}: {exc}") from exc
 
 
 def ping(options: WordPressOptions) -> None:

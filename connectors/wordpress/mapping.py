@@ -73,9 +73,7 @@ def post_permissions(post: dict[str, Any], private_roles: Iterable[str]) -> Perm
     """Published → everyone; anything else (private, draft, pending, future) → its author and the roles."""
     if post.get("status") == "publish":
         return Permissions.everyone()
-    allowed = [
-        PermissionIdentity(identity=role_group(r), identity_type=IdentityType.GROUP) for r in private_roles
-    ]
+    allowed = [PermissionIdentity(identity=role_group(r), identity_type=IdentityType.GROUP) for r in private_roles]
     author = embedded_author(post)
     if author and author.get("slug"):
         allowed.insert(0, PermissionIdentity(identity=str(author["slug"]), identity_type=IdentityType.USER))
@@ -133,9 +131,7 @@ def media_extension(media: dict[str, Any]) -> str | None:
     return suffix or None
 
 
-def map_media(
-    media: dict[str, Any], body: bytes, parent_id: str | None, permissions: Permissions
-) -> Document:
+def map_media(media: dict[str, Any], body: bytes, parent_id: str | None, permissions: Permissions) -> Document:
     """A media attachment and its downloaded bytes → a binary Document, child of its parent post."""
     link = str(media.get("link") or media["source_url"])
     metadata: dict[str, Any] = {

@@ -59,9 +59,7 @@ class WordPressConnector(Connector):
         client.ping(options)
 
     # ---- requests ----
-    def _request(
-        self, path: str, params: dict[str, Any], kind: str, page: int = 1, **kw: Any
-    ) -> scrapy.Request:
+    def _request(self, path: str, params: dict[str, Any], kind: str, page: int = 1, **kw: Any) -> scrapy.Request:
         url = client.api_url(self.options, path, {**params, "page": page})
         return scrapy.Request(
             url,
@@ -103,13 +101,9 @@ class WordPressConnector(Connector):
         self._media_started = True
         common = {"per_page": self.options.page_size, "orderby": "id", "order": "asc"}
         assert self.crawler.engine is not None
-        self.crawler.engine.crawl(
-            self._request("media", {**common, "_fields": MEDIA_FIELDS, **self._since()}, "media")
-        )
+        self.crawler.engine.crawl(self._request("media", {**common, "_fields": MEDIA_FIELDS, **self._since()}, "media"))
         if self.since:
-            self.crawler.engine.crawl(
-                self._request("media", {**common, "_fields": "id,link,post"}, "media_ids")
-            )
+            self.crawler.engine.crawl(self._request("media", {**common, "_fields": "id,link,post"}, "media_ids"))
         raise DontCloseSpider
 
     # ---- callbacks ----
@@ -122,9 +116,7 @@ class WordPressConnector(Connector):
             objects = None
         if not isinstance(objects, list):
             if kind == "users":
-                self.logger.warning(
-                    "users listing %s is not a JSON list; identities not pushed", response.url
-                )
+                self.logger.warning("users listing %s is not a JSON list; identities not pushed", response.url)
             else:
                 self.listing_failed(f"{response.url}: not a JSON list")
             return
@@ -211,9 +203,7 @@ class WordPressConnector(Connector):
 
     def _binary_errback(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        self.logger.warning(
-            "media download failed: %s (%s)", getattr(request, "url", "?"), failure.getErrorMessage()
-        )
+        self.logger.warning("media download failed: %s (%s)", getattr(request, "url", "?"), failure.getErrorMessage())
         self.crawler.stats.inc_value("pushcrawl/wordpress/media_errors")
 
     def _identity_errback(self, failure: Failure) -> None:

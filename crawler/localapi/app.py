@@ -3,7 +3,8 @@
 Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
 ``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
 (``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), and the unauthenticated local pages
-(``/local/status`` and the Content Browser). Faults are injected only on ``push`` and ``upload``.
+(``/local/status``, ``/local/activity``, ``/local/item`` and the Content Browser). Faults are injected
+only on ``push`` and ``upload``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from crawler.localapi import browser, platform, push, searchapi
-from crawler.localapi.apierror import ApiError, json_response
-from crawler.localapi.context import Context
+from crawler.localapi import browser, local, platform, push, searchapi
+from crawler.localapi.apierror import ApiError, too_large
+from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ PLATFORM_ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/sources", platform.list_sources),
     ("POST", "/sources", platform.create_source),
     ("GET", "/sources/<source_id>", platform.get_source),
+    ("GET", "/sources/<source_id>/metadata", local.source_metadata),
     ("GET", "/securityproviders", platform.list_providers),
     ("GET", "/securityproviders/<provider_id>", platform.get_provider),
     ("PUT", "/securityproviders/<provider_id>", platform.put_provider),
@@ -64,7 +66,9 @@ PLATFORM_ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/indexes/page/fields", platform.list_fields),
     ("POST", "/indexes/fields", platform.create_fields),
     ("POST", "/indexes/fields/batch/create", platform.create_fields),
+    ("POST", "/indexes/fields/search", platform.list_fields),
     ("GET", "/indexes/fields/<name>", platform.get_field),
+    ("DELETE", "/indexes/fields/<name>", platform.delete_field),
 ]
 
 
@@ -95,13 +99,23 @@ class App:
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
-        add("GET", "/local/status", Route("local", lambda ctx, req: json_response(local_status(ctx))))
+        for path, handler in (
+            ("/status", local.status),
+            ("/activity", local.activity),
+            ("/item", local.item),
+        ):
+            add("GET", "/local" + path, Route("local", handler))
         for path, handler in browser.PAGES.items():
             add("GET", path, Route("local", handler))
         self.url_map = Map(rules)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        if not request.path.startswith("/upload/"):
+            # Bounds every JSON body read, chunked ones included: werkzeug refuses a larger Content-Length
+            # and stops a chunked body one byte past the limit, which json_body then refuses (413).
+            # Uploads stream to disk under their own 256 MB limit.
+            request.max_content_length = MAX_REQUEST + 1
         response = self.dispatch(request)
         return response(environ, start_response)
 
@@ -132,6 +146,8 @@ class App:
             return ApiError(404, "NOT_FOUND", f"No route for {request.path}.").response()
         except MethodNotAllowed:
             return ApiError(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}.").response()
+        except RequestEntityTooLarge:
+            return too_large("The request body", MAX_REQUEST).response()
         except HTTPException as exc:
             return ApiError(exc.code or 500, "HTTP_ERROR", exc.description or "").response()
         except Exception:
@@ -157,13 +173,3 @@ class App:
             if route.group == "search":
                 return searchapi.search(ctx, request, caller.user_ids)
         return route.handler(ctx, request, **values)
-
-
-def local_status(ctx: Context) -> dict[str, Any]:
-    with ctx.store.read() as db:
-        pending = db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
-        counts = {
-            r[0]: r[1]
-            for r in db.execute("SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s")
-        }
-    return {"pending": pending, "items": counts}

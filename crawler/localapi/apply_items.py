@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from crawler.localapi import content, security, validate
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.files import FileContainers
 from crawler.localapi.store import Store, now_ms
+
+#: batch entries applied per transaction (a few hundred ms of work at most)
+BATCH_CHUNK = 500
 
 
 class ItemApplier:
@@ -112,19 +116,21 @@ class ItemApplier:
         levels = doc["permissions"]
         public = security.evaluate(levels, None)
         row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
+        perm_body = json.dumps(levels) if levels is not None else None
         values = (
             oid,
             doc["parentId"],
             json.dumps(fields),
             json.dumps(collected),
-            json.dumps(levels) if levels is not None else None,
+            perm_body,
+            self.store.perm_id(db, perm_body),
             int(public),
             now_ms(),
         )
         if row is None:
             cur = db.execute(
-                "INSERT INTO items(ordering_id, parent_id, fields, collected, permissions, public,"
-                " updated_ms, source_id, document_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO items(ordering_id, parent_id, fields, collected, permissions, perm_id, public,"
+                " updated_ms, source_id, document_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (*values, source["id"], doc_id),
             )
             rid = cur.lastrowid
@@ -132,8 +138,8 @@ class ItemApplier:
         else:
             rid = row[0]
             db.execute(
-                "UPDATE items SET ordering_id=?, parent_id=?, fields=?, collected=?, permissions=?, public=?,"
-                " updated_ms=? WHERE rid=?",
+                "UPDATE items SET ordering_id=?, parent_id=?, fields=?, collected=?, permissions=?,"
+                " perm_id=?, public=?, updated_ms=? WHERE rid=?",
                 (*values, rid),
             )
             db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
@@ -196,41 +202,61 @@ class ItemApplier:
             detail=f"{len(rows)} item(s) deleted",
         )
 
-    def batch(self, db: sqlite3.Connection, source: dict[str, Any], file_id: str, oid: int) -> None:
+    def batch(
+        self, source: dict[str, Any], file_id: str, oid: int, done: Callable[[sqlite3.Connection], object]
+    ) -> None:
+        """Apply a batch file in chunks, each its own transaction, so pushes arriving meanwhile wait for one
+        chunk, not the whole batch. ``done`` (which removes the queued operation) runs with the last chunk;
+        after a crash the batch is applied again from the start, which is harmless: same orderingId."""
         try:
             body = validate.parse_json(self.files.path(file_id).read_bytes())
-        except (OSError, ApiError) as exc:
-            self.store.log(db, source["id"], "BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}")
+            entries = [(True, e) for e in validate.ci(body, "addOrUpdate") or []]
+            entries += [(False, e) for e in validate.ci(body, "delete") or []]
+        except (OSError, ApiError, AttributeError) as exc:
+            with self.store.write() as db:
+                self.store.log(db, source["id"], "BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}")
+                done(db)
+                self.files.discard(file_id)
             return
-        finally:
-            self.files.discard(file_id)
-        for entry in validate.ci(body, "addOrUpdate") or []:
-            try:
-                doc = validate.document(entry)
-            except ApiError as exc:
-                doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
-                self.store.log(
-                    db,
-                    source["id"],
-                    "ADD_OR_UPDATE",
-                    "REJECTED",
-                    document_id=doc_id,
-                    ordering_id=oid,
-                    detail=f"{exc.code}: {exc.message}",
-                )
-                continue
-            # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
-            self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid)
-        for entry in validate.ci(body, "delete") or []:
+        for start in range(0, max(len(entries), 1), BATCH_CHUNK):
+            with self.store.write() as db:
+                for add, entry in entries[start : start + BATCH_CHUNK]:
+                    if add:
+                        self._batch_add(db, source, entry, oid)
+                    else:
+                        self._batch_delete(db, source, entry, oid)
+                if start + BATCH_CHUNK >= len(entries):
+                    done(db)
+                    self.files.discard(file_id)
+
+    def _batch_add(self, db: sqlite3.Connection, source: dict[str, Any], entry: Any, oid: int) -> None:
+        try:
+            doc = validate.document(entry)
+        except ApiError as exc:
             doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
-            if not isinstance(doc_id, str) or not doc_id:
-                self.store.log(
-                    db,
-                    source["id"],
-                    "DELETE",
-                    "REJECTED",
-                    ordering_id=oid,
-                    detail=f"delete entry without documentId: {entry!r}",
-                )
-                continue
-            self.delete(db, source, doc_id, bool(validate.ci(entry, "deleteChildren", False)), oid)
+            self.store.log(
+                db,
+                source["id"],
+                "ADD_OR_UPDATE",
+                "REJECTED",
+                document_id=doc_id,
+                ordering_id=oid,
+                detail=f"{exc.code}: {exc.message}",
+            )
+            return
+        # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
+        self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid)
+
+    def _batch_delete(self, db: sqlite3.Connection, source: dict[str, Any], entry: Any, oid: int) -> None:
+        doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
+        if not isinstance(doc_id, str) or not doc_id:
+            self.store.log(
+                db,
+                source["id"],
+                "DELETE",
+                "REJECTED",
+                ordering_id=oid,
+                detail=f"delete entry without documentId: {entry!r}",
+            )
+            return
+        self.delete(db, source, doc_id, bool(validate.ci(entry, "deleteChildren", False)), oid)

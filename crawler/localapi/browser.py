@@ -95,7 +95,7 @@ def source_items(ctx: Context, request: Request, source_id: str) -> Response:
     source = ctx.store.source(source_id)
     if source is None:
         return page("Unknown source", f"<p class='bad'>No source {e(source_id)}.</p>")
-    offset = max(0, int(request.args.get("offset", "0") or 0))
+    offset = max(0, request.args.get("offset", 0, type=int))
     with ctx.store.read() as db:
         total = db.execute("SELECT COUNT(*) FROM items WHERE source_id=?", (source_id,)).fetchone()[0]
         rows = db.execute(

@@ -35,7 +35,11 @@ class FileContainers:
         self.root = root
         self.ttl = ttl
         self.root.mkdir(parents=True, exist_ok=True)
-        self._secret = os.urandom(16)
+        # The signing key lives in the data directory so upload URLs survive a restart, like S3's would.
+        key_file = root.parent / "upload.key"
+        if not key_file.exists():
+            key_file.write_bytes(os.urandom(32))
+        self._secret = key_file.read_bytes()
 
     def path(self, file_id: str) -> Path:
         return self.root / file_id
@@ -46,9 +50,10 @@ class FileContainers:
     def create(self, base_url: str) -> dict[str, Any]:
         file_id = str(uuid.uuid4())
         now = time.time()
-        expires = int(now + self.ttl)
+        # Milliseconds in the URL: whole seconds would round short TTLs (tests use fractions of a second).
+        expires = int((now + self.ttl) * 1000)
         with self.store.write() as db:
-            db.execute("INSERT INTO files(id, created, expires) VALUES (?,?,?)", (file_id, now, expires))
+            db.execute("INSERT INTO files(id, created, expires) VALUES (?,?,?)", (file_id, now, now + self.ttl))
         uri = f"{base_url}/upload/{file_id}?X-Expires={expires}&X-Signature={self._sign(file_id, expires)}"
         return {"uploadUri": uri, "fileId": file_id, "requiredHeaders": dict(REQUIRED_HEADERS)}
 
@@ -58,7 +63,7 @@ class FileContainers:
         signature = request.args.get("X-Signature", "")
         if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(file_id, int(expires))):
             return s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
-        if time.time() > int(expires):
+        if time.time() * 1000 > int(expires):
             return s3_error(403, "AccessDenied", "Request has expired")
         for name, value in REQUIRED_HEADERS.items():
             if request.headers.get(name) != value:
@@ -102,7 +107,13 @@ class FileContainers:
         self.consume(file_id)
         self.path(file_id).unlink(missing_ok=True)
 
-    def sweep(self) -> None:
-        """Forget containers that expired without an upload (S3 lifecycle rule stand-in)."""
+    def sweep(self, grace: float = 86400.0) -> None:
+        """S3 lifecycle stand-in: forget containers never uploaded once expired; a day after expiry, delete
+        uploaded content nobody consumed and forget consumed containers (their files are already gone)."""
+        now = time.time()
         with self.store.write() as db:
-            db.execute("DELETE FROM files WHERE uploaded = 0 AND expires < ?", (time.time(),))
+            db.execute("DELETE FROM files WHERE uploaded = 0 AND expires < ?", (now,))
+            stale = db.execute("SELECT id FROM files WHERE expires < ?", (now - grace,)).fetchall()
+            for (file_id,) in stale:
+                self.path(file_id).unlink(missing_ok=True)
+            db.execute("DELETE FROM files WHERE expires < ?", (now - grace,))

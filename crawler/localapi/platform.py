@@ -149,7 +149,8 @@ def list_fields(ctx: Context, request: Request, org: str) -> Response:
     ctx.check_org(org)
     with ctx.store.read() as db:
         fields = [_field_json(r) for r in db.execute("SELECT * FROM fields ORDER BY name")]
-    # Coveo's paged listing wraps the list; plain GET callers get the same object (lenient).
+    # Coveo's paged listing (GET .../indexes/page/fields, POST .../indexes/fields/search) wraps the list;
+    # every listing route answers that same object, with every field on one page (lenient: no filters).
     return json_response({"items": fields, "totalPages": 1, "totalEntries": len(fields)})
 
 
@@ -160,6 +161,18 @@ def get_field(ctx: Context, request: Request, org: str, name: str) -> Response:
     if row is None:
         raise ApiError(404, "FIELD_NOT_FOUND", f"The field '{name}' does not exist.")
     return json_response(_field_json(row))
+
+
+def delete_field(ctx: Context, request: Request, org: str, name: str) -> Response:
+    ctx.check_org(org)
+    with ctx.store.write() as db:
+        row = db.execute("SELECT system FROM fields WHERE name = ?", (name.lower(),)).fetchone()
+        if row is None:
+            raise ApiError(404, "FIELD_NOT_FOUND", f"The field '{name}' does not exist.")
+        if row["system"]:
+            raise ApiError(400, "SYSTEM_FIELD", f"The field '{name}' is a system field and cannot be deleted.")
+        db.execute("DELETE FROM fields WHERE name = ?", (name.lower(),))
+    return Response(status=204)
 
 
 def create_fields(ctx: Context, request: Request, org: str) -> Response:

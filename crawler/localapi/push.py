@@ -12,7 +12,9 @@ from crawler.localapi.context import Context, json_body
 from crawler.localapi.store import now_ms
 
 STATUS_TYPES = {"REBUILD", "REFRESH", "INCREMENTAL", "IDLE"}
-MAX_U64 = 2**64 - 1
+# Coveo allows unsigned 64-bit ids; SQLite integers are signed 64-bit, so ids above 2**63-1 are refused
+# (412) rather than silently wrapped. Real-world schemes (ms, .NET ticks, ns epochs) stay far below it.
+MAX_ORDERING_ID = 2**63 - 1
 
 
 def _ordering(request: Request, name: str = "orderingId", *, required: bool = False) -> int | None:
@@ -21,8 +23,8 @@ def _ordering(request: Request, name: str = "orderingId", *, required: bool = Fa
         if required:
             raise missing(name)
         return None
-    if not raw.isdigit() or int(raw) > MAX_U64:
-        raise invalid(name, "must be an unsigned 64-bit integer")
+    if not raw.isdigit() or int(raw) > MAX_ORDERING_ID:
+        raise invalid(name, f"must be an integer from 0 to {MAX_ORDERING_ID}")
     return int(raw)
 
 

@@ -31,6 +31,29 @@ def make_token(ctx: Context, request: Request) -> Response:
     return json_response({"token": token})
 
 
+def _allowed(db: Any, user_ids: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """SQL condition (and its parameters) for the items a user may see.
+
+    Items share permission bodies (table ``perms``), so each distinct body is evaluated once per group of
+    sources with the same default provider, and the database filters items by the allowed body ids.
+    """
+    principal = security.expand(db, user_ids)
+    defaults = security.default_providers(db)
+    groups: dict[str | None, list[str]] = {}
+    for (sid,) in db.execute("SELECT id FROM sources WHERE visibility = 'SECURED'"):
+        groups.setdefault(defaults.get(sid), []).append(sid)
+    bodies = [(r[0], json.loads(r[1])) for r in db.execute("SELECT pid, body FROM perms")]
+    parts = ["s.visibility = 'SHARED'", "i.perm_id IS NULL"]
+    params: list[Any] = []
+    for provider, sources in groups.items():
+        allowed = [pid for pid, levels in bodies if security.evaluate(levels, principal, provider)]
+        parts.append(
+            "(i.source_id IN (SELECT value FROM json_each(?)) AND i.perm_id IN (SELECT value FROM json_each(?)))"
+        )
+        params += [json.dumps(sources), json.dumps(allowed)]
+    return "(" + " OR ".join(parts) + ")", params
+
+
 def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The search itself, shared by the HTTP route and the Content Browser."""
     q = str(query.get("q") or "")
@@ -39,39 +62,29 @@ def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | No
     first = max(0, int(query.get("firstResult", 0)))
     where, params, words = aq_sql(aq)
     match = fts_match(f"{q} {words}")
-    sql = (
-        "SELECT i.rid, i.source_id, i.permissions, i.public, s.visibility FROM items i"
-        " JOIN sources s ON s.id = i.source_id"
-    )
+    joins = " FROM items i JOIN sources s ON s.id = i.source_id"
     args: list[Any] = []
     if match:
-        sql += " JOIN items_fts f ON f.rowid = i.rid"
+        joins += " JOIN items_fts f ON f.rowid = i.rid"
         where.insert(0, "items_fts MATCH ?")
         args.append(match)
     where.append("s.visibility != 'PRIVATE'")
-    if user_ids is None:
-        where.append("(s.visibility = 'SHARED' OR i.public = 1)")
-    sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY bm25(items_fts, 5.0, 1.0), i.rid" if match else " ORDER BY i.updated_ms DESC, i.rid DESC"
     with store.read() as db:
-        rows = db.execute(sql, [*args, *params]).fetchall()
-        if user_ids is not None:
-            principal = security.expand(db, user_ids)
-            providers = security.default_providers(db)
-            cache: dict[tuple[str | None, str | None], bool] = {}
-
-            def visible(row: Any) -> bool:
-                if row["visibility"] == "SHARED" or row["permissions"] is None:
-                    return True
-                key = (row["permissions"], providers.get(row["source_id"]))
-                if key not in cache:
-                    cache[key] = security.evaluate(json.loads(row["permissions"]), principal, key[1])
-                return cache[key]
-
-            rows = [r for r in rows if visible(r)]
-        page = [r["rid"] for r in rows[first : first + count]]
+        if user_ids is None:
+            where.append("(s.visibility = 'SHARED' OR i.public = 1)")
+        else:
+            condition, extra = _allowed(db, user_ids)
+            where.append(condition)
+            params += extra
+        tail = joins + " WHERE " + " AND ".join(where)
+        total = db.execute("SELECT COUNT(*)" + tail, [*args, *params]).fetchone()[0]
+        order = " ORDER BY bm25(items_fts, 5.0, 1.0), i.rid" if match else " ORDER BY i.updated_ms DESC, i.rid DESC"
+        page = [
+            r[0]
+            for r in db.execute("SELECT i.rid" + tail + order + " LIMIT ? OFFSET ?", [*args, *params, count, first])
+        ]
         results = [_result(db, rid, match) for rid in page]
-    return {"totalCount": len(rows), "totalCountFiltered": len(rows), "results": results}
+    return {"totalCount": total, "totalCountFiltered": total, "results": results}
 
 
 def _result(db: Any, rid: int, match: str | None) -> dict[str, Any]:

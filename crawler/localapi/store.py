@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS items(
     rid INTEGER PRIMARY KEY, source_id TEXT NOT NULL, document_id TEXT NOT NULL, ordering_id INTEGER NOT NULL,
     parent_id TEXT, fields TEXT NOT NULL, collected TEXT NOT NULL, permissions TEXT, public INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL, UNIQUE(source_id, document_id));
+CREATE TABLE IF NOT EXISTS perms(pid INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
     title, body, tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS seqs(
@@ -89,12 +90,30 @@ class Store:
         with self.read() as db:
             db.executescript(SCHEMA)  # executescript commits on its own, so it runs outside write()
         with self.write() as db:
+            self._migrate(db)
             for name, ftype in SYSTEM_FIELDS.items():
                 spec = {"name": name, "type": ftype, "system": True}
                 db.execute(
                     "INSERT OR IGNORE INTO fields(name, type, system, spec) VALUES (?,?,1,?)",
                     (name, ftype, json.dumps(spec)),
                 )
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring a data directory written by an earlier version up to date (nothing is ever dropped)."""
+        columns = {r[1] for r in db.execute("PRAGMA table_info(items)")}
+        if "perm_id" not in columns:
+            # perm_id: items share permission bodies; search evaluates each distinct body once, not per item.
+            db.execute("ALTER TABLE items ADD COLUMN perm_id INTEGER")
+            for rid, body in db.execute("SELECT rid, permissions FROM items WHERE permissions IS NOT NULL").fetchall():
+                db.execute("UPDATE items SET perm_id = ? WHERE rid = ?", (self.perm_id(db, body), rid))
+        db.execute("CREATE INDEX IF NOT EXISTS items_perm ON items(source_id, perm_id)")
+
+    @staticmethod
+    def perm_id(db: sqlite3.Connection, body: str | None) -> int | None:
+        if body is None:
+            return None
+        db.execute("INSERT OR IGNORE INTO perms(body) VALUES (?)", (body,))
+        return int(db.execute("SELECT pid FROM perms WHERE body = ?", (body,)).fetchone()[0])
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)

@@ -79,12 +79,13 @@ def identity_type(value: Any, default: str = "UNKNOWN") -> str:
 
 
 def _perm(entry: Any) -> dict[str, Any]:
-    if not isinstance(entry, dict) or not isinstance(ci(entry, "identity"), str):
+    low = {k.lower(): v for k, v in entry.items()} if isinstance(entry, dict) else {}
+    if not isinstance(low.get("identity"), str):
         raise bad_json(f"A permission must be an object with an 'identity' string, got {entry!r}.")
-    provider = ci(entry, "securityProvider")
+    provider = low.get("securityprovider")
     return {
-        "identity": ci(entry, "identity"),
-        "identityType": identity_type(ci(entry, "identityType")),
+        "identity": low.get("identity"),
+        "identityType": identity_type(low.get("identitytype")),
         "securityProvider": provider if isinstance(provider, str) and provider else None,
     }
 
@@ -92,12 +93,13 @@ def _perm(entry: Any) -> dict[str, Any]:
 def _perm_set(entry: Any) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise bad_json("A permission set must be an object.")
-    allowed, denied = ci(entry, "allowedPermissions") or [], ci(entry, "deniedPermissions") or []
+    low = {k.lower(): v for k, v in entry.items()}
+    allowed, denied = low.get("allowedpermissions") or [], low.get("deniedpermissions") or []
     if not isinstance(allowed, list) or not isinstance(denied, list):
         raise bad_json("allowedPermissions and deniedPermissions must be arrays.")
     return {
-        "name": ci(entry, "name"),
-        "allowAnonymous": bool(ci(entry, "allowAnonymous", False)),
+        "name": low.get("name"),
+        "allowAnonymous": bool(low.get("allowanonymous", False)),
         "allowedPermissions": [_perm(p) for p in allowed],
         "deniedPermissions": [_perm(p) for p in denied],
     }
@@ -135,7 +137,8 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
     """Validate one DocumentBody; ``document_id`` comes from the query string for a single push."""
     if not isinstance(body, dict):
         raise bad_json("An item must be a JSON object.")
-    body_id = ci(body, "documentId")
+    low = {k.lower(): v for k, v in body.items()}  # keys are case-insensitive and unique (parse_json)
+    body_id = low.get("documentid")
     if document_id is None:
         if not isinstance(body_id, str) or not body_id:
             raise ApiError(400, "INVALID_JSON", "Each item needs a non-empty 'documentId'.")
@@ -147,9 +150,9 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
         if key.lower() not in RESERVED:
             metadata[key] = _metadata_value(key, value)
     data, inline, file_id = (
-        ci(body, "data"),
-        ci(body, "compressedBinaryData"),
-        ci(body, "compressedBinaryDataFileId"),
+        low.get("data"),
+        low.get("compressedbinarydata"),
+        low.get("compressedbinarydatafileid"),
     )
     given = [
         n
@@ -163,7 +166,7 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
     if len(given) > 1:
         raise bad_json(f"Use only one of data, compressedBinaryData, compressedBinaryDataFileId (got {given}).")
     content: dict[str, Any] | None = None
-    body_compression = ci(body, "compressionType")
+    body_compression = low.get("compressiontype")
     # Lenient: JS/PY clients put compressionType in the body even for single pushes; the body wins if set.
     ctype = (
         compression(body_compression, "compressionType")
@@ -190,17 +193,19 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
         if not isinstance(file_id, str) or not file_id:
             raise bad_json("'compressedBinaryDataFileId' must be a fileId string.")
         content = {"kind": "file", "value": file_id, "compressionType": ctype}
-    ext = ci(body, "fileExtension")
+    ext = low.get("fileextension")
     if ext is not None:
         # Lenient: accept a missing leading dot (clients are told to send one) and normalise.
         if not isinstance(ext, str) or not re.fullmatch(r"\.?[A-Za-z0-9]+", ext):
             raise bad_json(f"'fileExtension' must look like '.html', got {ext!r}.")
         ext = ext if ext.startswith(".") else "." + ext
-    parent = ci(body, "parentId")
+    parent = low.get("parentid")
     if parent is not None and not isinstance(parent, str):
         raise bad_json("'parentId' must be a string.")
-    ordering = ci(body, "orderingId")
-    if ordering is not None and (isinstance(ordering, bool) or not isinstance(ordering, int) or ordering < 0):
+    ordering = low.get("orderingid")
+    if ordering is not None and (
+        isinstance(ordering, bool) or not isinstance(ordering, int) or not 0 <= ordering < 2**63
+    ):
         raise bad_json("'orderingId' must be a non-negative integer.")
     return {
         "documentId": document_id,
@@ -208,6 +213,6 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
         "content": content,
         "fileExtension": ext,
         "parentId": parent,
-        "permissions": permissions(ci(body, "permissions")),
+        "permissions": permissions(low.get("permissions")),
         "orderingId": ordering,
     }

@@ -94,6 +94,16 @@ class Worker:
     def apply(self, op: dict[str, Any]) -> None:
         payload = json.loads(op["payload"])
         kind, target, oid = op["kind"], op["target"], op["ordering_id"]
+        source = self.store.source(target)
+        if kind == "batch" and source is not None:
+            # Applied in chunks (its own transactions); the queued operation goes with the last chunk.
+            self.items.batch(
+                source,
+                payload["fileId"],
+                oid,
+                lambda db: db.execute("DELETE FROM queue WHERE id = ?", (op["id"],)),
+            )
+            return
         with self.store.write() as db:
             db.execute("DELETE FROM queue WHERE id = ?", (op["id"],))
             if kind.startswith("identity"):
@@ -108,16 +118,12 @@ class Worker:
                 elif kind == "identity_olderthan":
                     self.identities.older_than(db, target, oid)
                 return
-            row = db.execute("SELECT * FROM sources WHERE id = ?", (target,)).fetchone()
-            if row is None:
+            if source is None:
                 self.store.log(db, target, kind.upper(), "ERROR", ordering_id=oid, detail="the source was deleted")
                 return
-            source = dict(row)
             if kind == "document":
                 self.items.document(db, source, payload, oid)
             elif kind == "delete":
                 self.items.delete(db, source, payload["documentId"], payload["deleteChildren"], oid)
             elif kind == "olderthan":
                 self.items.older_than(db, source, oid)
-            elif kind == "batch":
-                self.items.batch(db, source, payload["fileId"], oid)

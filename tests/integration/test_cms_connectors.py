@@ -85,7 +85,11 @@ def test_mediawiki_two_runs(tmp_path: Path) -> None:
             return "quillwort"
 
         _two_runs(
-            tmp_path, "mediawiki", {"api_url": f"{srv.base_url}/w/api.php"}, 6, edit,
+            tmp_path,
+            "mediawiki",
+            {"api_url": f"{srv.base_url}/w/api.php"},
+            6,
+            edit,
             f"{srv.base_url}/wiki/Seal_Watching",
         )
 
@@ -99,7 +103,11 @@ def test_web_two_runs(tmp_path: Path) -> None:
             return "marzipanville"
 
         _two_runs(
-            tmp_path, "web", {"start_urls": [f"{srv.base_url}/"], "max_depth": 2}, 11, edit,
+            tmp_path,
+            "web",
+            {"start_urls": [f"{srv.base_url}/"], "max_depth": 2},
+            11,
+            edit,
             f"{srv.base_url}/contact.html",
         )
 
@@ -113,6 +121,10 @@ def test_sitemap_incremental_two_runs(tmp_path: Path) -> None:
             return "aluminiumfoil"
 
         _two_runs(
-            tmp_path, "sitemap", {"sitemap_urls": [f"{srv.base_url}/sitemap.xml"]}, 4, edit,
+            tmp_path,
+            "sitemap",
+            {"sitemap_urls": [f"{srv.base_url}/sitemap.xml"]},
+            4,
+            edit,
             f"{srv.base_url}/guides/tents.html",
         )

@@ -119,3 +119,52 @@ def test_binary_from_file_container_pdf(client: Client, source: str) -> None:
     hits = client.search("pelican")["results"]
     assert [h["uri"] for h in hits] == ["https://kb.test/manual.pdf"]
     assert hits[0]["raw"]["filetype"] == "pdf"
+
+
+def test_container_ttl_single_use_and_size_limit(tmp_path: object) -> None:
+    import http.client
+    import time
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from crawler.localapi import LocalPushAPI
+
+    srv = LocalPushAPI(Path(str(tmp_path)) / "d", container_ttl_s=0.3)
+    srv.start()
+    try:
+        c = Client(srv, "dev")
+        src = c.create_source("ttl")
+        late = c.call("POST", f"{c.push}/files").json()
+        fresh = c.call("POST", f"{c.push}/files").json()
+        # 300 MB announced: refused from the header alone, before any byte is stored.
+        parts = urlsplit(fresh["uploadUri"])
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn.putrequest("PUT", f"{parts.path}?{parts.query}")
+        for name, value in fresh["requiredHeaders"].items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(300 * 1024 * 1024))
+        conn.endheaders()
+        conn.send(b"{}")
+        assert conn.getresponse().status == 413
+        conn.close()
+        time.sleep(0.4)
+        r = requests.put(late["uploadUri"], data=b"{}", headers=late["requiredHeaders"], timeout=10)
+        assert r.status_code == 403 and b"expired" in r.content
+        r = c.call("PUT", f"{c.push}/sources/{src}/documents/batch", fileId=late["fileId"])
+        assert (r.status_code, r.json()["errorCode"]) == (412, "INVALID_PARAMETER")
+        # consumed containers refuse further uploads
+        used = c.upload(b'{"addOrUpdate": []}')
+        assert c.call("PUT", f"{c.push}/sources/{src}/documents/batch", fileId=used).status_code == 202
+        srv.files.sweep(grace=0)
+        assert srv.files.state(used) == "missing"
+    finally:
+        srv.stop()
+
+
+def test_large_batch_spans_several_transactions(client: Client, source: str) -> None:
+    adds = [{"documentId": f"https://big.test/{i}", "data": "gannet", "permissions": PUBLIC} for i in range(1203)]
+    deletes = [{"documentId": f"https://big.test/{i}", "deleteChildren": False} for i in range(0, 1203, 2)]
+    assert client.batch(source, {"addOrUpdate": adds, "delete": deletes}).status_code == 202
+    client.idle()
+    assert client.search("gannet")["totalCount"] == 601
+    assert client.server.store.pending() == 0

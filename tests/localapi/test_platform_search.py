@@ -36,6 +36,12 @@ def test_fields_exist_and_can_be_added(client: Client, source: str) -> None:
     assert r.status_code == 201
     assert client.call("POST", f"{client.platform}/indexes/fields", {"name": "Bad-Name"}).status_code == 400
     assert client.call("GET", f"{client.platform}/indexes/fields/kb_category").json()["type"] == "STRING"
+    searched = client.call("POST", f"{client.platform}/indexes/fields/search", {"page": 0}).json()
+    assert "kb_category" in {f["name"] for f in searched["items"]}
+    assert client.call("POST", f"{client.platform}/indexes/fields", {"name": "kb_category"}).status_code == 409
+    assert client.call("DELETE", f"{client.platform}/indexes/fields/title").status_code == 400
+    assert client.call("POST", f"{client.platform}/indexes/fields", {"name": "tmp_x"}).status_code == 201
+    assert client.call("DELETE", f"{client.platform}/indexes/fields/tmp_x").status_code == 204
     client.put_doc(
         source,
         "https://x.test/m",
@@ -87,3 +93,41 @@ def test_auth_and_org_errors(client: Client, source: str) -> None:
     r = client.call("PUT", f"{client.push}/sources/nope/documents", {"data": "x"}, documentId="https://x.test/a")
     assert (r.status_code, r.json()["errorCode"]) == (412, "SOURCE_DOES_NOT_EXIST")
     assert client.call("POST", f"{client.platform}/sources", {"name": "z"}, key="pusher").status_code == 403
+
+
+def test_source_visibility_in_search(client: Client) -> None:
+    secret = [
+        {
+            "allowAnonymous": False,
+            "allowedPermissions": [{"identity": "ann", "identityType": "User"}],
+            "deniedPermissions": [],
+        }
+    ]
+    for visibility in ("SHARED", "SECURED", "PRIVATE"):
+        src = client.create_source(f"v_{visibility.lower()}", visibility)
+        client.put_doc(src, f"https://{visibility.lower()}.test/a", {"data": "ibis", "permissions": secret})
+    client.idle()
+    assert {h["uri"] for h in client.search("ibis")["results"]} == {"https://shared.test/a"}
+    as_ann = client.search("ibis", key=client.token("ann"))
+    assert {h["uri"] for h in as_ann["results"]} == {"https://shared.test/a", "https://secured.test/a"}
+
+
+def test_local_json_routes(client: Client, source: str) -> None:
+    import requests
+
+    client.put_doc(source, "https://x.test/j", {"data": "jackal", "kb_zone": "b", "permissions": PUBLIC})
+    client.put_doc(source, "https://x.test/j", {"data": "older"}, orderingId=1)
+    client.idle()
+    item = requests.get(
+        f"{client.base}/local/item", params={"source": source, "documentId": "https://x.test/j"}, timeout=5
+    ).json()
+    assert item["text"] == "jackal" and item["collectedMetadata"] == {"kb_zone": "b"}
+    assert item["permissions"][0]["permissionSets"][0]["allowAnonymous"] is True
+    log = requests.get(f"{client.base}/local/activity", params={"documentId": "https://x.test/j"}, timeout=5).json()
+    assert [e["outcome"] for e in log] == ["OUT_OF_SEQUENCE_OPERATION", "ADDED"]
+    meta = client.call("GET", f"{client.platform}/sources/{source}/metadata").json()
+    assert meta == {"collectedNotIndexed": [{"name": "kb_zone", "itemCount": 1}]}
+    assert (
+        requests.get(f"{client.base}/local/item", params={"source": source, "documentId": "x"}, timeout=5).status_code
+        == 404
+    )

@@ -151,3 +151,23 @@ def test_bad_fault_spec() -> None:
         with pytest.raises(ValueError):
             Faults.parse(spec)
     assert len(Faults.parse("429=0.1,5xx=0.05,reset=0.05,latency=20").faults) == 4
+
+
+def test_data_dir_from_first_version_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    from crawler.localapi.store import Store
+
+    Store(tmp_path / "db").close()
+    with sqlite3.connect(tmp_path / "db") as db:  # make it look like the milestone-1 schema
+        db.execute("DROP INDEX items_perm")
+        db.execute("ALTER TABLE items DROP COLUMN perm_id")
+        db.execute(
+            "INSERT INTO items(source_id, document_id, ordering_id, fields, collected, permissions, public,"
+            " updated_ms) VALUES ('s', 'd', 1, '{}', '{}', '[]', 0, 0)"
+        )
+    store = Store(tmp_path / "db")
+    with store.read() as db:
+        row = db.execute("SELECT i.perm_id, p.body FROM items i JOIN perms p ON p.pid = i.perm_id").fetchone()
+    store.close()
+    assert row["body"] == "[]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,20 @@ def test_identity_disable_accepts_bare_identity(client: Client) -> None:
     client.idle()
     with client.server.store.read() as db:
         assert db.execute("SELECT disabled FROM identities WHERE name = 'u'").fetchone()[0] == 1
+
+
+def test_chunked_body_is_bounded_too(client: Client, source: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"data": "'
+        for _ in range(7):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    r = client.session.put(
+        f"{client.push}/sources/{source}/documents",
+        params={"documentId": "https://x.test/c"},
+        data=chunks(),
+        headers={"Authorization": "Bearer test-key", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 413
