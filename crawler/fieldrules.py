@@ -26,7 +26,7 @@ import re
 import string
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from crawler.pushapi.body import RESERVED_KEYS
 
@@ -178,6 +178,14 @@ class Step(_Model):
             return data
         raise ValueError(f"a transform name or a one-key mapping like {{split: ','}} (got {data!r})")
 
+    @model_serializer
+    def _short(self) -> Any:
+        # back to the settings.yaml spelling, for `pushcrawl check` and error messages
+        if self.arg is None:
+            return self.op
+        arg = self.arg.model_dump(by_alias=True) if isinstance(self.arg, BaseModel) else self.arg
+        return {self.op: arg}
+
 
 OPERATIONS = ("rename", "copy", "constant", "template", "coerce", "transform", "drop")
 
@@ -255,6 +263,15 @@ class Rule(_Model):
 
     def operation(self) -> str:
         return next(op for op in OPERATIONS if getattr(self, "copy_" if op == "copy" else op) is not None)
+
+    @model_serializer
+    def _short(self) -> dict[str, Any]:
+        # back to the settings.yaml spelling (one operation key), for `pushcrawl check`
+        op = self.operation()
+        value = getattr(self, "copy_" if op == "copy" else op)
+        if op == "transform":
+            value = {name: [step._short() for step in steps] for name, steps in value.items()}
+        return {op: value}
 
 
 def _declaration(value: Any) -> Any:
