@@ -22,6 +22,8 @@ COMMANDS = (
     "check",
     "preview",
     "new_connector",
+    "schedule",
+    "runs",
     "fields",
 )
 

@@ -30,6 +30,8 @@ class RunContext:
     run_id: int
     ordering_id: int
     state: StateStore
+    # full runs: sweep below this id — the run's own start, or the start of the unfinished full run it resumes
+    sweep_from: int = 0
     client: PushApiClient | None = None  # None in dry runs
     source_id: str | None = None
     dry_run_out: TextIO | None = None

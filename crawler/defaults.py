@@ -17,6 +17,16 @@ MAX_IN_FLIGHT = 4
 # Deletions: refuse a sweep or a deletion set larger than this share of the site's known items.
 MAX_DELETIONS_RATIO = 0.10
 
+# Progress log line period when stderr is not a terminal: often enough to see a stall in a log file,
+# rare enough that a 1-hour run writes ~240 lines. Scrapy setting PUSHCRAWL_PROGRESS_INTERVAL per site.
+PROGRESS_INTERVAL_S = 15.0
+
+# `pushcrawl runs --check`: a fall of documents larger than this share between two runs of the same mode fails.
+RUNS_MAX_DROP = 0.2
+
+# `pushcrawl schedule` stop: seconds a crawl gets after SIGTERM (it finishes in-flight batches) before SIGKILL.
+SCHEDULE_GRACE_S = 60.0
+
 # Local target: where the embedded Push API keeps its SQLite database and containers.
 LOCAL_DATA_DIR = ".pushcrawl/local"
 LOCAL_ORG_ID = "pushcrawl-local"

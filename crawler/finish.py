@@ -1,9 +1,15 @@
 """End of a run: decide completeness, apply deletions under the safety rules, commit the cursor.
 
 Data-safety rule 1: a full run sweeps (deletes what it did not push) only when the spider finished normally,
-every listing page was fetched and no error was counted. Deletions the connector positively reported, and
-ids missing from a *complete* id listing, are applied in any mode. Every deletion set passes the mass-deletion
-guard: more than ``max_deletions`` (default 10 % of the site's known items) is refused unless allowed.
+every listing page was fetched and no error was counted — counted by our pipelines, by the connector, or
+logged at ERROR by anything else (an item that crashed a pipeline is an error, not a silent gap that the sweep
+would turn into a deletion). Deletions the connector positively reported, and ids missing from a *complete*
+id listing, are applied in any mode. Every deletion set passes the mass-deletion guard: more than
+``max_deletions`` (default 10 % of the site's known items) is refused unless allowed.
+
+The sweep threshold is the full run's ``sweep_from``: its own start, or the start of the unfinished full
+reindex it resumes (see crawler.state), so items a killed run already pushed are not swept.
+A dry run computes the same plan from what it saw, prints it, and deletes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from crawler import defaults
 from crawler.context import RunContext
 from crawler.errors import RunRefused
 from crawler.model import Deletion
+from crawler.report import RunReport, apply_field_stats, counts_from_stats
 from crawler.targets import OpenTarget, source_name_for
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,21 @@ def source_is_exclusive(ctx: RunContext, target: OpenTarget | None) -> bool:
     return True
 
 
+def incomplete_reasons(ctx: RunContext, spider: Any, stats: dict[str, Any], reason: str, errors: int) -> list[str]:
+    why = []
+    if reason != "finished":
+        why.append(f"spider closed with reason {reason!r}")
+    if not spider.listing_complete:
+        why.append(f"{len(spider.listing_errors)} listing page(s) failed ({spider.listing_errors[0]})")
+    if errors:
+        why.append(f"{errors} error(s)")
+    elif int(stats.get("log_count/ERROR", 0)):
+        why.append(f"{int(stats['log_count/ERROR'])} error(s) logged")
+    if ctx.fatal:
+        why.append(ctx.fatal)
+    return why
+
+
 def plan_deletions(
     ctx: RunContext, spider: Any, complete: bool, incomplete_why: str, target: OpenTarget | None
 ) -> DeletionPlan:
@@ -71,9 +93,19 @@ def plan_deletions(
         reported = {d.document_id for d in plan.explicit}
         for doc_id in sorted(set(known) - listed - reported):
             plan.explicit.append(Deletion(document_id=doc_id, reason="missing from complete listing"))
+    if ctx.mode == "full" and ctx.sweep_from < ctx.ordering_id:
+        # A resumed full reindex: items acknowledged since the lineage began (by the killed run, or by runs in
+        # between) carry ids at or above the threshold, so the sweep keeps them. Those this run did not see are
+        # gone from the CMS: delete them explicitly.
+        already = {d.document_id for d in plan.explicit}
+        for doc_id in sorted(set(ctx.state.acked_since(ctx.scope, ctx.sweep_from)) - ctx.seen_ids - already):
+            plan.explicit.append(Deletion(document_id=doc_id, reason="not seen by the resumed full reindex"))
     if ctx.mode == "full":
         already = {d.document_id for d in plan.explicit}
-        plan.sweep = [d for d in ctx.state.items_not_acked_since(ctx.scope, ctx.ordering_id) if d not in already]
+        # a dry run committed nothing, so "not acknowledged since" must also leave out what it saw
+        seen = ctx.seen_ids if ctx.dry_run else set()
+        old = ctx.state.items_not_acked_since(ctx.scope, ctx.sweep_from)
+        plan.sweep = [d for d in old if d not in already and d not in seen]
         plan.sweep_by_ordering_id = source_is_exclusive(ctx, target)
     return plan
 
@@ -112,7 +144,65 @@ def apply_deletions(ctx: RunContext, plan: DeletionPlan, target: OpenTarget) -> 
     if plan.sweep_by_ordering_id and plan.sweep:
         # The local twin applies operations in arrival order, so no queue delay is needed there; Coveo's
         # default (15 min) lets in-flight updates land before the sweep.
-        client.delete_older_than(source_id, ctx.ordering_id, 0 if target.is_local else None)
+        client.delete_older_than(source_id, ctx.sweep_from, 0 if target.is_local else None)
         ctx.state.forget_items(ctx.scope, plan.sweep)
         deleted += len(plan.sweep)
     return deleted
+
+
+def _print_dry_run_deletions(ctx: RunContext, plan: DeletionPlan) -> None:
+    if ctx.dry_run_out is None:
+        return
+    reasons = {d.document_id: d.reason or "reported gone by the connector" for d in plan.explicit}
+    for doc_id in plan.ids:
+        why = reasons.get(doc_id, "not seen by this full run (sweep)")
+        ctx.dry_run_out.write(json.dumps({"wouldDelete": doc_id, "reason": why}, ensure_ascii=False) + "\n")
+
+
+def finish(
+    report: RunReport,
+    ctx: RunContext,
+    spider: Any,
+    stats: dict[str, Any],
+    reason: str,
+    opened: OpenTarget | None,
+    allow_mass: bool,
+) -> None:
+    """Fill the report, apply (or, in a dry run, show) deletions, commit the cursor and the full lineage."""
+    counts, dropped = counts_from_stats(stats)
+    report.counts, report.dropped_by_reason = counts, dropped
+    report.batches = int(stats.get("pushcrawl/batches", 0))
+    report.extra["would_push"] = int(stats.get("pushcrawl/would_push", 0))
+    apply_field_stats(report, stats)  # collected-not-indexed, renamed and rejected field names
+    report.extra["sweep_from"] = ctx.sweep_from
+    why = incomplete_reasons(ctx, spider, stats, reason, counts["errors"])
+    complete = not why
+    plan = plan_deletions(ctx, spider, complete, "; ".join(why), opened)
+    report.deleted_ids = plan.ids
+    if plan.skipped_reason:
+        logger.warning(plan.skipped_reason)
+    refused = ""
+    if plan.ids:
+        if ctx.dry_run:
+            _print_dry_run_deletions(ctx, plan)
+        try:
+            guard(ctx, plan, allow_mass)
+        except RunRefused as exc:
+            if not ctx.dry_run:
+                raise
+            refused = f"a real run would be refused: {exc}"
+            report.extra["refused"] = True
+        if opened is not None and not ctx.dry_run:
+            counts["deleted"] = apply_deletions(ctx, plan, opened)
+    if complete and not refused:
+        report.status = "finished"
+        if not ctx.dry_run:
+            if spider.new_cursor:
+                ctx.state.commit_cursor(ctx.scope, spider.new_cursor, ctx.run_id)
+            if ctx.mode == "full":
+                ctx.state.end_full(ctx.scope)
+    else:
+        report.status = "aborted" if reason in ("shutdown", "cancelled") else "failed"
+        report.message = "; ".join(why + ([refused] if refused else []))
+        if plan.skipped_reason:
+            report.message += f" — {plan.skipped_reason}"

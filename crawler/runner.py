@@ -2,13 +2,21 @@
 
 Scrapy's reactor runs once per process, so a process runs one site; ``pushcrawl crawl a b`` and the
 scheduler run each site in its own process (see crawler.commands.crawl).
+
+A real run holds the scope's run lock (crawler.runlock) from before it reads any state until it has written
+its last byte, so two runs of one site never overlap and a crashed one never blocks the next. Resuming after
+a crash needs no special command: the next run skips what was acknowledged (fingerprints) and a full run
+continues the unfinished full reindex's sweep threshold (crawler.state). The frontier is rebuilt from the
+listings rather than from a Scrapy JOBDIR: JOBDIR marks a request as seen when it is scheduled, so pages whose
+items were still in a push buffer or an unacknowledged batch at the kill would never be fetched again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import signal
+import threading
 import time
 from typing import Any, TextIO
 
@@ -18,8 +26,9 @@ from crawler import defaults, secrets
 from crawler.config import Settings, connector_options
 from crawler.context import RunContext
 from crawler.errors import PushcrawlError, RunRefused
-from crawler.finish import apply_deletions, guard, plan_deletions
-from crawler.report import RunReport, apply_field_stats, counts_from_stats
+from crawler.finish import finish
+from crawler.report import RunReport
+from crawler.runlock import ScopeLock
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
@@ -34,7 +43,8 @@ def scrapy_settings(settings: Settings, site: str, log_level: str) -> dict[str, 
             "ITEM_PIPELINES": dict(ORDER),
             "LOG_FORMATTER": "crawler.logformatter.PushcrawlLogFormatter",
             "LOG_LEVEL": log_level,
-            "LOGSTATS_INTERVAL": 15.0,
+            # crawler.progress replaces LogStats: a live line on a terminal, periodic log lines otherwise
+            "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None, "crawler.progress.Progress": 500},
         }
     )
     values.update(settings.sites[site].scrapy)
@@ -53,25 +63,29 @@ def run_site(
     dry_run_out: TextIO | None = None,
 ) -> RunReport:
     started = time.monotonic()
+    _abort_on_sigterm()
     cls, options = connector_options(settings, site)
     target_name, _ = settings.target_for(site, target_override)
     scope = f"{target_name}/{site}"
     mode = "full" if full else "incremental"
     ordering_id = int(time.time() * 1000)
-    state = StateStore(settings.resolve_path(settings.state_dir) / "state.sqlite")
+    state_dir = settings.resolve_path(settings.state_dir)
+    # a dry run sends and commits nothing, so it may run beside a real one; a real run must hold the lock
+    lock = ScopeLock(state_dir, scope)
+    if not dry_run:
+        lock.acquire()
+    try:
+        state = StateStore(state_dir / "state.sqlite")
+    except BaseException:
+        lock.release()
+        raise
     report = RunReport(site, mode, "failed", ordering_id, {}, 0, 0.0, dry_run=dry_run, target=target_name)
     opened: OpenTarget | None = None
-    run_id = state.start_run(scope, site, mode, ordering_id, os.getpid())
+    run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
     try:
         cls.ping(options)
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
-        for batch in state.journal_pending(scope):
-            logger.warning(
-                "a previous run left batch %s (%d items) unacknowledged: those items will be pushed again",
-                batch["batch_id"][:8],
-                batch["items"],
-            )
-            state.journal_close(batch["batch_id"], "abandoned")
+        sweep_from = _prepare(state, scope, run_id, mode, ordering_id, dry_run)
         if not dry_run:
             opened = open_target(settings, site, target_override)
             report.source, report.location, report.extra["local"] = (
@@ -90,27 +104,88 @@ def run_site(
             run_id=run_id,
             ordering_id=ordering_id,
             state=state,
+            sweep_from=sweep_from,
             client=opened.client if opened else None,
             source_id=opened.source_id if opened else None,
             dry_run_out=dry_run_out if dry_run else None,
         )
         if opened and settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "REBUILD" if full else "INCREMENTAL")
-        spider, stats, reason = _crawl(settings, site, cls, options, ctx, mode, since, log_level)
-        _finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
+        spider, stats, reason = _crawl(settings, site, cls, options, ctx, since, log_level)
+        _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
+        finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)
+        report.extra["refused"] = True  # `crawl` exits 3: a data-safety rule, not a broken run
     except PushcrawlError as exc:
         report.status, report.message = "failed", str(exc)
-    except KeyboardInterrupt:
-        report.status, report.message = "aborted", "interrupted"
+    except KeyboardInterrupt as exc:
+        report.status, report.message = "aborted", str(exc) or "interrupted"
     finally:
-        if opened is not None:
-            _close_target(settings, opened, report)
-        report.duration_s = round(time.monotonic() - started, 3)
-        state.finish_run(run_id, report.status, report.counts, secrets.redact(report.message))
-        state.close()
+        try:
+            if opened is not None:
+                _close_target(settings, opened, report)
+            report.duration_s = round(time.monotonic() - started, 3)
+            state.finish_run(run_id, report.status, report.counts, secrets.redact(report.message))
+            state.close()
+        finally:
+            lock.release()
     return report
+
+
+class _Stop:
+    """SIGTERM outside Scrapy's reactor (which handles it itself): abort the run cleanly — status recorded,
+    lock released, nothing swept — instead of dying with the run still marked 'running'. While Twisted objects
+    are being set up an exception would be swallowed by a Deferred, so there the signal only sets a flag."""
+
+    requested = False
+    raise_now = True
+
+    @classmethod
+    def handler(cls, signum: int, frame: Any) -> None:
+        cls.requested = True
+        if cls.raise_now:
+            raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.requested:
+            raise KeyboardInterrupt("stopped by SIGTERM")
+
+
+def _abort_on_sigterm() -> None:
+    _Stop.raise_now = True
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _Stop.handler)
+
+
+def _prepare(state: StateStore, scope: str, run_id: int, mode: str, ordering_id: int, dry_run: bool) -> int:
+    """Tidy what a killed run left behind; return the sweep threshold (resuming an unfinished full run)."""
+    if not dry_run:
+        dead = state.close_dead_runs(scope, run_id)
+        if dead:
+            logger.warning("%d earlier run(s) of %s ended without finishing (killed?); resuming", dead, scope)
+        for batch in state.journal_pending(scope):
+            logger.warning(
+                "a previous run left batch %s (%d items) unacknowledged: those items will be pushed again",
+                batch["batch_id"][:8],
+                batch["items"],
+            )
+            state.journal_close(batch["batch_id"], "abandoned")
+    if mode != "full":
+        return ordering_id
+    pending = state.pending_full(scope)
+    if pending is None:
+        if not dry_run:
+            state.begin_full(scope, ordering_id, run_id)
+        return ordering_id
+    logger.warning(
+        "resuming the unfinished full reindex of run %s (started %s): items it already pushed are not pushed"
+        " again, and the sweep removes only what neither run saw",
+        pending["run_id"],
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(pending["started_at"])),
+    )
+    return int(pending["ordering_id"])
 
 
 def _crawl(
@@ -119,62 +194,25 @@ def _crawl(
     cls: Any,
     options: Any,
     ctx: RunContext,
-    mode: str,
     since: str | None,
     log_level: str,
 ) -> tuple[Any, dict[str, Any], str]:
+    _Stop.raise_now = False
     process = CrawlerProcess(scrapy_settings(settings, site, log_level))
     crawler = process.create_crawler(cls)
     crawler.pushcrawl = ctx  # type: ignore[attr-defined]
     # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors can
-    # recheck ids they did not reach (404/410 → Deletion). Read-only for the connector.
-    known = set(ctx.state.fingerprints(ctx.scope)) if mode == "incremental" else set()
-    process.crawl(crawler, options=options, site=site, mode=mode, since=since, known_ids=known)
+    # recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.
+    known = set(ctx.state.fingerprints(ctx.scope)) if ctx.mode == "incremental" else set()
+    process.crawl(crawler, options=options, site=site, mode=ctx.mode, since=since, known_ids=known)
     secrets.install_log_filter()  # CrawlerProcess installed its root handler above
-    process.start()
+    _Stop.check()
+    process.start()  # installs Scrapy's own SIGTERM/SIGINT handling: graceful close, reason "shutdown"
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return crawler.spider, stats, str(stats.get("finish_reason", "unknown"))
-
-
-def _finish(
-    report: RunReport,
-    ctx: RunContext,
-    spider: Any,
-    stats: dict[str, Any],
-    reason: str,
-    opened: OpenTarget | None,
-    allow_mass: bool,
-) -> None:
-    counts, dropped = counts_from_stats(stats)
-    report.counts, report.dropped_by_reason = counts, dropped
-    report.batches = int(stats.get("pushcrawl/batches", 0))
-    report.extra["would_push"] = int(stats.get("pushcrawl/would_push", 0))
-    apply_field_stats(report, stats)  # collected-not-indexed, renamed and rejected field names
-    why = []
-    if reason != "finished":
-        why.append(f"spider closed with reason {reason!r}")
-    if not spider.listing_complete:
-        why.append(f"{len(spider.listing_errors)} listing page(s) failed")
-    if counts["errors"]:
-        why.append(f"{counts['errors']} error(s)")
-    if ctx.fatal:
-        why.append(ctx.fatal)
-    complete = not why
-    plan = plan_deletions(ctx, spider, complete, "; ".join(why), opened)
-    report.deleted_ids = plan.ids
-    if plan.skipped_reason:
-        logger.warning(plan.skipped_reason)
-    if plan.ids:
-        guard(ctx, plan, allow_mass)
-        if opened is not None:
-            counts["deleted"] = apply_deletions(ctx, plan, opened)
-    if complete:
-        report.status = "finished"
-        if spider.new_cursor and not ctx.dry_run:
-            ctx.state.commit_cursor(ctx.scope, spider.new_cursor, ctx.run_id)
-    else:
-        report.status = "aborted" if reason in ("shutdown", "cancelled") else "failed"
-        report.message = "; ".join(why) + ("" if not plan.skipped_reason else f" — {plan.skipped_reason}")
+    reason = str(stats.get("finish_reason", "unknown"))
+    if reason == "finished":
+        _Stop.check()  # a signal in the instant before Scrapy's handlers took over
+    return crawler.spider, stats, reason
 
 
 def _close_target(settings: Settings, opened: OpenTarget, report: RunReport) -> None:
@@ -189,7 +227,3 @@ def _close_target(settings: Settings, opened: OpenTarget, report: RunReport) -> 
         logger.warning("closing the target: %s", exc)
     finally:
         opened.close()
-
-
-def print_progress_note(out: TextIO = sys.stderr) -> None:
-    out.write("pushcrawl: starting\n")

@@ -8,6 +8,11 @@ pushes them again; it never skips them.
 Everything is keyed by ``scope`` = "<target name>/<site>" so that one state file can serve several targets
 (a dry run against production never touches the local target's state, and vice versa).
 
+A full reindex that did not finish (killed, failed, refused) leaves a row in ``full_runs``: the ordering id
+its sweep must use. The next full run of the scope resumes that lineage — it skips items already acknowledged
+since then with the same fingerprint and sweeps below the *original* start, so nothing acknowledged by the
+killed run is pushed again or swept by mistake.
+
 The store is used from Scrapy's reactor thread and from push worker threads: one connection guarded by a
 lock, WAL mode so a concurrent ``pushcrawl runs`` can read while a crawl writes.
 """
@@ -25,7 +30,7 @@ from typing import Any
 
 from crawler.errors import StateError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,7 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     scope TEXT NOT NULL, site TEXT NOT NULL, mode TEXT NOT NULL, status TEXT NOT NULL,
     ordering_id INTEGER NOT NULL, started_at REAL NOT NULL, finished_at REAL,
-    counts TEXT NOT NULL DEFAULT '{}', message TEXT NOT NULL DEFAULT '', pid INTEGER
+    counts TEXT NOT NULL DEFAULT '{}', message TEXT NOT NULL DEFAULT '', pid INTEGER,
+    dry_run INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_scope ON runs (scope, id);
 CREATE TABLE IF NOT EXISTS items (
@@ -43,6 +49,9 @@ CREATE TABLE IF NOT EXISTS items (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cursors (
     scope TEXT PRIMARY KEY, cursor TEXT NOT NULL, run_id INTEGER NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS full_runs (
+    scope TEXT PRIMARY KEY, ordering_id INTEGER NOT NULL, run_id INTEGER NOT NULL, started_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS journal (
     batch_id TEXT PRIMARY KEY, scope TEXT NOT NULL, run_id INTEGER NOT NULL, status TEXT NOT NULL,
@@ -69,8 +78,17 @@ class StateStore:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) > SCHEMA_VERSION:
                 raise StateError(f"{path}: written by a newer pushcrawl (schema {row[0]}); upgrade pushcrawl")
+            elif int(row[0]) < SCHEMA_VERSION:
+                self._migrate(int(row[0]))
         except sqlite3.DatabaseError as exc:
             raise StateError(f"state store {path} is unusable: {exc}") from exc
+
+    def _migrate(self, version: int) -> None:
+        if version < 2:  # v2: dry runs flagged in the history (they must not count as the "last run")
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+            if "dry_run" not in columns:
+                self._db.execute("ALTER TABLE runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0")
+        self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         with self._lock:
@@ -88,12 +106,12 @@ class StateStore:
             self._db.execute("COMMIT")
 
     # ---- runs ----
-    def start_run(self, scope: str, site: str, mode: str, ordering_id: int, pid: int) -> int:
+    def start_run(self, scope: str, site: str, mode: str, ordering_id: int, pid: int, dry_run: bool = False) -> int:
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO runs (scope, site, mode, status, ordering_id, started_at, pid)"
-                " VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                (scope, site, mode, ordering_id, time.time(), pid),
+                "INSERT INTO runs (scope, site, mode, status, ordering_id, started_at, pid, dry_run)"
+                " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                (scope, site, mode, ordering_id, time.time(), pid, int(dry_run)),
             )
             return int(cur.lastrowid or 0)
 
@@ -104,30 +122,75 @@ class StateStore:
                 (status, time.time(), json.dumps(counts, sort_keys=True), message, run_id),
             )
 
-    def runs(self, scope: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        sql = "SELECT id, scope, site, mode, status, ordering_id, started_at, finished_at, counts, message FROM runs"
-        args: tuple[Any, ...] = ()
+    def close_dead_runs(self, scope: str, own_run_id: int) -> int:
+        """Mark runs left 'running' by a process that died (SIGKILL, power loss) as 'killed'.
+
+        Only called while holding the scope's run lock, so no other run of the scope can be alive.
+        """
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE runs SET status='killed', message='the process ended without finishing (killed?)',"
+                " finished_at=coalesce(finished_at, ?) WHERE scope=? AND status='running' AND id<>? AND dry_run=0",
+                (time.time(), scope, own_run_id),
+            )
+            return cur.rowcount
+
+    _RUN_KEYS = (
+        "id",
+        "scope",
+        "site",
+        "mode",
+        "status",
+        "ordering_id",
+        "started_at",
+        "finished_at",
+        "counts",
+        "message",
+        "pid",
+        "dry_run",
+    )
+
+    def runs(
+        self, scope: str | None = None, limit: int = 20, *, site: str | None = None, dry_runs: bool = True
+    ) -> list[dict[str, Any]]:
+        """Run history, newest first; filter by scope ("target/site") or by site name."""
+        where, args = [], []
         if scope is not None:
-            sql += " WHERE scope=?"
-            args = (scope,)
+            where.append("scope=?")
+            args.append(scope)
+        if site is not None:
+            where.append("site=?")
+            args.append(site)
+        if not dry_runs:
+            where.append("dry_run=0")
+        sql = f"SELECT {', '.join(self._RUN_KEYS)} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        keys = (
-            "id",
-            "scope",
-            "site",
-            "mode",
-            "status",
-            "ordering_id",
-            "started_at",
-            "finished_at",
-            "counts",
-            "message",
-        )
-        out = [dict(zip(keys, row, strict=True)) for row in rows]
+        out = [dict(zip(self._RUN_KEYS, row, strict=True)) for row in rows]
         for run in out:
             run["counts"] = json.loads(run["counts"])
+            run["dry_run"] = bool(run["dry_run"])
         return out
+
+    # ---- full-run lineage ----
+    def pending_full(self, scope: str) -> dict[str, Any] | None:
+        """The unfinished full reindex of this scope, if any: {"ordering_id", "run_id", "started_at"}."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT ordering_id, run_id, started_at FROM full_runs WHERE scope=?", (scope,)
+            ).fetchone()
+        return dict(zip(("ordering_id", "run_id", "started_at"), row, strict=True)) if row else None
+
+    def begin_full(self, scope: str, ordering_id: int, run_id: int) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO full_runs VALUES (?, ?, ?, ?)", (scope, ordering_id, run_id, time.time()))
+
+    def end_full(self, scope: str) -> None:
+        """The full reindex completed and swept: the next full run starts a new lineage."""
+        with self._tx() as db:
+            db.execute("DELETE FROM full_runs WHERE scope=?", (scope,))
 
     # ---- items ----
     def fingerprints(self, scope: str) -> dict[str, str]:
@@ -169,6 +232,14 @@ class StateStore:
                 "DELETE FROM items WHERE scope=? AND (document_id=? OR substr(document_id, 1, ?)=?)",
                 (scope, prefix, len(prefix) + 1, prefix + "/"),
             )
+
+    def acked_since(self, scope: str, ordering_id: int) -> dict[str, str]:
+        """Fingerprints of items acknowledged with an ordering id >= ``ordering_id`` (a resumed full run's skips)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT document_id, fingerprint FROM items WHERE scope=? AND ordering_id>=?", (scope, ordering_id)
+            )
+            return dict(rows.fetchall())
 
     def items_not_acked_since(self, scope: str, ordering_id: int) -> list[str]:
         """Ids last acknowledged by a run older than ``ordering_id`` (what a full run's sweep removes)."""

@@ -2,7 +2,9 @@
 
 The fingerprint covers exactly what would be sent (the DocumentBody: content, fields, permissions), so a
 change in mapping rules or permissions re-pushes the item even if the page did not change. Full runs push
-everything (a full run's sweep removes whatever it did not push).
+everything (a full run's sweep removes whatever it did not push) — except a full run that resumes a killed
+one: items that run already had acknowledged, with the same fingerprint, are not pushed again (they carry an
+ordering id at or above the sweep threshold, so the sweep keeps them).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class ChangesPipeline:
         self.crawler = crawler
         self.ctx = get_context(crawler)
         self.known: dict[str, str] = {}
+        self.acked_in_lineage: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ChangesPipeline:
@@ -38,6 +41,8 @@ class ChangesPipeline:
     def open_spider(self) -> None:
         # one read at start instead of a query per item: fingerprints are ~100 bytes each
         self.known = self.ctx.state.fingerprints(self.ctx.scope)
+        if self.ctx.mode == "full" and self.ctx.sweep_from < self.ctx.ordering_id:
+            self.acked_in_lineage = self.ctx.state.acked_since(self.ctx.scope, self.ctx.sweep_from)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Document):
@@ -46,7 +51,8 @@ class ChangesPipeline:
             raise drop(self.crawler, "duplicate", f"{item.document_id} already seen in this run", "INFO")
         self.ctx.seen_ids.add(item.document_id)
         item.fingerprint = fingerprint(item)
-        if self.ctx.mode == "incremental" and self.known.get(item.document_id) == item.fingerprint:
+        skip = self.known if self.ctx.mode == "incremental" else self.acked_in_lineage
+        if skip.get(item.document_id) == item.fingerprint:
             # not a drop: counted apart so that "dropped" in the report means lost items only
             self.crawler.stats.inc_value("pushcrawl/unchanged")
             raise DropItem(f"unchanged: {item.document_id}", log_level="DEBUG")

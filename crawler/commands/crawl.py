@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import load_settings
-from crawler.errors import SettingsError
+from crawler.errors import RunRefused, SettingsError
 
 
 def register(sub: Any) -> None:
@@ -95,4 +95,6 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
     print_summary(report, sys.stderr)
     if report_path is not None:
         report.write(report_path)
-    return 0 if report.ok else 1
+    if report.ok:
+        return 0
+    return RunRefused.exit_code if report.extra.get("refused") else 1
