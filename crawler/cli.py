@@ -24,6 +24,7 @@ COMMANDS = (
     "new_connector",
     "schedule",
     "runs",
+    "fields",
     "sources",
 )
 

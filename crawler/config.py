@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from crawler import defaults, secrets
 from crawler.errors import PushcrawlError, SettingsError
+from crawler.fieldrules import ExtractConfig, FieldsConfig
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 _SECRET_KEY = re.compile(r"(password|secret|token|api_key|apikey|credential)", re.IGNORECASE)
@@ -54,18 +55,70 @@ Target = Annotated[LocalTarget | CoveoTarget, Field(discriminator="kind")]
 
 
 class IdentitySpec(_Model):
-    identity: str
+    identity: str = Field(min_length=1)
     type: Literal["User", "Group", "VirtualGroup", "Unknown"] = "Group"
-    provider: str | None = None
+    provider: str | None = None  # security provider; default: the first one attached to the source
+
+
+class AclCondition(_Model):
+    """When a security rule applies: every condition given must hold."""
+
+    url_prefix: list[str] | None = None  # the item's URI (or clickable URI) starts with one of these
+    metadata: dict[str, list[str]] | None = None  # field → values (case-insensitive); any value matches
+
+    @field_validator("url_prefix", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _values(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> AclCondition:
+        if not self.url_prefix and not self.metadata:
+            raise ValueError("a condition: url_prefix and/or metadata")
+        return self
+
+
+class SecurityRule(_Model):
+    """Add or deny identities on the items that match ``when`` (deny beats allow)."""
+
+    when: AclCondition
+    allow: list[IdentitySpec] = Field(default_factory=list)
+    deny: list[IdentitySpec] = Field(default_factory=list)
+    private: bool = False  # remove anonymous access (``everyone`` mode): only ``allow`` may see the item
+
+    @model_validator(mode="after")
+    def _effect(self) -> SecurityRule:
+        if not (self.allow or self.deny or self.private):
+            raise ValueError("a rule needs 'allow', 'deny' or 'private: true'")
+        if self.private and not self.allow:
+            raise ValueError("'private: true' needs 'allow' (otherwise nobody could see the items)")
+        return self
 
 
 class SecurityConfig(_Model):
-    """The Push source's content-security option, per site."""
+    """The Push source's content-security option, per site (see docs/fields-and-permissions.md)."""
 
     mode: Literal["everyone", "specific", "content_system"] = "everyone"
-    allowed: list[IdentitySpec] = Field(default_factory=list)
-    denied: list[IdentitySpec] = Field(default_factory=list)
-    rules: list[dict[str, Any]] = Field(default_factory=list)  # conditional add/deny rules (pipelines)
+    allowed: list[IdentitySpec] = Field(default_factory=list)  # specific: who may see every item
+    denied: list[IdentitySpec] = Field(default_factory=list)  # specific: who may never see them
+    rules: list[SecurityRule] = Field(default_factory=list)  # conditional additions, any mode
+    # over the 5,000-permission limit: drop the item, or collapse allowed/denied lists into one group each
+    over_limit: Literal["drop", "collapse"] = "drop"
+
+    @model_validator(mode="after")
+    def _mode(self) -> SecurityConfig:
+        if self.mode == "specific" and not self.allowed:
+            raise ValueError("mode 'specific' needs at least one identity under 'allowed'")
+        if self.mode != "specific" and (self.allowed or self.denied):
+            raise ValueError(f"'allowed'/'denied' apply to mode 'specific' only (mode is {self.mode!r}); use 'rules'")
+        return self
 
 
 class PushConfig(_Model):
@@ -91,7 +144,8 @@ class SiteConfig(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
     schedule: str | None = None
     security: SecurityConfig = Field(default_factory=SecurityConfig)
-    fields: dict[str, Any] = Field(default_factory=dict)
+    fields: FieldsConfig = Field(default_factory=FieldsConfig)
+    extract: ExtractConfig = Field(default_factory=ExtractConfig)
     target: str | None = None  # a site may push to another target than the default
     source: str | None = None  # a site may push to its own source of the target
     max_deletions: float | None = None  # ratio (<1) or absolute count (>=1); default 10 %
@@ -111,7 +165,7 @@ class Settings(_Model):
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
     push: PushConfig = Field(default_factory=PushConfig)  # type: ignore[arg-type]
     state_dir: Path = Path(defaults.STATE_DIR)
-    field_defaults: dict[str, Any] = Field(default_factory=dict)  # field rules shared by all sites
+    field_defaults: FieldsConfig = Field(default_factory=FieldsConfig)  # declarations and rules shared by all sites
 
     # where the settings were read from; relative paths resolve against its folder
     source_file: Path = Field(default=Path(defaults.SETTINGS_FILE), exclude=True)

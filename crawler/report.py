@@ -65,6 +65,19 @@ def counts_from_stats(stats: dict[str, Any]) -> tuple[dict[str, int], dict[str, 
     return counts, dropped
 
 
+def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
+    """Metadata names the run collected without a declared field, and the names it renamed or rejected."""
+
+    def names(prefix: str) -> list[str]:
+        return sorted(k.removeprefix(prefix) for k in stats if k.startswith(prefix))
+
+    report.collected_not_indexed = names("pushcrawl/fields/collected_only/")
+    renamed = dict(n.rsplit(" -> ", 1) for n in names("pushcrawl/fields/renamed/"))
+    rejected = names("pushcrawl/fields/rejected/")
+    if renamed or rejected:
+        report.extra["fields"] = {"renamed": renamed, "rejected": rejected}
+
+
 def print_summary(report: RunReport, out: TextIO) -> None:
     c = report.counts
     kind = "dry run" if report.dry_run else f"{report.mode} run"
@@ -84,6 +97,9 @@ def print_summary(report: RunReport, out: TextIO) -> None:
         out.write(f"  dropped by reason: {reasons}\n")
     if report.collected_not_indexed:
         out.write(f"  collected, not indexed (no field): {', '.join(report.collected_not_indexed)}\n")
+    if fields := report.extra.get("fields"):
+        renames = ", ".join(f"{k} → {v}" for k, v in fields["renamed"].items())
+        out.write(f"  field names renamed: {renames or 'none'} · rejected: {', '.join(fields['rejected']) or 'none'}\n")
     if report.message:
         out.write(f"  {report.message}\n")
     if report.location and not report.dry_run:

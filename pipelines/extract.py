@@ -1,102 +1,162 @@
-"""Extract pipeline: HTML → main text plus page metadata (title, description, author, dates, canonical, language).
+"""Extract pipeline: HTML → main text plus page metadata (meta tags, OpenGraph, JSON-LD, selectors, language).
 
-Values a connector already set win over what is read from the page. Boilerplate (navigation, header, footer,
-sidebars, scripts) is removed before the text is taken, preferring ``<main>``/``<article>`` when present.
+Values a connector already set win over what is read from the page; per-site selectors
+(``extract.selectors``) win over everything else for their field. Main content (``extract.main_content``):
+
+* ``auto`` (default): a page with exactly one ``<main>`` (or else one ``<article>``) is taken from it — the
+  author's own markup is exact; other pages go through trafilatura, which removes navigation, sidebars and
+  footers by content analysis. Measured on the demo site (``python -m tests.bench_extraction``: token
+  recall / precision of the article text): semantic 0.998 / 0.998, trafilatura 0.964 / 0.998 (it drops a
+  few table cells and headings). On the same pages with ``<main>``/``<article>`` stripped, the tag
+  heuristic leaked boilerplate on 36 of 39 pages (precision 0.976) while trafilatura leaked on none (0.998).
+* ``semantic``: the tag heuristic only (fast, no boilerplate analysis); ``trafilatura``: always;
+  ``whole_page``: the body's text minus scripts and styles.
+
+Language: declared (``<html lang>``, ``og:locale``, JSON-LD ``inLanguage``) or detected from the text with
+py3langid (its model ships inside the wheel: no download at run time). Binary documents pass untouched: the
+index converts them, guided by ``fileExtension``.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import lxml.html
 from lxml import etree
 
-from crawler.model import Document, MetadataValue
+from crawler.context import get_context
+from crawler.fieldrules import ExtractConfig, Selector
+from crawler.model import Document
 from pipelines import drop
+from pipelines.htmlmeta import (
+    AUTHOR_KEYS,
+    DATE_KEYS,
+    MODIFIED_KEYS,
+    jsonld,
+    jsonld_metadata,
+    meta_metadata,
+    meta_tags,
+    parse_date,
+)
 
 _BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg")
+_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "td", "th")
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
-_DATE_META = ("article:published_time", "date", "dc.date", "dcterms.created", "datepublished", "pubdate")
-_MODIFIED_META = ("article:modified_time", "last-modified", "dcterms.modified", "datemodified")
+MIN_DETECT_CHARS = 40  # below this, language guesses are noise
 
 
-def parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _meta(tree: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for el in tree.iter("meta"):
-        key = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
-        content = el.get("content")
-        if key and content is not None and key not in out:
-            out[key] = content.strip()
-    return out
-
-
-def main_text(tree: Any) -> str:
-    for el in list(tree.iter(*_BOILERPLATE)):
-        if el.getparent() is not None:
-            el.drop_tree()
-    root = next(iter(tree.iter("main")), None)
-    if root is None:
-        root = next(iter(tree.iter("article")), None)
-    if root is None:
-        body = tree.find("body")
-        root = body if body is not None else tree
-    # itertext joins inline runs; block elements get a newline so paragraphs stay apart
-    for el in root.iter("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section"):
+def _text_of(root: Any) -> str:
+    for el in root.iter(*_BLOCKS):
         el.tail = "\n" + (el.tail or "")
-    text = "".join(root.itertext())
-    lines = (_WS.sub(" ", line).strip() for line in text.splitlines())
+    lines = (_WS.sub(" ", line).strip() for line in "".join(root.itertext()).splitlines())
     return _BLANKS.sub("\n\n", "\n".join(line for line in lines if line)).strip()
 
 
-def extract_html(doc: Document) -> None:
+def semantic_root(tree: Any) -> Any | None:
+    for tag in ("main", "article"):
+        found = list(tree.iter(tag))
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def main_text(tree: Any, how: str = "auto") -> str:
+    """The page's main text; ``tree`` is modified (boilerplate elements are removed)."""
+    root = semantic_root(tree) if how in ("auto", "semantic") else None
+    if root is None and how in ("auto", "trafilatura"):
+        import trafilatura  # loaded on first use: it is a large import
+
+        text = trafilatura.extract(tree, include_tables=True, include_comments=False, favor_recall=True)
+        if text:
+            return str(text)
+    strip = _BOILERPLATE if how != "whole_page" else ("script", "style", "noscript", "template", "svg")
+    for el in list(tree.iter(*strip)):
+        if el.getparent() is not None:
+            el.drop_tree()
+    if root is None:
+        body = tree.find("body")
+        root = body if body is not None else tree
+    return _text_of(root)
+
+
+def detect_language(text: str) -> str | None:
+    if len(text) < MIN_DETECT_CHARS:
+        return None
+    import py3langid  # the model loads on first use, not at import of this module
+
+    lang, _ = py3langid.classify(text[:5000])
+    return str(lang)
+
+
+def select(html: str, selectors: dict[str, Selector]) -> dict[str, Any]:
+    """Values for fields given by CSS/XPath selectors (text of the matched elements, or attribute/text nodes)."""
+    from parsel import Selector as Page
+
+    page = Page(text=html)
+    out: dict[str, Any] = {}
+    for name, sel in selectors.items():
+        found = page.css(sel.css) if sel.css is not None else page.xpath(sel.xpath or "")
+        values = []
+        for node in found:
+            raw = node.get() if isinstance(node.root, str) else node.xpath("string()").get()
+            value = _WS.sub(" ", (raw or "").replace("\n", " ")).strip()
+            if value:
+                values.append(value)
+        if values:
+            out[name] = values if sel.multi_value else values[0]
+    return out
+
+
+def _first(meta: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
+    return next((meta[k][0] for k in keys if k in meta), None)
+
+
+def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
     """Fill a Document from its ``html``: text, title, author, dates, language and page metadata."""
+    cfg = cfg or ExtractConfig()
+    html = doc.html or ""
     try:
-        tree = lxml.html.document_fromstring(doc.html or "")
+        tree = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         doc.text = ""
         return
-    meta = _meta(tree)
+    meta = meta_tags(tree)
+    ld = jsonld(tree, doc.notes)
     title_el = tree.find(".//title")
     page_title = title_el.text_content().strip() if title_el is not None else ""
-    doc.title = doc.title or meta.get("og:title") or page_title or None
-    doc.author = doc.author or meta.get("author") or meta.get("article:author") or None
+    doc.title = doc.title or _first(meta, ("og:title",)) or ld.get("headline") or page_title or None
+    ld_author = ld.get("author")
+    ld_author = ld_author.get("name") if isinstance(ld_author, dict) else ld_author
+    doc.author = doc.author or _first(meta, AUTHOR_KEYS) or (ld_author if isinstance(ld_author, str) else None)
     if doc.date is None:
-        doc.date = next((d for k in _DATE_META if (d := parse_date(meta.get(k)))), None)
+        doc.date = parse_date(_first(meta, DATE_KEYS)) or parse_date(ld.get("datePublished"))
         if doc.date is None:
             time_el = next(iter(tree.iter("time")), None)
             doc.date = parse_date(time_el.get("datetime") if time_el is not None else None)
     if doc.modified is None:
-        doc.modified = next((d for k in _MODIFIED_META if (d := parse_date(meta.get(k)))), None)
-    doc.language = doc.language or (tree.get("lang") or "").split("-")[0].lower() or None
-    canonical = next((el.get("href") for el in tree.iter("link") if el.get("rel") == "canonical"), None)
-    found: tuple[tuple[str, MetadataValue | None], ...] = (
-        ("description", meta.get("description") or meta.get("og:description")),
-        ("canonical_url", canonical),
-        ("keywords", [k.strip() for k in meta.get("keywords", "").split(",") if k.strip()] or None),
-        ("category", meta.get("category")),
-    )
-    for key, value in found:
-        if value and key not in doc.metadata:
+        doc.modified = parse_date(_first(meta, MODIFIED_KEYS)) or parse_date(ld.get("dateModified"))
+    declared = tree.get("lang") or _first(meta, ("og:locale", "content-language", "language")) or ld.get("inLanguage")
+    if not doc.language and isinstance(declared, str) and declared.strip():
+        doc.language = re.split(r"[-_]", declared.strip())[0].lower()
+    canonical = next((el.get("href") for el in tree.iter("link") if (el.get("rel") or "").lower() == "canonical"), None)
+    found: dict[str, Any] = {**jsonld_metadata(ld), **meta_metadata(meta)}  # meta tags win over JSON-LD
+    if canonical:
+        found["canonical_url"] = canonical
+    found.update(select(html, cfg.selectors))  # selectors win over everything the page declares
+    for key, value in found.items():
+        if key in cfg.selectors or key not in doc.metadata:
             doc.metadata[key] = value
-    doc.text = main_text(tree)
+    doc.text = main_text(tree, cfg.main_content)
+    if not doc.language and cfg.detect_language:
+        doc.language = detect_language(doc.text)
 
 
 class ExtractPipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.cfg = get_context(crawler).site.extract
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
@@ -107,9 +167,11 @@ class ExtractPipeline:
             return item
         self.crawler.stats.inc_value("pushcrawl/documents")
         if item.html is not None and item.text is None and item.binary is None:
-            extract_html(item)
+            extract_html(item, self.cfg)
             if not item.text and not item.title:
                 raise drop(self.crawler, "empty", f"{item.document_id} has no text and no title")
+        elif item.text and not item.language and self.cfg.detect_language:
+            item.language = detect_language(item.text)
         if not item.title:
             item.title = item.document_id.rstrip("/").rsplit("/", 1)[-1] or item.document_id
         return item

@@ -2,32 +2,31 @@
 
 everyone        anonymous access;
 specific        the allowed/denied identities listed in settings, the same for every item;
-content_system  the ACL the connector supplied. **Fails closed**: an item without one is dropped and counted,
-                never pushed public. Items over the 5,000-permission limit are dropped with a reason.
+content_system  the ACL the connector supplied. **Fails closed**: an item without a resolvable one is
+                dropped and counted (``dropped/no_permissions``, ``dropped/unresolvable_permissions``),
+                never pushed public.
+Security rules add or deny identities by URL prefix or metadata value in any mode; items over the
+5,000-permission limit are dropped with a reason or collapsed into virtual groups (pipelines.acl).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from crawler.config import IdentitySpec
 from crawler.context import get_context
-from crawler.model import Document, IdentityType, PermissionIdentity, Permissions
+from crawler.model import Document
 from pipelines import drop
+from pipelines.acl import MAX_PERMISSIONS, Refused, resolve
 
-MAX_PERMISSIONS = 5000  # per item, CONTRACT.md §4
-
-
-def _identity(spec: IdentitySpec) -> PermissionIdentity:
-    return PermissionIdentity(
-        identity=spec.identity, identity_type=IdentityType(spec.type), security_provider=spec.provider
-    )
+__all__ = ["MAX_PERMISSIONS", "PermissionsPipeline"]
 
 
 class PermissionsPipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.security = get_context(crawler).site.security
+        self.ctx = get_context(crawler)
+        self.security = self.ctx.site.security
+        self.groups_sent: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PermissionsPipeline:
@@ -36,23 +35,19 @@ class PermissionsPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Document):
             return item
-        mode = self.security.mode
-        if mode == "everyone":
-            item.effective_permissions = Permissions.everyone()
-        elif mode == "specific":
-            allowed = [_identity(s) for s in self.security.allowed]
-            denied = [_identity(s) for s in self.security.denied]
-            item.effective_permissions = Permissions.single_set(allowed, denied)
-        else:
-            acl = item.permissions
-            if acl is None or not acl.levels:
-                raise drop(self.crawler, "no_permissions", f"{item.document_id}: connector supplied no ACL")
-            item.effective_permissions = acl
-        perms = item.effective_permissions
-        if perms.identity_count() > MAX_PERMISSIONS:
-            raise drop(
-                self.crawler,
-                "too_many_permissions",
-                f"{item.document_id}: {perms.identity_count()} permissions, the limit is {MAX_PERMISSIONS}",
-            )
+        item.effective_permissions = None  # never reuse a value a connector or earlier run left
+        try:
+            resolved = resolve(self.security, item, f"sites.{self.ctx.site_name}.security")
+        except Refused as exc:
+            raise drop(self.crawler, exc.reason, str(exc)) from None
+        item.effective_permissions = resolved.permissions
+        item.notes.extend(resolved.notes)
+        for group in resolved.identities:
+            # collapse groups go to the identity provider with the connector's identities (end of run)
+            if group.name not in self.groups_sent:
+                self.groups_sent.add(group.name)
+                self.ctx.identities.append(group)
+                self.crawler.stats.inc_value("pushcrawl/permissions/collapse_groups")
+        if resolved.identities:
+            self.crawler.stats.inc_value("pushcrawl/permissions/collapsed")
         return item

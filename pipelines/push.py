@@ -85,7 +85,7 @@ class PushPipeline:
             self.crawler.stats.inc_value("pushcrawl/unsent")
             raise DropItem(f"not sent, the run is stopping: {item.document_id}", log_level="DEBUG")
         if self.ctx.dry_run:
-            self._dry_run(document_body(item), "pushcrawl/would_push")
+            self._dry_run(document_body(item), "pushcrawl/would_push", item)
             return
         try:
             if item.content_size() > _OFF_REACTOR_BYTES:
@@ -128,10 +128,18 @@ class PushPipeline:
         if len(self.ident_names) >= self.cfg.batch_max_items or self.idents.size >= self.cfg.batch_max_bytes:
             await self._flush_identities()
 
-    def _dry_run(self, body: dict[str, Any], stat: str) -> None:
+    def _dry_run(self, body: dict[str, Any], stat: str, item: Document | None = None) -> None:
+        """Write the exact JSON that would be pushed (secrets redacted), then ``#`` lines: mapping notes and
+        metadata collected without a declared field. Filter the ``#`` lines to get a stream of JSON bodies."""
         self.crawler.stats.inc_value(stat)
-        if self.ctx.dry_run_out is not None:
-            self.ctx.dry_run_out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
+        out = self.ctx.dry_run_out
+        if out is None:
+            return
+        out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
+        if item is not None and item.collected_only:
+            out.write(f"# collected, not indexed (no declared field): {', '.join(item.collected_only)}\n")
+        for note in item.notes if item is not None else []:
+            out.write(secrets.redact(f"# note: {note}") + "\n")
 
     async def _flush_items(self) -> None:
         batch, self.items = self.items, SpooledBatch(ITEM_SECTIONS)
