@@ -46,7 +46,6 @@ def test_unpublished_node_hidden_from_anonymous(drupal: tuple[DrupalServer, Site
     assert site.search("ORCHID", as_user="bob") == []  # bob has no unpublished_roles
 
 
-@pytest.mark.xfail(reason="needs the runner to push Identity items (roles as groups), not on main yet", strict=False)
 def test_unpublished_node_visible_to_role_member(drupal: tuple[DrupalServer, Site]) -> None:
     server, site = drupal
     site.crawl()

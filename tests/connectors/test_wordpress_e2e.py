@@ -49,7 +49,6 @@ def test_private_post_visible_to_its_author_only(wp: tuple[WordPressServer, Site
     assert site.uris("offsite", as_user="bob", base=server.base_url) == {PRIVATE}
 
 
-@pytest.mark.xfail(reason="needs the runner to push Identity items (roles as groups), not on main yet", strict=False)
 def test_private_post_visible_to_editor_role_member(wp: tuple[WordPressServer, Site]) -> None:
     server, site = wp
     site.crawl()
