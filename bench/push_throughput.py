@@ -115,9 +115,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="push-bench-") as tmp:
         work = Path(tmp)
         server = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "serve", "--port", str(args.port), "--data", str(work / "index"),
-             "--api-key", key],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "crawler.cli",
+                "serve",
+                "--port",
+                str(args.port),
+                "--data",
+                str(work / "index"),
+                "--api-key",
+                key,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             for _ in range(100):
@@ -136,25 +149,42 @@ def main() -> None:
     print(f"load average before/after: {load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\n{args.size:,}-byte text documents, pushcrawl serve on 127.0.0.1 as a kind: coveo target\n")
     print(f"fixed cost of one crawl process (start, ping, open target, close): {fixed['push_s']:.1f} s")
-    header = ("documents", "bare Scrapy docs/s", "pipeline docs/s", "pipeline/bare", "pipeline docs/s w/o fixed cost",
-              "applied docs/s", "crawl CPU ms/doc", "server CPU ms/doc",
-              "requests/10k docs", "RSS MB crawl median", "RSS MB crawl peak", "RSS MB bare peak")
+    header = (
+        "documents",
+        "bare Scrapy docs/s",
+        "pipeline docs/s",
+        "pipeline/bare",
+        "pipeline docs/s w/o fixed cost",
+        "applied docs/s",
+        "crawl CPU ms/doc",
+        "server CPU ms/doc",
+        "requests/10k docs",
+        "RSS MB crawl median",
+        "RSS MB crawl peak",
+        "RSS MB bare peak",
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---:|" * len(header))
     for r in rows:
-        print(f"| {r['n']:,} | {r['bare']:,.0f} | {r['push']:,.0f} | {r['push'] / r['bare']:.2f} | "
-              f"{r['steady']:,.0f} | "
-              f"{r['applied']:,.0f} | {r['crawl_cpu_ms']:.2f} | {r['server_cpu_ms']:.2f} | "
-              f"{r['requests_per_10k']:.1f} | {r['rss_median']:.0f} | {r['rss']:.0f} | "
-              f"{r['bare_rss']:.0f} |")
+        print(
+            f"| {r['n']:,} | {r['bare']:,.0f} | {r['push']:,.0f} | {r['push'] / r['bare']:.2f} | "
+            f"{r['steady']:,.0f} | "
+            f"{r['applied']:,.0f} | {r['crawl_cpu_ms']:.2f} | {r['server_cpu_ms']:.2f} | "
+            f"{r['requests_per_10k']:.1f} | {r['rss_median']:.0f} | {r['rss']:.0f} | "
+            f"{r['bare_rss']:.0f} |"
+        )
 
 
 def run_one(
     work: Path, base: str, key: str, env: dict[str, str], n: int, size: int, server_pid: int, fixed_s: float = 0.0
 ) -> dict[str, float]:
     source = f"bench{n}"
-    requests.post(f"{base}/rest/organizations/{ORG}/sources", json={"name": source, "sourceType": "PUSH",
-                  "sourceVisibility": "SHARED"}, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    requests.post(
+        f"{base}/rest/organizations/{ORG}/sources",
+        json={"name": source, "sourceType": "PUSH", "sourceVisibility": "SHARED"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
     settings = work / f"settings-{n}.yaml"
     settings.write_text(f"""
 target: bench
@@ -170,8 +200,19 @@ sites:
     bare_s, bare_rss, _, _, _ = timed([sys.executable, "-c", BARE.format(root=str(ROOT), count=n, size=size)], env)
     report = work / f"report-{n}.json"
     started = time.perf_counter()
-    crawl = [sys.executable, "-m", "crawler.cli", "crawl", "synth", "--settings", str(settings),
-             "--report", str(report), "--log-level", "WARNING"]
+    crawl = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "crawl",
+        "synth",
+        "--settings",
+        str(settings),
+        "--report",
+        str(report),
+        "--log-level",
+        "WARNING",
+    ]
     server_cpu = _cpu_s(server_pid)
     push_s, rss, rss_median, code, crawl_cpu = timed(crawl, env)
     wait_applied(base)
@@ -180,20 +221,37 @@ sites:
     data = json.loads(report.read_text())
     assert code == 0 and data["counts"]["pushed"] == n, data
     return {
-        "n": n, "push_s": push_s, "steady": n / max(push_s - fixed_s, 1e-3),
-        "bare": n / bare_s, "push": n / push_s, "applied": n / applied_s, "rss": rss, "rss_median": rss_median,
-        "bare_rss": bare_rss, "crawl_cpu_ms": crawl_cpu * 1000 / n, "server_cpu_ms": server_cpu * 1000 / n,
+        "n": n,
+        "push_s": push_s,
+        "steady": n / max(push_s - fixed_s, 1e-3),
+        "bare": n / bare_s,
+        "push": n / push_s,
+        "applied": n / applied_s,
+        "rss": rss,
+        "rss_median": rss_median,
+        "bare_rss": bare_rss,
+        "crawl_cpu_ms": crawl_cpu * 1000 / n,
+        "server_cpu_ms": server_cpu * 1000 / n,
         "requests_per_10k": data["extra"]["push_requests"] * 10_000 / n,
     }
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), "0")
-    return (f"machine: {os.cpu_count()} CPU ({cpu}), {int(mem) // 1024 // 1024} GB RAM, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
+    return (
+        f"machine: {os.cpu_count()} CPU ({cpu}), {int(mem) // 1024 // 1024} GB RAM, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 if __name__ == "__main__":

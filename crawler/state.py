@@ -281,9 +281,7 @@ class StateStore:
         now = time.time()
         with self._tx() as db:
             db.executemany(_UPSERT_ITEM, [(scope, doc_id, fp, ordering_id, run_id, now) for doc_id, fp in items])
-            db.execute(
-                "UPDATE journal SET status='acked', finished_at=?, detail='' WHERE batch_id=?", (now, batch_id)
-            )
+            db.execute("UPDATE journal SET status='acked', finished_at=?, detail='' WHERE batch_id=?", (now, batch_id))
 
     def journal_close(self, batch_id: str, status: str, detail: str = "") -> None:
         with self._tx() as db:

@@ -17,12 +17,20 @@ from scrapy.exceptions import DropItem
 
 from crawler.context import get_context
 from crawler.model import Document
-from crawler.pushapi.body import document_body
+from crawler.pushapi.body import content_of, metadata_body
 from pipelines import drop
 
 
 def fingerprint(doc: Document) -> str:
-    body = document_body(doc)
+    """sha256 over the mapped metadata, permissions and a digest of the raw content.
+
+    The content is hashed as it is rather than as it would be sent: compressing and base64-encoding a 20 MB
+    PDF only to hash it would hold Scrapy's reactor thread for no benefit (the encoding is deterministic).
+    """
+    body = metadata_body(doc)
+    content, ext = content_of(doc)
+    raw = content if isinstance(content, bytes) else (content or "").encode("utf-8")
+    body["__content__"] = [hashlib.sha256(raw).hexdigest(), isinstance(content, bytes), ext]
     blob = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
 

@@ -63,8 +63,10 @@ def create(args: argparse.Namespace) -> int:
             out.write(f"  security identity provider: {provider}\n")
             out.write(f"  push identities to: {admin.client.push_root}/providers/{provider}/permissions\n")
         if admin.is_local:
-            out.write("  (the embedded server's port above was for this command; `pushcrawl serve --data "
-                      f"{admin.location}` serves the same data on http://127.0.0.1:8090)\n")
+            out.write(
+                "  (the embedded server's port above was for this command; `pushcrawl serve --data "
+                f"{admin.location}` serves the same data on http://127.0.0.1:8090)\n"
+            )
     finally:
         admin.close()
     return 0

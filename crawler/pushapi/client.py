@@ -83,8 +83,14 @@ class PushApiClient(ApiCore):
             )
             if resp.status_code < 300:
                 return container.file_id
-            logger.info("%s: container %s refused the upload (HTTP %s), using a fresh one (%d/%d)",
-                        what, container.file_id, resp.status_code, attempt, CONTAINER_ROUNDS)
+            logger.info(
+                "%s: container %s refused the upload (HTTP %s), using a fresh one (%d/%d)",
+                what,
+                container.file_id,
+                resp.status_code,
+                attempt,
+                CONTAINER_ROUNDS,
+            )
         raise PushError(f"{what}: {CONTAINER_ROUNDS} file containers refused the upload (expired or gone)")
 
     def _via_container(self, payload: Body, apply: Callable[[str], None], what: str) -> str:

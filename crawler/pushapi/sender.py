@@ -54,20 +54,43 @@ class Sender:
             send()
         except (QuotaExceeded, TargetError) as exc:
             ctx.state.journal_close(batch_id, "failed", str(exc))
-            logger.error("%s batch %s: %d %s, %s, %.2fs, refused — stopping the run: %s",
-                         kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started, exc)
+            logger.error(
+                "%s batch %s: %d %s, %s, %.2fs, refused — stopping the run: %s",
+                kind,
+                batch_id[:8],
+                count,
+                kind,
+                _mb(size),
+                time.monotonic() - started,
+                exc,
+            )
             return Outcome(kind, 0, len(keys), str(exc))
         except PushError as exc:
             ctx.state.journal_close(batch_id, "failed", str(exc))
-            logger.error("%s batch %s: %d %s, %s, %.2fs, failed (kept for the next run): %s",
-                         kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started, exc)
+            logger.error(
+                "%s batch %s: %d %s, %s, %.2fs, failed (kept for the next run): %s",
+                kind,
+                batch_id[:8],
+                count,
+                kind,
+                _mb(size),
+                time.monotonic() - started,
+                exc,
+            )
             return Outcome(kind, 0, len(keys))
         if kind == "items":
             ctx.state.journal_ack(batch_id, ctx.scope, ctx.run_id, ctx.ordering_id, keys)
         else:
             ctx.state.journal_close(batch_id, "acked")
-        logger.info("%s batch %s: %d %s, %s, %.2fs, accepted",
-                    kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started)
+        logger.info(
+            "%s batch %s: %d %s, %s, %.2fs, accepted",
+            kind,
+            batch_id[:8],
+            count,
+            kind,
+            _mb(size),
+            time.monotonic() - started,
+        )
         return Outcome(kind, len(keys))
 
     def send_items(self, batch: SpooledBatch) -> Outcome:
@@ -108,7 +131,9 @@ class Sender:
         keys = [(n, "") for n in names]
         try:
             return self._run(
-                "identities", keys, batch.size,
+                "identities",
+                keys,
+                batch.size,
                 lambda: ctx.client.upload_identity_batch(provider, payload, ctx.ordering_id),
             )
         finally:
