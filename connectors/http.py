@@ -119,7 +119,7 @@ def auth_headers(auth: BasicAuth | None) -> dict[str, str]:
     return {"Authorization": auth.header()} if auth is not None else {}
 
 
-def get_json(
+def fetch(
     url: str,
     *,
     what: str,
@@ -127,8 +127,8 @@ def get_json(
     params: dict[str, Any] | None = None,
     auth: BasicAuth | None = None,
     timeout: float = 15.0,
-) -> Any:
-    """GET ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
+) -> requests.Response:
+    """GET ``url`` for a ping; raise ConnectorError naming ``what`` and the ``hint`` to check on failure."""
     for attempt in range(3):
         try:
             resp = requests.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
@@ -146,6 +146,20 @@ def get_json(
         raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")
     if resp.status_code >= 400:
         raise ConnectorError(f"{what} at {url} answered HTTP {resp.status_code}; {hint}")
+    return resp
+
+
+def get_json(
+    url: str,
+    *,
+    what: str,
+    hint: str,
+    params: dict[str, Any] | None = None,
+    auth: BasicAuth | None = None,
+    timeout: float = 15.0,
+) -> Any:
+    """GET ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
+    resp = fetch(url, what=what, hint=hint, params=params, auth=auth, timeout=timeout)
     try:
         return resp.json()
     except ValueError:

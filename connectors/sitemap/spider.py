@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from connectors.base import Connector, ConnectorOptions
 from connectors.recheck import RecheckMixin, known_ids
+from connectors.sitemap.client import ping_sitemaps
 from connectors.sitemap.mapping import page_document
 from connectors.sitemap.parse import parse_lastmod, parse_sitemap
 from crawler.model import Deletion
@@ -80,6 +81,11 @@ class SitemapConnector(RecheckMixin, Connector):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_recheck()
         return spider
+
+    @classmethod
+    def ping(cls, options: ConnectorOptions) -> None:
+        assert isinstance(options, SitemapOptions)
+        ping_sitemaps(options.sitemap_urls)
 
     async def start(self) -> AsyncIterator[Any]:
         self._since = parse_lastmod(self.since) if self.mode == "incremental" else None

@@ -24,9 +24,10 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from connectors.base import Connector, ConnectorOptions
-from connectors.http import polite_settings
+from connectors.http import fetch, polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
 from connectors.web import mapping
+from crawler.errors import ConnectorError
 from crawler.model import Deletion
 
 
@@ -83,6 +84,16 @@ class WebConnector(RecheckMixin, Connector):
         # hosts are checked here, not with allow_domains, which compares host:port and misses non-default ports
         self.links = LinkExtractor(allow=self.options.allow, deny=self.options.deny)
         self.indexed: set[str] = set()
+
+    @classmethod
+    def ping(cls, options: ConnectorOptions) -> None:
+        """The first start URL answers with a page (robots.txt and links are the crawl's business)."""
+        assert isinstance(options, WebOptions)
+        url = options.start_urls[0]
+        resp = fetch(url, what="start page", hint="check start_urls")
+        ctype = resp.headers.get("Content-Type", "")
+        if "html" not in ctype.lower():
+            raise ConnectorError(f"start page {url} is not HTML (Content-Type {ctype or '?'}); check start_urls")
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.options.start_urls:

@@ -1,0 +1,52 @@
+"""``ping`` for the sitemap connector: the configured sitemaps are reachable and are sitemaps.
+
+Local sitemaps (``file://``) are read from disk; remote ones with requests, outside the reactor. Ping fails
+when no configured sitemap is usable (a wrong URL, a site without sitemaps). When only some fail it warns and
+lets the crawl go on: those sitemaps make the run incomplete (so nothing is deleted) while the others still
+bring their updates, instead of one broken child sitemap blocking every update.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from connectors.http import fetch
+from connectors.sitemap.parse import parse_sitemap
+from crawler.errors import ConnectorError
+
+logger = logging.getLogger(__name__)
+
+
+def read_sitemap(url: str) -> bytes:
+    if url.startswith("file://"):
+        path = Path(unquote(urlparse(url).path))
+        if not path.is_file():
+            raise ConnectorError(
+                f"sitemap {path} does not exist; check sitemap_urls (local paths are relative to settings.yaml)"
+            )
+        return path.read_bytes()
+    resp = fetch(url, what="sitemap", hint="check sitemap_urls, and that the site publishes a sitemap there")
+    return resp.content
+
+
+def check_sitemap(url: str) -> None:
+    parsed = parse_sitemap(read_sitemap(url), url)
+    if not parsed.kind:
+        raise ConnectorError(
+            f"{url} is not a sitemap ({parsed.damaged}); sitemap_urls must point at a <urlset> or <sitemapindex>"
+        )
+
+
+def ping_sitemaps(urls: list[str]) -> None:
+    problems: list[ConnectorError] = []
+    for url in urls:
+        try:
+            check_sitemap(url)
+        except ConnectorError as exc:
+            problems.append(exc)
+    if len(problems) == len(urls):
+        raise problems[0]
+    for problem in problems:
+        logger.warning("%s (the run will be incomplete: nothing is deleted)", problem)
