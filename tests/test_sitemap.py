@@ -105,3 +105,11 @@ def test_gone_pages_are_not_errors_but_failures_are() -> None:
     stats = spider.crawler.stats
     assert stats.get_value("pushcrawl/gone") == 1
     assert stats.get_value("pushcrawl/errors") == 1
+
+
+def test_bad_url_filter_regex_is_a_settings_error() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="valid regular expression"):
+        SitemapOptions(sitemap_urls=["https://www.example.org/sitemap.xml"], allow=["(unclosed"])

@@ -23,7 +23,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
-from connectors.base import Connector, ConnectorOptions
+from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.http import fetch, polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
 from connectors.web import mapping
@@ -33,8 +33,8 @@ from crawler.model import Deletion
 
 class WebOptions(ConnectorOptions):
     start_urls: list[str] = Field(min_length=1)
-    allow: list[str] = Field(default_factory=list, description="follow/index only URLs matching one of these")
-    deny: list[str] = Field(default_factory=list, description="never follow/index URLs matching these")
+    allow: RegexList = Field(default_factory=list, description="follow/index only URLs matching one of these")
+    deny: RegexList = Field(default_factory=list, description="never follow/index URLs matching these")
     max_depth: int = Field(3, ge=0, description="link hops from a start URL")
     obey_robots: bool = True
     autothrottle: bool = True
@@ -47,16 +47,6 @@ class WebOptions(ConnectorOptions):
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
                 raise ValueError(f"absolute http(s) URLs (got {url!r})")
         return urls
-
-    @field_validator("allow", "deny")
-    @classmethod
-    def _regexes(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"a valid regular expression ({pattern!r}: {exc})") from None
-        return patterns
 
 
 class WebConnector(RecheckMixin, Connector):

@@ -50,47 +50,27 @@ class Sender:
         count = len(keys)
         ctx.state.journal_open(batch_id, ctx.scope, ctx.run_id, len(keys), size)
         started = time.monotonic()
+
+        def log(level: int, outcome: str, *extra: object) -> None:
+            # one line per batch: items, bytes, latency, outcome
+            line = "%s batch %s: %d %s, %s, %.2fs, " + outcome
+            logger.log(level, line, kind, batch_id[:8], count, kind, _mb(size), time.monotonic() - started, *extra)
+
         try:
             send()
         except (QuotaExceeded, TargetError) as exc:
             ctx.state.journal_close(batch_id, "failed", str(exc))
-            logger.error(
-                "%s batch %s: %d %s, %s, %.2fs, refused — stopping the run: %s",
-                kind,
-                batch_id[:8],
-                count,
-                kind,
-                _mb(size),
-                time.monotonic() - started,
-                exc,
-            )
+            log(logging.ERROR, "refused — stopping the run: %s", exc)
             return Outcome(kind, 0, len(keys), str(exc))
         except PushError as exc:
             ctx.state.journal_close(batch_id, "failed", str(exc))
-            logger.error(
-                "%s batch %s: %d %s, %s, %.2fs, failed (kept for the next run): %s",
-                kind,
-                batch_id[:8],
-                count,
-                kind,
-                _mb(size),
-                time.monotonic() - started,
-                exc,
-            )
+            log(logging.ERROR, "failed (kept for the next run): %s", exc)
             return Outcome(kind, 0, len(keys))
         if kind == "items":
             ctx.state.journal_ack(batch_id, ctx.scope, ctx.run_id, ctx.ordering_id, keys)
         else:
             ctx.state.journal_close(batch_id, "acked")
-        logger.info(
-            "%s batch %s: %d %s, %s, %.2fs, accepted",
-            kind,
-            batch_id[:8],
-            count,
-            kind,
-            _mb(size),
-            time.monotonic() - started,
-        )
+        log(logging.INFO, "accepted")
         return Outcome(kind, len(keys))
 
     def send_items(self, batch: SpooledBatch) -> Outcome:
