@@ -72,6 +72,17 @@ def source_id(server: LocalPushAPI, name: str = "synth") -> str:
     return str(query(server, "SELECT id FROM sources WHERE name = ?", name)[0][0])
 
 
+def pending_batches(state_file: Path) -> int:
+    """How many batches the journal holds as sent but not acknowledged."""
+    db = sqlite3.connect(str(state_file))
+    try:
+        return int(db.execute("SELECT count(*) FROM journal WHERE status = 'pending'").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        db.close()
+
+
 def state_items(state_file: Path, scope: str = "remote/synth") -> dict[str, int]:
     """document_id → ordering_id of what the state store records as acknowledged."""
     db = sqlite3.connect(str(state_file))
