@@ -110,15 +110,27 @@ def plan_deletions(
     return plan
 
 
-def guard(ctx: RunContext, plan: DeletionPlan, allow_mass: bool) -> None:
+def guard(ctx: RunContext, plan: DeletionPlan, idents: identities.SweepPlan, allow_mass: bool) -> None:
+    """Refuse a deletion set, or an identity sweep, larger than ``max_deletions`` — before either is applied."""
+    if allow_mass:
+        return
+    how = (
+        f"Nothing was deleted or disabled. If the removals are expected, rerun with --allow-mass-deletion, "
+        f"or raise sites.{ctx.site_name}.max_deletions in settings.yaml."
+    )
     known = ctx.state.item_count(ctx.scope)
     count = len(plan.ids)
     limit = deletion_limit(ctx, known)
-    if count > limit and not allow_mass:
+    if count > limit:
         raise RunRefused(
             f"site {ctx.site_name}: this run would delete {count} of {known} known items, more than the limit "
-            f"of {limit} (max_deletions). Nothing was deleted. If the removals are expected, rerun with "
-            f"--allow-mass-deletion, or raise sites.{ctx.site_name}.max_deletions in settings.yaml."
+            f"of {limit} (max_deletions). {how}"
+        )
+    limit = deletion_limit(ctx, idents.known)
+    if idents.active and len(idents.stale) > limit:
+        raise RunRefused(
+            f"site {ctx.site_name}: this run would disable {len(idents.stale)} of {idents.known} known security "
+            f"identities of provider {idents.provider}, more than the limit of {limit} (max_deletions). {how}"
         )
 
 
@@ -150,13 +162,16 @@ def apply_deletions(ctx: RunContext, plan: DeletionPlan, target: OpenTarget) -> 
     return deleted
 
 
-def _print_dry_run_deletions(ctx: RunContext, plan: DeletionPlan) -> None:
+def _print_dry_run_deletions(ctx: RunContext, plan: DeletionPlan, idents: identities.SweepPlan) -> None:
     if ctx.dry_run_out is None:
         return
     reasons = {d.document_id: d.reason or "reported gone by the connector" for d in plan.explicit}
     for doc_id in plan.ids:
         why = reasons.get(doc_id, "not seen by this full run (sweep)")
         ctx.dry_run_out.write(json.dumps({"wouldDelete": doc_id, "reason": why}, ensure_ascii=False) + "\n")
+    for identity in idents.stale if idents.active else []:
+        line = {"wouldDisableIdentity": identity, "provider": idents.provider}
+        ctx.dry_run_out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def finish(
@@ -182,19 +197,19 @@ def finish(
     if plan.skipped_reason:
         logger.warning(plan.skipped_reason)
     refused = ""
-    if plan.ids:
-        if ctx.dry_run:
-            _print_dry_run_deletions(ctx, plan)
-        try:
-            guard(ctx, plan, allow_mass)
-        except RunRefused as exc:
-            if not ctx.dry_run:
-                raise
-            refused = f"a real run would be refused: {exc}"
-            report.extra["refused"] = True
-        if opened is not None and not ctx.dry_run:
-            counts["deleted"] = apply_deletions(ctx, plan, opened)
-    identities.end_of_run(ctx, opened, complete and not refused, report.extra)  # issue 4: identity sweep
+    idents = identities.plan_sweep(ctx, complete)
+    if ctx.dry_run:
+        _print_dry_run_deletions(ctx, plan, idents)
+    try:
+        guard(ctx, plan, idents, allow_mass)
+    except RunRefused as exc:
+        if not ctx.dry_run:
+            raise
+        refused = f"a real run would be refused: {exc}"
+        report.extra["refused"] = True
+    if plan.ids and opened is not None and not ctx.dry_run:
+        counts["deleted"] = apply_deletions(ctx, plan, opened)
+    identities.end_of_run(ctx, None if ctx.dry_run else opened, idents, report.extra)
     if complete and not refused:
         report.status = "finished"
         if not ctx.dry_run:

@@ -92,6 +92,13 @@ def print_summary(report: RunReport, out: TextIO) -> None:
             f"  fetched {c['fetched']} · documents {c['documents']} · pushed {c['pushed']} · unchanged {c['unchanged']}"
             f" · deleted {c['deleted']} · dropped {c['dropped']} · errors {c['errors']} · batches {report.batches}\n"
         )
+    pushed, unchanged = report.extra.get("identities_pushed", 0), report.extra.get("identities_unchanged", 0)
+    would_disable = report.extra.get("identities_would_disable")
+    if pushed or unchanged or would_disable:
+        line = f"  security identities: pushed {pushed} · unchanged {unchanged}"
+        if would_disable is not None:
+            line += f" · would disable {len(would_disable)}"
+        out.write(line + "\n")
     if report.dropped_by_reason:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped_by_reason.items()))
         out.write(f"  dropped by reason: {reasons}\n")

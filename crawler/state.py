@@ -1,10 +1,14 @@
-"""The state store (SQLite): run history, per-item fingerprints, cursors, and the batch journal.
+"""The state store (SQLite): run history, per-item and per-identity fingerprints, cursors, the batch journal.
 
 Data-safety rule 2 lives here: an item's fingerprint and a site's cursor are written only by
 ``journal_ack`` / ``commit_items`` / ``commit_cursor``, which callers invoke after the Push API acknowledged
 the batch (202) or the run succeeded. ``journal_ack`` records a batch's items and closes its journal entry
 in one transaction, so the journal and the fingerprints can never disagree. A crash therefore leaves
 un-acknowledged items without a fingerprint, and the next run pushes them again; it never skips them.
+
+Security identities get the same treatment, per identity provider: their fingerprints are written only when
+their batch was acknowledged, so incremental runs skip identities that did not change, and a full run knows
+how many identities its sweep would disable before it asks for it (the mass-deletion guard).
 
 Everything is keyed by ``scope`` = "<target name>/<site>" so that one state file can serve several targets
 (a dry run against production never touches the local target's state, and vice versa).
@@ -31,7 +35,7 @@ from typing import Any
 
 from crawler.errors import StateError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +58,11 @@ CREATE TABLE IF NOT EXISTS cursors (
 CREATE TABLE IF NOT EXISTS full_runs (
     scope TEXT PRIMARY KEY, ordering_id INTEGER NOT NULL, run_id INTEGER NOT NULL, started_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS identities (
+    scope TEXT NOT NULL, provider TEXT NOT NULL, identity TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    ordering_id INTEGER NOT NULL, run_id INTEGER NOT NULL, acked_at REAL NOT NULL,
+    PRIMARY KEY (scope, provider, identity)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (
     batch_id TEXT PRIMARY KEY, scope TEXT NOT NULL, run_id INTEGER NOT NULL, status TEXT NOT NULL,
     items INTEGER NOT NULL, bytes INTEGER NOT NULL, created_at REAL NOT NULL, finished_at REAL,
@@ -95,6 +104,7 @@ class StateStore:
             columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
             if "dry_run" not in columns:
                 self._db.execute("ALTER TABLE runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0")
+        # v3: the identities table, created by _SCHEMA; it starts empty, so the first run pushes every identity
         self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
@@ -250,6 +260,62 @@ class StateStore:
                 (scope, ordering_id),
             ).fetchall()
         return [r[0] for r in rows]
+
+    # ---- security identities (key = "<type>:<name>") ----
+    def identity_states(self, scope: str, provider: str) -> dict[str, tuple[str, int]]:
+        """identity key → (fingerprint, ordering id) of what the provider acknowledged."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT identity, fingerprint, ordering_id FROM identities WHERE scope=? AND provider=?",
+                (scope, provider),
+            ).fetchall()
+        return {key: (fp, oid) for key, fp, oid in rows}
+
+    def identities_ack(
+        self,
+        batch_id: str,
+        scope: str,
+        provider: str,
+        run_id: int,
+        ordering_id: int,
+        identities: Iterable[tuple[str, str]],
+    ) -> None:
+        """An identity batch was accepted: record (key, fingerprint) pairs, forget the disabled ones (fingerprint
+        ""), and close the journal entry, atomically."""
+        now = time.time()
+        kept: list[tuple[str, str]] = []
+        gone: list[tuple[str, str]] = []
+        for key, fp in identities:
+            (kept if fp else gone).append((key, fp))
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO identities VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, provider, identity)"
+                " DO UPDATE SET fingerprint=excluded.fingerprint, ordering_id=excluded.ordering_id,"
+                " run_id=excluded.run_id, acked_at=excluded.acked_at",
+                [(scope, provider, key, fp, ordering_id, run_id, now) for key, fp in kept],
+            )
+            db.executemany(
+                "DELETE FROM identities WHERE scope=? AND provider=? AND identity=?",
+                [(scope, provider, key) for key, _ in gone],
+            )
+            db.execute("UPDATE journal SET status='acked', finished_at=?, detail='' WHERE batch_id=?", (now, batch_id))
+
+    def identities_not_acked_since(self, scope: str, provider: str, ordering_id: int) -> list[str]:
+        """Identity keys last acknowledged before ``ordering_id`` (what a full run's identity sweep disables)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT identity FROM identities WHERE scope=? AND provider=? AND ordering_id<? ORDER BY identity",
+                (scope, provider, ordering_id),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def forget_identities(self, scope: str, provider: str, keys: Iterable[str]) -> None:
+        """Drop identities whose disabling was acknowledged."""
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM identities WHERE scope=? AND provider=? AND identity=?",
+                [(scope, provider, k) for k in keys],
+            )
 
     # ---- cursors ----
     def cursor(self, scope: str) -> str | None:

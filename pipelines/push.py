@@ -52,7 +52,7 @@ class PushPipeline:
         self.cfg = self.ctx.settings.push
         self.items = SpooledBatch(ITEM_SECTIONS)
         self.idents = SpooledBatch(IDENTITY_SECTIONS)
-        self.ident_names: list[str] = []
+        self.ident_keys: list[tuple[str, str]] = []  # (identity key, fingerprint) of the open identity batch
         self.inflight: set[asyncio.Future[Outcome]] = set()
         self.ident_inflight: set[asyncio.Future[Outcome]] = set()
         self.recent: deque[bool] = deque(maxlen=self.cfg.breaker_window)  # True = the batch failed
@@ -61,6 +61,10 @@ class PushPipeline:
         target = self.ctx.settings.targets[self.ctx.target_name]
         source_name = source_name_for(self.ctx.settings, self.ctx.site_name, target)
         self.ctx.extra.setdefault("provider_id", identities.provider_id(self.ctx.settings, target, source_name))
+        self.ctx.extra.setdefault("identities_seen", set())
+        # what the provider acknowledged before: unchanged identities are not sent again (see _identity)
+        self.ident_known = self.ctx.state.identity_states(self.ctx.scope, self.ctx.extra["provider_id"])
+        self.ident_sent: dict[str, str] = {}
         self._closing: asyncio.Future[None] | None = None  # kept so the task is not garbage-collected
 
     @classmethod
@@ -80,6 +84,8 @@ class PushPipeline:
         return item
 
     async def _document(self, item: Document) -> None:
+        while self.ctx.identities:  # groups the permissions pipeline made (over_limit: collapse) go first
+            await self._identity(self.ctx.identities.pop(0))
         if self.ctx.fatal:
             # not a drop: the item keeps no fingerprint and goes out with the next run
             self.crawler.stats.inc_value("pushcrawl/unsent")
@@ -115,6 +121,18 @@ class PushPipeline:
         if self.ctx.fatal:
             return
         entries = identities.entries(item)
+        ident_key, fp = identities.key(item), identities.fingerprint(item, entries)
+        if fp and self.ident_sent.get(ident_key) == fp:
+            return  # sent this run already (a connector may meet the same group on every page)
+        self.ctx.extra["identities_seen"].add(ident_key)
+        self.ident_sent[ident_key] = fp
+        known = self.ident_known.get(ident_key)
+        # a full run sends everything its sweep must keep: skip only what this full reindex already sent
+        floor = self.ctx.sweep_from if self.ctx.mode == "full" else 0
+        if fp and known is not None and known[0] == fp and known[1] >= floor:
+            self.crawler.stats.inc_value("pushcrawl/identities_unchanged")
+            self.ctx.extra["identities_unchanged"] = self.ctx.extra.get("identities_unchanged", 0) + 1
+            return
         if self.ctx.dry_run:
             for section, entry in entries:
                 self._dry_run({section: json.loads(entry)}, "pushcrawl/would_push_identities")
@@ -124,8 +142,8 @@ class PushPipeline:
             await self._flush_identities()
         for section, entry in entries:
             self.idents.add(entry, section=section)
-        self.ident_names.append(item.name)
-        if len(self.ident_names) >= self.cfg.batch_max_items or self.idents.size >= self.cfg.batch_max_bytes:
+        self.ident_keys.append((ident_key, fp))
+        if len(self.ident_keys) >= self.cfg.batch_max_items or self.idents.size >= self.cfg.batch_max_bytes:
             await self._flush_identities()
 
     def _dry_run(self, body: dict[str, Any], stat: str, item: Document | None = None) -> None:
@@ -149,12 +167,12 @@ class PushPipeline:
         await self._submit(self.sender.send_items, batch)
 
     async def _flush_identities(self) -> None:
-        batch, names = self.idents, self.ident_names
-        self.idents, self.ident_names = SpooledBatch(IDENTITY_SECTIONS), []
+        batch, keys = self.idents, self.ident_keys
+        self.idents, self.ident_keys = SpooledBatch(IDENTITY_SECTIONS), []
         if not len(batch):
             batch.close()
             return
-        future = await self._submit(self.sender.send_identities, batch, names)
+        future = await self._submit(self.sender.send_identities, batch, keys)
         if future is not None:
             self.ident_inflight.add(future)
             future.add_done_callback(self.ident_inflight.discard)
@@ -219,6 +237,8 @@ class PushPipeline:
         self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="push_refused"))
 
     async def close_spider(self) -> None:
+        while self.ctx.identities:
+            await self._identity(self.ctx.identities.pop(0))
         await self._flush_identities()
         await self._flush_items()
         if self.inflight:

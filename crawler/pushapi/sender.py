@@ -44,7 +44,14 @@ class Sender:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
 
-    def _run(self, kind: str, keys: list[tuple[str, str]], size: int, send: Callable[[], None]) -> Outcome:
+    def _run(
+        self,
+        kind: str,
+        keys: list[tuple[str, str]],
+        size: int,
+        send: Callable[[], None],
+        ack: Callable[[str], None] | None = None,
+    ) -> Outcome:
         ctx = self.ctx
         batch_id = uuid.uuid4().hex
         count = len(keys)
@@ -66,10 +73,10 @@ class Sender:
             ctx.state.journal_close(batch_id, "failed", str(exc))
             log(logging.ERROR, "failed (kept for the next run): %s", exc)
             return Outcome(kind, 0, len(keys))
-        if kind == "items":
-            ctx.state.journal_ack(batch_id, ctx.scope, ctx.run_id, ctx.ordering_id, keys)
+        if ack is not None:
+            ack(batch_id)
         else:
-            ctx.state.journal_close(batch_id, "acked")
+            ctx.state.journal_ack(batch_id, ctx.scope, ctx.run_id, ctx.ordering_id, keys)
         log(logging.INFO, "accepted")
         return Outcome(kind, len(keys))
 
@@ -103,18 +110,23 @@ class Sender:
         finally:
             content.close()
 
-    def send_identities(self, batch: SpooledBatch, names: list[str]) -> Outcome:
-        """Upload a BatchIdentityBody and apply it to the source's security identity provider."""
+    def send_identities(self, batch: SpooledBatch, keys: list[tuple[str, str]]) -> Outcome:
+        """Upload a BatchIdentityBody and apply it to the source's security identity provider; on acceptance
+        record the (identity key, fingerprint) pairs."""
         ctx = self.ctx
         provider = ctx.extra["provider_id"]
         payload = batch.seal()
-        keys = [(n, "") for n in names]
+
+        def ack(batch_id: str) -> None:
+            ctx.state.identities_ack(batch_id, ctx.scope, provider, ctx.run_id, ctx.ordering_id, keys)
+
         try:
             return self._run(
                 "identities",
                 keys,
                 batch.size,
                 lambda: ctx.client.upload_identity_batch(provider, payload, ctx.ordering_id),
+                ack,
             )
         finally:
             batch.close()

@@ -29,6 +29,9 @@ class SyntheticOptions(ConnectorOptions):
     version: int = 0
     binary_sizes: list[int] = Field(default_factory=list)
     identities: int = Field(0, ge=0)
+    user_prefix: str = "user"  # identities are <user_prefix><n>@example.com, members of ``group``
+    group: str = "everyone-synthetic"
+    acl_users: int = Field(0, ge=0)  # > 0: each document allows that many users directly (no group)
 
 
 def text_of(i: int, size: int, version: int) -> str:
@@ -58,17 +61,16 @@ class SyntheticConnector(Connector):
         opts: SyntheticOptions = self.options  # type: ignore[assignment]
         perms = None
         if opts.identities:
-            for u in range(opts.identities):
+            users = [f"{opts.user_prefix}{u}@example.com" for u in range(opts.identities)]
+            for user in users:
                 yield Identity(
-                    name=f"user{u}@example.com",
-                    type="USER",
-                    mappings=[IdentityRef(name=f"user{u}@example.com", provider="Email Security Provider")],
+                    name=user, type="USER", mappings=[IdentityRef(name=user, provider="Email Security Provider")]
                 )
-            members = [IdentityRef(name=f"user{u}@example.com") for u in range(opts.identities)]
-            yield Identity(name="everyone-synthetic", type="GROUP", members=members)
-            perms = Permissions.single_set(
-                [PermissionIdentity(identity="everyone-synthetic", identity_type=IdentityType.GROUP)]
-            )
+            yield Identity(name=opts.group, type="GROUP", members=[IdentityRef(name=u) for u in users])
+            perms = Permissions.single_set([PermissionIdentity(identity=opts.group, identity_type=IdentityType.GROUP)])
+        if opts.acl_users:
+            allowed = [f"{opts.user_prefix}{u}@example.com" for u in range(opts.acl_users)]
+            perms = Permissions.single_set([PermissionIdentity(identity=u) for u in allowed])
         for i in range(opts.count):
             yield Document(
                 document_id=f"synthetic://doc/{i}",

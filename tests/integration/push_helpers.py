@@ -16,6 +16,7 @@ from typing import Any
 
 from crawler.localapi import LocalPushAPI
 from crawler.pushapi.client import PushApiClient
+from tests.conftest import run_cli
 
 ORG = "pushcrawl-local"
 SYNTHETIC = "tests.helpers.synthetic:SyntheticConnector"
@@ -43,6 +44,18 @@ def settings_text(
     security: str = "{mode: everyone}",
     source: str = "synth",
 ) -> str:
+    return f"""{target_yaml(server, source)}
+push: {push}
+sites:
+  synth:
+    connector: "{SYNTHETIC}"
+    options: {options}
+    security: {security}
+"""
+
+
+def target_yaml(server: LocalPushAPI, source: str) -> str:
+    """The top of a settings.yaml: the ``remote`` target (the server as Coveo) and the state directory."""
     return f"""
 target: remote
 targets:
@@ -53,14 +66,25 @@ targets:
     organization_id: {ORG}
     source: {source}
     api_key: ${{PUSH_TEST_KEY}}
-state_dir: state
-push: {push}
-sites:
-  synth:
-    connector: "{SYNTHETIC}"
-    options: {options}
-    security: {security}
-"""
+state_dir: state"""
+
+
+def create_secured_source(settings: Path, key: str, name: str = "synth") -> str:
+    """``pushcrawl sources create NAME --security content_system``, as a user would; returns its output.
+
+    Item permissions apply only on such a source: one open to everyone shows every item to anyone."""
+    created = run_cli(
+        "sources",
+        "create",
+        name,
+        "--security",
+        "content_system",
+        "--settings",
+        str(settings),
+        env={"PUSH_TEST_KEY": key},
+    )
+    assert created.returncode == 0, created.stderr
+    return created.stdout
 
 
 def query(server: LocalPushAPI, sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_report, run_cli
-from tests.integration.push_helpers import client_for, local_api, query, settings_text, source_id, state_items
+from tests.integration.push_helpers import (
+    client_for,
+    create_secured_source,
+    local_api,
+    query,
+    settings_text,
+    source_id,
+    state_items,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -61,18 +69,7 @@ def test_identities_pushed_before_documents_then_swept_by_a_full_run(tmp_path: P
         settings.write_text(
             settings_text(server, "{count: 50, size: 200, identities: 5}", security="{mode: content_system}")
         )
-        created = run_cli(
-            "sources",
-            "create",
-            "synth",
-            "--security",
-            "content_system",
-            "--settings",
-            str(settings),
-            env={"PUSH_TEST_KEY": key},
-        )
-        assert created.returncode == 0, created.stderr
-        assert "synth-identities" in created.stdout
+        assert "synth-identities" in create_secured_source(settings, key)
         code, report, log = _crawl(settings, key)
         assert code == 0, log[-3000:]
         assert report["extra"]["identities_pushed"] == 6
@@ -92,7 +89,7 @@ def test_identities_pushed_before_documents_then_swept_by_a_full_run(tmp_path: P
         settings.write_text(
             settings_text(server, "{count: 50, size: 200, identities: 3}", security="{mode: content_system}")
         )
-        code, report, log = _crawl(settings, key, "--full")
+        code, report, log = _crawl(settings, key, "--full", "--allow-mass-deletion")  # 2 of 6 is over 10 %
         assert code == 0, log[-3000:]
         assert server.wait_idle(60)
         disabled = {r[0] for r in query(server, "SELECT name FROM identities WHERE disabled = 1")}
