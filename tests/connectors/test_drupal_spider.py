@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ from scrapy.http import Request, TextResponse
 
 from connectors.drupal.client import DrupalOptions
 from connectors.drupal.spider import DrupalConnector
+from tests.fixtures.crawl import run_connector
 from tests.fixtures.drupal_server import PASSWORD, USERNAME, DrupalServer, load
-from tests.spider_runner import run_in_subprocess
 
 REF = "drupal"
 PUBLISHED = {"/news/welcome", "/news/security-policy", "/news/summer-party", "/node/5", "/about", "/contact"}
@@ -36,23 +35,25 @@ def docs(items: list[dict[str, Any]], base: str) -> dict[str, dict[str, Any]]:
     return {i["document_id"].removeprefix(base): i for i in items if i["kind"] == "document"}
 
 
-def test_full_run_excludes_unpublished_by_default(server: DrupalServer, tmp_path: Path) -> None:
-    items, summary = run_in_subprocess(REF, options(server), tmp_path / "out.jsonl")
+def test_full_run_excludes_unpublished_by_default(server: DrupalServer) -> None:
+    summary = run_connector(REF, options(server), ping=False)
+    items = summary.items
     found = docs(items, server.base_url)
     assert set(found) == PUBLISHED
     assert found["/news/welcome"]["metadata"]["tags"] == ["Search", "News"]
     assert found["/news/welcome"]["author"] == "Jane Editor"
     assert not [i for i in items if i["kind"] == "identity"]  # no unpublished nodes: no identities needed
-    assert {i.removeprefix(server.base_url) for i in summary["listed_ids"]} == PUBLISHED
-    assert summary["listing_errors"] == [] and summary["new_cursor"] == "2024-05-02T10:00:00+00:00"
+    assert {i.removeprefix(server.base_url) for i in summary.listed_ids} == PUBLISHED
+    assert summary.listing_errors == [] and summary.cursor == "2024-05-02T10:00:00+00:00"
     articles = server.hits("/jsonapi/node/article")
     assert {r.query.get("page[offset]", "0") for r in articles} == {"0", "2"}  # 4 published, 2 per page
     assert all(r.query["filter[status]"] == "1" and r.query["include"] == "uid,field_tags" for r in articles)
     assert all(r.query["include"] == "uid" for r in server.hits("/jsonapi/node/page"))
 
 
-def test_unpublished_included_for_roles_with_identities(server: DrupalServer, tmp_path: Path) -> None:
-    items, _ = run_in_subprocess(REF, options(server, include_unpublished=True), tmp_path / "out.jsonl")
+def test_unpublished_included_for_roles_with_identities(server: DrupalServer) -> None:
+    result = run_connector(REF, options(server, include_unpublished=True), ping=False)
+    items = result.items
     draft = docs(items, server.base_url)["/news/reorg-plan"]
     pset = draft["permissions"]["levels"][0]["sets"][0]
     assert not pset["allow_anonymous"]
@@ -62,27 +63,26 @@ def test_unpublished_included_for_roles_with_identities(server: DrupalServer, tm
     assert groups["jane"]["mappings"][0]["name"] == "jane@example.test"
 
 
-def test_incremental_run_after_changes(server: DrupalServer, tmp_path: Path) -> None:
-    _, first = run_in_subprocess(REF, options(server), tmp_path / "1.jsonl")
+def test_incremental_run_after_changes(server: DrupalServer) -> None:
+    first = run_connector(REF, options(server), ping=False)
     server.mutate()
     server.requests.clear()
-    items, second = run_in_subprocess(
-        REF, options(server), tmp_path / "2.jsonl", mode="incremental", since=first["new_cursor"]
-    )
+    second = run_connector(REF, options(server), mode="incremental", since=first.cursor, ping=False)
+    items = second.items
     changed = docs(items, server.base_url)
     assert set(changed) == {"/news/welcome"}
     assert changed["/news/welcome"]["title"] == "Welcome to the new intranet, now with filters"
-    assert {i.removeprefix(server.base_url) for i in second["listed_ids"]} == PUBLISHED - {"/news/summer-party"}
-    assert second["new_cursor"] == "2024-06-01T12:00:00+00:00" and second["listing_errors"] == []
+    assert {i.removeprefix(server.base_url) for i in second.listed_ids} == PUBLISHED - {"/news/summer-party"}
+    assert second.cursor == "2024-06-01T12:00:00+00:00" and second.listing_errors == []
     content = [r for r in server.hits("/jsonapi/node/") if "include" in r.query]
     assert content and all(r.query["filter[changed][operator]"] == ">" for r in content)
     assert all(r.query["filter[changed][value]"] == "1714643999" for r in content)  # cursor - 1 s
 
 
-def test_failed_listing_makes_the_run_incomplete(server: DrupalServer, tmp_path: Path) -> None:
+def test_failed_listing_makes_the_run_incomplete(server: DrupalServer) -> None:
     server.fail("/jsonapi/node/page", 503, times=20)
-    _, summary = run_in_subprocess(REF, options(server), tmp_path / "out.jsonl")
-    assert summary["listing_errors"] and "/jsonapi/node/page" in summary["listing_errors"][0]
+    summary = run_connector(REF, options(server), ping=False)
+    assert summary.listing_errors and "/jsonapi/node/page" in summary.listing_errors[0]
 
 
 def test_callback_follows_links_next() -> None:
