@@ -16,7 +16,8 @@ Validators live in the connector's cursor, next to the pages' publication time, 
 ``{"pages": "<time>", "files": {"<download url>": {...}}}``. The cursor is committed only after a run that
 was proven complete (no listing error, no failed fetch, every batch acknowledged), so a validator never
 outlives the content it describes in the index; a run that fails leaves the previous validators in place and
-the next run asks again. A cursor written by an older version (a bare time) reads as "no validators yet".
+the next run asks again. A file the pipelines refused (any drop but "unchanged") keeps no validator, so it
+is fetched again. A cursor written by an older version (a bare time) reads as "no validators yet".
 """
 
 from __future__ import annotations

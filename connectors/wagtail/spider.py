@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -51,6 +53,19 @@ class WagtailConnector(Connector):
             self._since = mapping.parse_time(pages)
             self._pages_cursor = pages  # never move back, even when the newest page was deleted
             self._known = frozenset(known_ids(self))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        return spider
+
+    def _item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
+        # A file the pipelines refused (too large, empty, ...) is not what the index holds: forget its validator
+        # so the next run fetches it again. "unchanged" is the one drop after which the index does hold it
+        # (the changes pipeline's message format).
+        if isinstance(item, Document) and not str(exception).startswith("unchanged:"):
+            self._new_files.pop(item.document_id, None)
 
     @classmethod
     def ping(cls, options: Any) -> None:

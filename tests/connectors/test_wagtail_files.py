@@ -13,8 +13,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from scrapy.exceptions import DropItem
 
 from connectors.wagtail import files
+from crawler.model import Document
 from tests.connectors.e2e import Site
 from tests.fixtures.crawl import run_connector
 from tests.fixtures.wagtail_server import WagtailServer, text_pdf
@@ -110,6 +112,26 @@ def test_a_file_the_index_does_not_hold_is_downloaded_whatever_its_validator() -
         )
     assert srv.base_url + PDF in second.documents() and srv.base_url + PDF in third.documents()
     assert srv.downloads[PDF] == 2
+
+
+class RefuseImagesPassDocumentsUnchanged:
+    """A stand-in for the pipelines: images are refused (as a size cap would), documents found unchanged."""
+
+    def process_item(self, item: object) -> object:
+        if isinstance(item, Document) and item.file_extension == ".png":
+            raise DropItem(f"too_large: {item.document_id}")
+        if isinstance(item, Document) and item.file_extension == ".pdf":
+            raise DropItem(f"unchanged: {item.document_id}")
+        return item
+
+
+@pytest.mark.integration
+def test_a_refused_file_keeps_no_validator_so_the_next_run_fetches_it_again() -> None:
+    pipeline = f"{__name__}.{RefuseImagesPassDocumentsUnchanged.__name__}"
+    with WagtailServer() as srv:
+        result = run_connector("wagtail", {"base_url": srv.base_url}, settings={"ITEM_PIPELINES": {pipeline: 100}})
+        base = srv.base_url
+    assert set(files.load_cursor(result.cursor)[1]) == {base + PDF}  # not the refused image
 
 
 def _indexed(site: Site) -> dict[str, tuple[int, int]]:
