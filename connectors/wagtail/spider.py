@@ -7,8 +7,9 @@ Every listed id is reported with ``list_id``; the framework deletes what a compl
 Incremental run: the same complete listing (so deletions are found), but only pages published after the
 cursor are fetched. The cursor is the newest ``last_published_at`` — a field stock Wagtail does not expose
 (add it to the pages endpoint's ``meta_fields``); without it every page is fetched and the changes pipeline
-skips the unchanged. Images and documents carry no modification time: an incremental run downloads only
-those the framework does not know yet (``known_ids``), or all of them when it passes none.
+skips the unchanged. Images and documents carry no modification time: a file the index already holds is
+fetched again only when its validator (``file_hash`` from the API, else its ETag / Last-Modified) says it
+was replaced — see ``files.py``; the validators travel in the cursor.
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
 from connectors.http import auth_headers, polite_settings
 from connectors.recheck import known_ids
-from connectors.wagtail import client, mapping
+from connectors.wagtail import client, files, mapping
 from crawler.model import Document
 
 
@@ -39,13 +42,36 @@ class WagtailConnector(Connector):
     custom_settings = polite_settings()
     _since: datetime | None = None
     _warned_no_last_published = False
+    _pages_cursor: str | None = None
+    _known: frozenset[str] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        pages, self._old_files = files.load_cursor(self.since)
+        self._new_files: dict[str, files.Validator] = {}  # the next cursor's validators (files listed this run)
+        if self.mode == "incremental":
+            self._since = mapping.parse_time(pages)
+            self._pages_cursor = pages  # never move back, even when the newest page was deleted
+            self._known = frozenset(known_ids(self))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
+        return spider
+
+    def _item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
+        # A file the pipelines refused (too large, empty, ...) is not what the index holds: forget its validator
+        # so the next run fetches it again. "unchanged" is the one drop after which the index does hold it
+        # (the changes pipeline's message format).
+        if isinstance(item, Document) and not str(exception).startswith("unchanged:"):
+            self._new_files.pop(item.document_id, None)
 
     @classmethod
     def ping(cls, options: Any) -> None:
         client.ping(options)
 
     async def start(self) -> AsyncIterator[Any]:
-        self._since = mapping.parse_time(self.since) if self.mode == "incremental" else None
         page_types: list[str | None] = [*self.options.page_types] or [None]
         for page_type in page_types:
             yield self._listing("pages", 0, page_type)
@@ -53,10 +79,20 @@ class WagtailConnector(Connector):
             if wanted:
                 yield self._listing(endpoint, 0, None)
 
-    def _request(self, url: str, **kwargs: Any) -> scrapy.Request:
+    def advance_cursor(self, value: str | None) -> None:
+        # pages' time only; ``closed`` writes the cursor with the file validators beside it
+        if value is not None and (self._pages_cursor is None or value > self._pages_cursor):
+            self._pages_cursor = value
+
+    def closed(self, reason: str) -> None:
+        self.new_cursor = files.dump_cursor(self._pages_cursor, self._new_files)
+
+    def _request(self, url: str, headers: dict[str, str] | None = None, **kwargs: Any) -> scrapy.Request:
         # credentials go to the CMS host only, never to a media CDN a download URL may point at
         same_host = urlsplit(url).netloc == urlsplit(self.options.base_url).netloc
-        return scrapy.Request(url, headers=auth_headers(self.options.auth) if same_host else None, **kwargs)
+        return scrapy.Request(
+            url, headers={**(auth_headers(self.options.auth) if same_host else {}), **(headers or {})}, **kwargs
+        )
 
     def _listing(self, endpoint: str, offset: int, page_type: str | None) -> scrapy.Request:
         meta: dict[str, Any] = {}
@@ -125,17 +161,36 @@ class WagtailConnector(Connector):
             self.crawler.stats.inc_value("pushcrawl/dropped/no_download_url")
             return
         self.list_id(url)
-        known = known_ids(self)
-        if self.mode == "incremental" and known and url in known:
-            return
+        # only a file the index holds can be "unchanged": one never pushed (or dropped) is fetched again
+        previous = self._old_files.get(url) if url in self._known else None
+        from_api = files.api_validator(item)
+        if from_api is not None:
+            self._new_files[url] = from_api
+            if from_api == previous:
+                self.crawler.stats.inc_value("pushcrawl/wagtail/files_unchanged")
+                return
+            previous = None  # the API says it changed: no conditional request
         kind = "image" if endpoint == "images" else "document"
         yield self._request(
-            url, callback=self.parse_asset, errback=self.item_errback, cb_kwargs={"item": item, "kind": kind}
+            url,
+            headers=files.conditional_headers(previous),
+            callback=self.parse_asset,
+            errback=self.item_errback,
+            cb_kwargs={"item": item, "kind": kind, "previous": previous},
+            meta={"handle_httpstatus_list": [304]} if previous else {},
         )
 
-    def parse_asset(self, response: Response, item: dict[str, Any], kind: str) -> Iterator[Document]:
-        # yield, never return, an item: Scrapy would iterate a returned pydantic model field by field
+    def parse_asset(
+        self, response: Response, item: dict[str, Any], kind: str, previous: files.Validator | None = None
+    ) -> Iterator[Document]:
         url = mapping.asset_url(item, self.options.base_url) or response.url
+        if response.status == 304 and previous:  # still the file the index holds: keep its validator
+            self._new_files[url] = previous
+            self.crawler.stats.inc_value("pushcrawl/wagtail/files_unchanged")
+            return
+        if url not in self._new_files and (validator := files.response_validator(response)):
+            self._new_files[url] = validator
+        # yield, never return, an item: Scrapy would iterate a returned pydantic model field by field
         yield mapping.asset_document(item, kind, url, response.body)
 
     def item_errback(self, failure: Failure) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from connectors.wagtail import client, mapping
+from connectors.wagtail import client, files, mapping
 from tests.fixtures.crawl import run_connector
 from tests.fixtures.wagtail_server import SAMPLES, WagtailServer
 
@@ -67,7 +67,12 @@ def test_full_crawl_pages_assets_and_listing() -> None:
     assert docs[f"{srv.base_url}/media/original_images/reading-club.png"]["binary_size"] > 0
     assert sorted(result.listed_ids) == sorted(docs)
     assert result.listing_errors == []
-    assert result.cursor == "2024-02-01T12:00:00.000000Z"
+    pages, validators = files.load_cursor(result.cursor)
+    assert pages == "2024-02-01T12:00:00.000000Z"
+    pdf, png = f"{srv.base_url}/documents/1/library-rules.pdf", f"{srv.base_url}/media/original_images/reading-club.png"
+    assert set(validators) == {pdf, png} and validators[pdf]["etag"] == srv.etag(
+        srv.files["/documents/1/library-rules.pdf"][1]
+    )
     assert result.stats.get("pushcrawl/retry_after_waits") == 1
 
 
@@ -85,7 +90,7 @@ def test_incremental_fetches_only_newer_pages_and_lists_all() -> None:
     assert list(result.documents()) == [f"{srv.base_url}/news/seaside-archive-digitised/"]
     assert f"{srv.base_url}/about/" not in result.listed_ids
     assert len(result.listed_ids) == 5
-    assert result.cursor == "2024-03-01T09:00:00.000000Z"
+    assert files.load_cursor(result.cursor)[0] == "2024-03-01T09:00:00.000000Z"  # read a bare (older) cursor
 
 
 @pytest.mark.integration
