@@ -24,9 +24,13 @@ PDF = {"Content-Type": "application/pdf"}
 ALL = frozenset(BINARY_EXTENSIONS)
 
 
+def _options(**options: object) -> WebOptions:
+    return WebOptions.model_validate({"start_urls": ["http://club.example/"], **options})
+
+
 def _spider(**options: object) -> WebConnector:
     # built directly: from_crawler writes per-site settings, which get_crawler has already frozen
-    opts = WebOptions.model_validate({"start_urls": ["http://club.example/"], **options})
+    opts = _options(**options)
     spider = WebConnector(options=opts, site="t")
     spider._set_crawler(get_crawler(WebConnector))
     return spider
@@ -39,13 +43,13 @@ def _response(url: str, body: bytes, headers: dict[str, str], link_text: str | N
 
 
 def test_options_default_to_the_office_formats_normalise_and_reject_junk() -> None:
-    opts = WebOptions(start_urls=["http://x.example/"])
+    opts = _options()
     assert {f".{e}" for e in opts.documents} == BINARY_EXTENSIONS and opts.max_document_bytes == 50 * 1024 * 1024
-    assert WebOptions(start_urls=["http://x.example/"], documents=[".PDF", "docx"]).documents == ["pdf", "docx"]
+    assert _options(documents=[".PDF", "docx"]).documents == ["pdf", "docx"]
     with pytest.raises(ValueError, match="file extensions"):
-        WebOptions(start_urls=["http://x.example/"], documents=["p df"])
+        _options(documents=["p df"])
     with pytest.raises(ValueError, match="max_document_bytes"):
-        WebOptions(start_urls=["http://x.example/"], max_document_bytes=0)
+        _options(max_document_bytes=0)
 
 
 def test_content_type_wins_over_the_url_and_html_is_never_a_document() -> None:
