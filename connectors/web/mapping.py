@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -78,6 +79,16 @@ def extract_fields(sel: Selector, rules: dict[str, FieldRule]) -> dict[str, Meta
     return out
 
 
+def last_modified(response: Response) -> datetime | None:
+    header = response.headers.get("Last-Modified")
+    if not header:
+        return None
+    try:
+        return parsedate_to_datetime(header.decode("latin-1"))
+    except (TypeError, ValueError):
+        return None
+
+
 def page_document(
     response: Response, document_id: str, rules: dict[str, FieldRule] | None = None
 ) -> Document | Refused:
@@ -103,19 +114,12 @@ def page_document(
     if description:
         metadata["description"] = description.strip()
     metadata.update(extract_fields(sel, rules or {}))
-    modified = None
-    header = response.headers.get("Last-Modified")
-    if header:
-        try:
-            modified = parsedate_to_datetime(header.decode("latin-1"))
-        except (TypeError, ValueError):
-            modified = None
     return Document(
         document_id=document_id,
         clickable_uri=document_id,
         title=title.strip(),
         author=(sel.xpath("//meta[@name='author']/@content").get() or None),
-        modified=modified,
+        modified=last_modified(response),
         language=(sel.xpath("/html/@lang").get() or None),
         html=text,
         metadata=metadata,

@@ -5,6 +5,12 @@ Starts at ``start_urls``, follows links up to ``max_depth`` on the start URLs' h
 with AutoThrottle; indexes each page once under its canonical URL; extracts per-site ``fields`` with CSS or
 XPath. A page that cannot be read is dropped and counted (``pushcrawl/dropped/<reason>``), the run goes on.
 
+Linked documents (``documents``: PDF and Office formats by default) are fetched under the same hosts, allow/deny,
+depth and robots rules, and sent as binary Documents the index converts (``connectors.web.documents``). One
+larger than ``max_document_bytes`` is not downloaded (or is discarded) and counted as ``too_large``; a
+document link that answers HTML (a login wall, a soft 404) is counted as ``not_document``, not indexed as
+a page. Their links are never followed.
+
 A crawl cannot prove it saw the whole site (``lists_all_ids`` is False): a full run relies on the sweep; an
 incremental run rechecks the known ids it did not reach and deletes those answering 404/410.
 """
@@ -19,14 +25,16 @@ from urllib.parse import urlsplit
 import scrapy
 from pydantic import Field, field_validator
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
-from scrapy.linkextractors import LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
+from twisted.internet.defer import CancelledError
 
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.http import fetch, polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
-from connectors.web import mapping
+from connectors.web import documents, mapping
+from crawler import defaults
 from crawler.errors import ConnectorError
 from crawler.model import Deletion
 
@@ -39,6 +47,27 @@ class WebOptions(ConnectorOptions):
     obey_robots: bool = True
     autothrottle: bool = True
     fields: dict[str, mapping.FieldRule] = Field(default_factory=dict)
+    documents: list[str] = Field(
+        default_factory=lambda: list(documents.DEFAULT_DOCUMENTS),
+        description="extensions of linked files indexed as documents; [] indexes pages only",
+    )
+    max_document_bytes: int = Field(
+        50 * 1024 * 1024,
+        gt=0,
+        le=defaults.CONTAINER_LIMIT_BYTES,
+        description="larger linked documents are skipped (counted as too_large)",
+    )
+
+    @field_validator("documents")
+    @classmethod
+    def _extensions(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            ext = value.strip().lower().removeprefix(".")
+            if not re.fullmatch(r"[a-z0-9]{1,10}", ext):
+                raise ValueError(f"file extensions such as 'pdf' or 'docx' (got {value!r})")
+            out.append(ext)
+        return out
 
     @field_validator("start_urls")
     @classmethod
@@ -72,7 +101,10 @@ class WebConnector(RecheckMixin, Connector):
         self.hosts = {urlsplit(u).hostname or "" for u in self.options.start_urls}
         self.allowed_domains = sorted(self.hosts)
         # hosts are checked here, not with allow_domains, which compares host:port and misses non-default ports
-        self.links = LinkExtractor(allow=self.options.allow, deny=self.options.deny)
+        self.extensions = frozenset(f".{ext}" for ext in self.options.documents)
+        # Scrapy's extractor skips links to documents (and media) by default: keep the ones we index
+        skipped = set(IGNORED_EXTENSIONS) - set(self.options.documents)
+        self.links = LinkExtractor(allow=self.options.allow, deny=self.options.deny, deny_extensions=skipped)
         self.indexed: set[str] = set()
 
     @classmethod
@@ -102,6 +134,13 @@ class WebConnector(RecheckMixin, Connector):
         self.seen(mapping.strip_fragment(response.url))
         if response.request is not None:
             self.seen(mapping.strip_fragment(response.request.url))
+        extension = documents.document_extension(response, self.extensions)
+        if extension is not None:
+            yield from self._file(response, extension)
+            return
+        if documents.looks_like_document_link(response, self.extensions):
+            self._drop("not_document", response.url, f"a document link answered {documents.content_type(response)}")
+            return
         result = self._document(response)
         if result is not None:
             yield result
@@ -112,7 +151,11 @@ class WebConnector(RecheckMixin, Connector):
             return
         for link in self.links.extract_links(response):
             if not link.nofollow and urlsplit(link.url).hostname in self.hosts:
-                yield scrapy.Request(link.url, callback=self.parse_page, errback=self.page_errback)
+                meta: dict[str, Any] = {"link_text": link.text}
+                if documents.url_extension(link.url) in self.extensions:
+                    # abort before the body is read when Content-Length says it is too large
+                    meta["download_maxsize"] = self.options.max_document_bytes
+                yield scrapy.Request(link.url, callback=self.parse_page, errback=self.page_errback, meta=meta)
 
     def _document(self, response: Response) -> Any:
         if isinstance(response, scrapy.http.TextResponse):
@@ -132,6 +175,18 @@ class WebConnector(RecheckMixin, Connector):
         self.indexed.add(doc_id)
         return result
 
+    def _file(self, response: Response, extension: str) -> Iterator[Any]:
+        doc_id = mapping.strip_fragment(response.url)
+        self.seen(doc_id)
+        if not self._wanted(doc_id) or doc_id in self.indexed:  # a redirect may land outside allow/deny
+            return
+        if len(response.body) > self.options.max_document_bytes:
+            self._drop("too_large", response.url, f"{len(response.body):,} bytes > max_document_bytes")
+            return
+        self.indexed.add(doc_id)
+        self.crawler.stats.inc_value("pushcrawl/web/documents")
+        yield documents.binary_document(response, doc_id, extension, response.meta.get("link_text"))
+
     def parse_rechecked(self, response: Response, known_id: str) -> Iterator[Any]:
         # still there but no longer linked: index it again (unchanged pages are skipped downstream)
         yield from self.parse_page(response, follow=False)
@@ -141,6 +196,11 @@ class WebConnector(RecheckMixin, Connector):
         status = getattr(getattr(failure.value, "response", None), "status", None)
         if failure.check(IgnoreRequest) and status is None:  # robots.txt or offsite: a choice, not a failure
             self.crawler.stats.inc_value("pushcrawl/web/link_skipped")
+            return
+        if failure.check(DownloadCancelledError, CancelledError) and "download_maxsize" in failure.request.meta:
+            # over max_document_bytes: a choice too; it stays seen so an incremental run does not recheck it
+            self.seen(url)
+            self._drop("too_large", url, f"over max_document_bytes ({self.options.max_document_bytes:,})")
             return
         if status in GONE:
             self.crawler.stats.inc_value("pushcrawl/web/link_gone")
