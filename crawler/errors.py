@@ -10,9 +10,18 @@
     └── RunRefused                 a data-safety rule refused an action (mass deletion, incomplete run sweep)
 
 CLI commands catch PushcrawlError, print its message (one paragraph, no traceback) and exit non-zero.
+
+``Unchanged`` is not an error: the changes pipeline raises it (a Scrapy ``DropItem``) for an item the index
+already holds as is, so a connector listening to ``item_dropped`` can tell it from a real drop.
 """
 
 from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+
+class Unchanged(DropItem):
+    """The item's fingerprint matches what the index acknowledged: not pushed again, not lost."""
 
 
 class PushcrawlError(Exception):

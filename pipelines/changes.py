@@ -13,9 +13,8 @@ import hashlib
 import json
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from crawler.context import get_context
+from crawler.errors import Unchanged
 from crawler.model import Document
 from crawler.pushapi.body import content_of, metadata_body
 from pipelines import drop
@@ -63,5 +62,5 @@ class ChangesPipeline:
         if skip.get(item.document_id) == item.fingerprint:
             # not a drop: counted apart so that "dropped" in the report means lost items only
             self.crawler.stats.inc_value("pushcrawl/unchanged")
-            raise DropItem(f"unchanged: {item.document_id}", log_level="DEBUG")
+            raise Unchanged(f"unchanged: {item.document_id}", log_level="DEBUG")
         return item

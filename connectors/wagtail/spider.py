@@ -30,6 +30,7 @@ from connectors.base import Connector
 from connectors.http import auth_headers, polite_settings
 from connectors.recheck import known_ids
 from connectors.wagtail import client, files, mapping
+from crawler.errors import Unchanged
 from crawler.model import Document
 
 
@@ -62,9 +63,8 @@ class WagtailConnector(Connector):
 
     def _item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
         # A file the pipelines refused (too large, empty, ...) is not what the index holds: forget its validator
-        # so the next run fetches it again. "unchanged" is the one drop after which the index does hold it
-        # (the changes pipeline's message format).
-        if isinstance(item, Document) and not str(exception).startswith("unchanged:"):
+        # so the next run fetches it again. Unchanged is the one drop after which the index does hold it.
+        if isinstance(item, Document) and not isinstance(exception, Unchanged):
             self._new_files.pop(item.document_id, None)
 
     @classmethod

@@ -16,6 +16,7 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from connectors.wagtail import files
+from crawler.errors import Unchanged
 from crawler.model import Document
 from tests.connectors.e2e import Site
 from tests.fixtures.crawl import run_connector
@@ -121,7 +122,7 @@ class RefuseImagesPassDocumentsUnchanged:
         if isinstance(item, Document) and item.file_extension == ".png":
             raise DropItem(f"too_large: {item.document_id}")
         if isinstance(item, Document) and item.file_extension == ".pdf":
-            raise DropItem(f"unchanged: {item.document_id}")
+            raise Unchanged(f"unchanged: {item.document_id}")
         return item
 
 
