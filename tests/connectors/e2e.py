@@ -20,11 +20,19 @@ class Site:
     runs: int = 0
 
     @classmethod
-    def create(cls, folder: Path, site: str, connector: str, options: dict[str, Any], **kw: Any) -> Site:
+    def create(
+        cls,
+        folder: Path,
+        site: str,
+        connector: str,
+        options: dict[str, Any],
+        security: str = "content_system",
+        **kw: Any,
+    ) -> Site:
         settings = {
             "target": "local",
             "targets": {"local": {"kind": "local", "data_dir": "local-index"}},
-            "sites": {site: {"connector": connector, "options": options, "security": {"mode": "content_system"}}},
+            "sites": {site: {"connector": connector, "options": options, "security": {"mode": security}}},
         }
         (folder / "settings.yaml").write_text(json.dumps(settings, indent=2), encoding="utf-8")  # YAML ⊃ JSON
         return cls(folder, site, **kw)
