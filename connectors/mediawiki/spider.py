@@ -151,7 +151,9 @@ class MediaWikiConnector(Connector):
         if request.meta.get("mw_retried") or self._login_broken:
             self._failed(listing, f"{request.url}: {why} (session lost, not retried again)")
             return
-        retry = request.replace(meta={**request.meta, "mw_retried": True})
+        # only our own keys: Scrapy's (download latency, slot, ...) belong to the first attempt
+        meta = {k: v for k, v in request.meta.items() if k.startswith("mw_")}
+        retry = request.replace(meta={**meta, "mw_retried": True})
         if self._waiting is not None:  # a login is under way: retry with the session it opens
             self._waiting.append(retry)
         elif int(request.meta.get("mw_logins", 0)) < self._logins:
