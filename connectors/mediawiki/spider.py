@@ -94,15 +94,18 @@ class MediaWikiConnector(Connector):
         self.listing_failed(message) if listing else self._error(message)
 
     # ---- login (bot password) and the session kept in cookies ----
-    def _login_request(self) -> scrapy.Request:
-        return scrapy.Request(
-            client.login_token_url(self.options.api_url),
-            callback=self.parse_login_token,
-            errback=self.login_errback,
-            headers=auth_headers(self.options.http_auth),
-            priority=LOGIN_PRIORITY,
-            dont_filter=True,
-        )
+    def _login_request(self, form: dict[str, str] | None = None) -> scrapy.Request:
+        """The token request (no ``form``) or the login POST; both go before every waiting request."""
+        common: dict[str, Any] = {
+            "errback": self.login_errback,
+            "headers": auth_headers(self.options.http_auth),
+            "priority": LOGIN_PRIORITY,
+            "dont_filter": True,
+        }
+        if form is None:
+            url = client.login_token_url(self.options.api_url)
+            return scrapy.Request(url, callback=self.parse_login_token, **common)
+        return scrapy.FormRequest(self.options.api_url, formdata=form, callback=self.parse_login, **common)
 
     def parse_login_token(self, response: Response) -> Iterator[Any]:
         assert self.options.auth is not None
@@ -111,15 +114,7 @@ class MediaWikiConnector(Connector):
         except (ValueError, client.LoginError) as exc:
             self._login_failed(str(exc))
             return
-        yield scrapy.FormRequest(
-            self.options.api_url,
-            formdata=client.login_form(self.options.auth, token),
-            callback=self.parse_login,
-            errback=self.login_errback,
-            headers=auth_headers(self.options.http_auth),
-            priority=LOGIN_PRIORITY,
-            dont_filter=True,
-        )
+        yield self._login_request(client.login_form(self.options.auth, token))
 
     def parse_login(self, response: Response) -> Iterator[Any]:
         assert self.options.auth is not None
