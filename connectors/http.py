@@ -127,11 +127,18 @@ def fetch(
     params: dict[str, Any] | None = None,
     auth: BasicAuth | None = None,
     timeout: float = 15.0,
+    session: requests.Session | None = None,
+    data: dict[str, str] | None = None,
 ) -> requests.Response:
-    """GET ``url`` for a ping; raise ConnectorError naming ``what`` and the ``hint`` to check on failure."""
+    """GET ``url`` for a ping (POST ``data`` when given; ``session`` keeps cookies across calls); raise
+    ConnectorError naming ``what`` and the ``hint`` to check on failure."""
+    http: Any = session or requests
     for attempt in range(3):
         try:
-            resp = requests.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
+            if data is not None:
+                resp = http.post(url, params=params, data=data, headers=auth_headers(auth), timeout=timeout)
+            else:
+                resp = http.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
         except requests.RequestException as exc:
             raise ConnectorError(f"cannot reach {what} at {url} ({exc}); check the URL and that it is up") from None
         wait = parse_retry_after(resp.headers.get("Retry-After")) if resp.status_code in RETRY_AFTER_CODES else None
@@ -157,9 +164,11 @@ def get_json(
     params: dict[str, Any] | None = None,
     auth: BasicAuth | None = None,
     timeout: float = 15.0,
+    session: requests.Session | None = None,
+    data: dict[str, str] | None = None,
 ) -> Any:
-    """GET ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
-    resp = fetch(url, what=what, hint=hint, params=params, auth=auth, timeout=timeout)
+    """``fetch`` ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
+    resp = fetch(url, what=what, hint=hint, params=params, auth=auth, timeout=timeout, session=session, data=data)
     try:
         return resp.json()
     except ValueError:

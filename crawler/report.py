@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -79,7 +80,7 @@ def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
 
 
 def print_summary(report: RunReport, out: TextIO) -> None:
-    c = report.counts
+    c = defaultdict(int, report.counts)  # a run that failed before crawling (ping) has no counts
     kind = "dry run" if report.dry_run else f"{report.mode} run"
     out.write(f"\npushcrawl: {report.site} ({kind}) {report.status} in {report.duration_s:.1f}s\n")
     if report.dry_run:

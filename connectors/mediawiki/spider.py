@@ -8,6 +8,13 @@ Incremental run: ``list=recentchanges`` (edits, new pages, log entries such as m
 new title) and ``list=logevents&letype=delete`` since the cursor give the titles that changed; those titles
 are queried in batches and the current answer decides: a page → Document, a missing page or a redirect →
 Deletion (positively gone). A cursor older than ``rc_max_age_days`` falls back to a full listing.
+
+With ``auth`` (a bot password) the run starts with a login (``client`` has the request shapes) and every API
+request carries ``assert=user``. Every answer passes through ``_api``: an error never reaches a callback, so a
+page the wiki refused to show is neither indexed nor mistaken for a deleted one. A lost session
+(``assertuserfailed``) triggers one new login, and the refused request is retried once under it; if that
+fails too, the request counts as an error (a listing error for listings), which makes the run not proven
+complete: nothing is swept and the cursor stays where it was.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from connectors.base import Connector
 from connectors.http import auth_headers, polite_settings
 from connectors.mediawiki import client, mapping
 
+#: login requests jump the queue: every other request waits for the session they open
+LOGIN_PRIORITY = 100
+
 
 class MediaWikiConnector(Connector):
     name = "mediawiki"
@@ -40,26 +50,113 @@ class MediaWikiConnector(Connector):
 
     async def start(self) -> AsyncIterator[Any]:
         self._queued_titles: set[str] = set()
-        yield self._get(client.siteinfo_url(self.options.api_url), self.parse_siteinfo, listing=True)
+        self._logins = 0  # successful logins so far; each request remembers the count it was made under
+        self._login_broken = False
+        # requests waiting for a login under way (None: no login under way)
+        self._waiting: list[scrapy.Request] | None = None
+        siteinfo = self._get(client.siteinfo_url(self.options.api_url), self.parse_siteinfo, listing=True)
+        if self.options.auth is None:
+            yield siteinfo
+        else:
+            self._waiting = [siteinfo]
+            yield self._login_request()
 
     def _get(self, url: str, callback: Any, listing: bool = False, **cb_kwargs: Any) -> scrapy.Request:
-        errback = self.listing_errback if listing else self.item_errback
+        """An API request whose answer is checked by ``_api`` and then handed to ``callback``."""
+        if self.options.auth is not None:
+            url = client.asserting(url)
         return scrapy.Request(
             url,
-            callback=callback,
-            errback=errback,
-            cb_kwargs=cb_kwargs,
-            headers=auth_headers(self.options.auth),
+            callback=self._api,
+            errback=self.listing_errback if listing else self.item_errback,
+            cb_kwargs={"handler": callback.__name__, **cb_kwargs},
+            meta={"mw_listing": listing, "mw_logins": self._logins},
+            headers=auth_headers(self.options.http_auth),
             dont_filter=True,
         )
 
-    def _json(self, response: Response, listing: bool) -> dict[str, Any] | None:
+    def _api(self, response: Response, handler: str, **kwargs: Any) -> Iterator[Any]:
+        listing = bool(response.meta.get("mw_listing"))
         try:
-            return client.check(json.loads(response.body))
-        except (ValueError, client.ApiError) as exc:
-            message = f"{response.url}: {exc}"
-            self.listing_failed(message) if listing else self._error(message)
-            return None
+            data = client.check(json.loads(response.body))
+        except client.ApiError as exc:
+            if self.options.auth is not None and exc.code in client.SESSION_LOST and response.request is not None:
+                yield from self._session_lost(response.request, str(exc))
+            else:
+                self._failed(listing, f"{response.url}: {exc}")
+            return
+        except ValueError as exc:
+            self._failed(listing, f"{response.url}: {exc}")
+            return
+        yield from getattr(self, handler)(response, data, **kwargs)
+
+    def _failed(self, listing: bool, message: str) -> None:
+        self.listing_failed(message) if listing else self._error(message)
+
+    # ---- login (bot password) and the session kept in cookies ----
+    def _login_request(self, form: dict[str, str] | None = None) -> scrapy.Request:
+        """The token request (no ``form``) or the login POST; both go before every waiting request."""
+        common: dict[str, Any] = {
+            "errback": self.login_errback,
+            "headers": auth_headers(self.options.http_auth),
+            "priority": LOGIN_PRIORITY,
+            "dont_filter": True,
+        }
+        if form is None:
+            url = client.login_token_url(self.options.api_url)
+            return scrapy.Request(url, callback=self.parse_login_token, **common)
+        return scrapy.FormRequest(self.options.api_url, formdata=form, callback=self.parse_login, **common)
+
+    def parse_login_token(self, response: Response) -> Iterator[Any]:
+        assert self.options.auth is not None
+        try:
+            token = client.login_token(json.loads(response.body))
+        except (ValueError, client.LoginError) as exc:
+            self._login_failed(str(exc))
+            return
+        yield self._login_request(client.login_form(self.options.auth, token))
+
+    def parse_login(self, response: Response) -> Iterator[Any]:
+        assert self.options.auth is not None
+        try:
+            client.check_login(json.loads(response.body), self.options.api_url, self.options.auth.username)
+        except (ValueError, client.LoginError) as exc:
+            self._login_failed(str(exc))
+            return
+        self._logins += 1
+        self.crawler.stats.inc_value("pushcrawl/logins")
+        self.logger.info("logged in to %s as %s", self.options.api_url, self.options.auth.username)
+        waiting, self._waiting = self._waiting or [], None
+        yield from waiting
+
+    def login_errback(self, failure: Failure) -> None:
+        self._login_failed(failure.getErrorMessage())
+
+    def _login_failed(self, why: str) -> None:
+        """No session: every request that waited for it fails, so the run is not proven complete."""
+        self._login_broken = True
+        self._error(f"login to {self.options.api_url} failed: {why}")
+        for request in self._waiting or []:
+            self._failed(bool(request.meta.get("mw_listing")), f"{request.url}: not fetched, no logged-in session")
+        self._waiting = None
+
+    def _session_lost(self, request: scrapy.Request, why: str) -> Iterator[scrapy.Request]:
+        """A logged-in request was answered as anonymous: log in again (once per loss) and retry it once."""
+        listing = bool(request.meta.get("mw_listing"))
+        if request.meta.get("mw_retried") or self._login_broken:
+            self._failed(listing, f"{request.url}: {why} (session lost, not retried again)")
+            return
+        # only our own keys: Scrapy's (download latency, slot, ...) belong to the first attempt
+        meta = {k: v for k, v in request.meta.items() if k.startswith("mw_")}
+        retry = request.replace(meta={**meta, "mw_retried": True})
+        if self._waiting is not None:  # a login is under way: retry with the session it opens
+            self._waiting.append(retry)
+        elif int(request.meta.get("mw_logins", 0)) < self._logins:
+            yield retry  # made before the latest login: its old session is why it failed, the new one is there
+        else:
+            self.logger.warning("session lost (%s): logging in to %s again", why, self.options.api_url)
+            self._waiting = [retry]
+            yield self._login_request()
 
     def _incremental(self) -> bool:
         if self.mode != "incremental" or not self.since:
@@ -70,10 +167,7 @@ class MediaWikiConnector(Connector):
             return False
         return True
 
-    def parse_siteinfo(self, response: Response) -> Iterator[scrapy.Request]:
-        data = self._json(response, listing=True)
-        if data is None:
-            return
+    def parse_siteinfo(self, response: Response, data: dict[str, Any]) -> Iterator[scrapy.Request]:
         self.site_info = mapping.Site.from_siteinfo(data, self.options.api_url)
         server_time = ((data.get("query") or {}).get("general") or {}).get("time")
         api = self.options.api_url
@@ -92,10 +186,7 @@ class MediaWikiConnector(Connector):
             for ns in self.options.namespaces:
                 yield self._get(client.allpages_url(api, ns), self.parse_allpages, listing=True, namespace=ns)
 
-    def parse_allpages(self, response: Response, namespace: int) -> Iterator[scrapy.Request]:
-        data = self._json(response, listing=True)
-        if data is None:
-            return
+    def parse_allpages(self, response: Response, data: dict[str, Any], namespace: int) -> Iterator[scrapy.Request]:
         pageids = [int(p["pageid"]) for p in (data.get("query") or {}).get("allpages", [])]
         for start in range(0, len(pageids), self.options.batch_size):
             batch = pageids[start : start + self.options.batch_size]
@@ -104,10 +195,7 @@ class MediaWikiConnector(Connector):
             url = client.continued(response.url, data["continue"])
             yield self._get(url, self.parse_allpages, listing=True, namespace=namespace)
 
-    def parse_changes(self, response: Response, kind: str) -> Iterator[scrapy.Request]:
-        data = self._json(response, listing=True)
-        if data is None:
-            return
+    def parse_changes(self, response: Response, data: dict[str, Any], kind: str) -> Iterator[scrapy.Request]:
         titles: list[str] = []
         for entry in (data.get("query") or {}).get(kind, []):
             self.advance_cursor(entry.get("timestamp"))
@@ -125,10 +213,9 @@ class MediaWikiConnector(Connector):
             url = client.continued(response.url, data["continue"])
             yield self._get(url, self.parse_changes, listing=True, kind=kind)
 
-    def parse_pages(self, response: Response, acc: dict[int | str, dict[str, Any]]) -> Iterator[Any]:
-        data = self._json(response, listing=False)
-        if data is None:
-            return
+    def parse_pages(
+        self, response: Response, data: dict[str, Any], acc: dict[int | str, dict[str, Any]]
+    ) -> Iterator[Any]:
         for page in (data.get("query") or {}).get("pages", []):
             key = page.get("pageid") or page.get("title")
             merged = acc.setdefault(key, page)
@@ -161,9 +248,8 @@ class MediaWikiConnector(Connector):
             else:
                 yield doc
 
-    def parse_rendered(self, response: Response, page: dict[str, Any]) -> Iterator[Any]:
-        data = self._json(response, listing=False)
-        if data is None or self.site_info is None:
+    def parse_rendered(self, response: Response, data: dict[str, Any], page: dict[str, Any]) -> Iterator[Any]:
+        if self.site_info is None:
             return
         html = (data.get("parse") or {}).get("text")
         doc = mapping.page_document(page, self.site_info, html=html if isinstance(html, str) else None)
