@@ -129,9 +129,11 @@ def fetch(
     timeout: float = 15.0,
     session: requests.Session | None = None,
     data: dict[str, str] | None = None,
+    auth_option: str = "auth",
 ) -> requests.Response:
     """GET ``url`` for a ping (POST ``data`` when given; ``session`` keeps cookies across calls); raise
-    ConnectorError naming ``what`` and the ``hint`` to check on failure."""
+    ConnectorError naming ``what`` and the ``hint`` to check on failure. ``auth_option`` is the connector
+    option that holds ``auth``, named in the message when the server refuses it."""
     http: Any = session or requests
     for attempt in range(3):
         try:
@@ -146,9 +148,8 @@ def fetch(
             break
         time.sleep(wait)  # a busy server asked us to come back: ping waits like the crawl does
     if resp.status_code in (401, 403):
-        raise ConnectorError(
-            f"{what} at {url} refused access (HTTP {resp.status_code}); check auth.username and auth.password"
-        )
+        todo = f"check {auth_option}.username and {auth_option}.password" if auth else f"set {auth_option}"
+        raise ConnectorError(f"{what} at {url} refused access (HTTP {resp.status_code}); {todo}")
     if resp.status_code == 404:
         raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")
     if resp.status_code >= 400:
@@ -166,9 +167,20 @@ def get_json(
     timeout: float = 15.0,
     session: requests.Session | None = None,
     data: dict[str, str] | None = None,
+    auth_option: str = "auth",
 ) -> Any:
     """``fetch`` ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
-    resp = fetch(url, what=what, hint=hint, params=params, auth=auth, timeout=timeout, session=session, data=data)
+    resp = fetch(
+        url,
+        what=what,
+        hint=hint,
+        params=params,
+        auth=auth,
+        timeout=timeout,
+        session=session,
+        data=data,
+        auth_option=auth_option,
+    )
     try:
         return resp.json()
     except ValueError:

@@ -230,8 +230,15 @@ def ping(options: MediaWikiOptions) -> None:
     session = requests.Session()
 
     def get(request_url: str, form: dict[str, str] | None = None) -> Any:
+        # a 401/403 here comes from an HTTP proxy in front of the wiki, not from the wiki's own login
         return get_json(
-            request_url, what="MediaWiki API", hint=HINT, auth=options.http_auth, session=session, data=form
+            request_url,
+            what="MediaWiki API",
+            hint=HINT,
+            auth=options.http_auth,
+            session=session,
+            data=form,
+            auth_option="http_auth",
         )
 
     api = options.api_url

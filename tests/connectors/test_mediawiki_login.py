@@ -35,6 +35,19 @@ def ping(opts: dict[str, Any]) -> None:
 
 
 # ---- ping ----
+@pytest.mark.parametrize("proxy_auth", [True, False])
+def test_ping_refused_by_a_proxy_names_the_http_auth_option(proxy_auth: bool) -> None:
+    # a 401 before any MediaWiki answer comes from HTTP auth in front of the wiki: http_auth, not auth
+    with MediaWikiServer() as srv:
+        srv.fail_next("/w/api.php", 401)
+        extra = {"http_auth": {"username": "proxy-user", "password": "proxy-secret"}} if proxy_auth else {}
+        with pytest.raises(ConnectorError) as err:
+            ping(options(srv, **extra))  # type: ignore[arg-type]
+    todo = "check http_auth.username and http_auth.password" if proxy_auth else "set http_auth"
+    assert str(err.value).endswith(f"refused access (HTTP 401); {todo}")
+    assert "proxy-secret" not in str(err.value)
+
+
 def test_ping_logs_in_with_the_password_in_the_post_body_only(wiki: MediaWikiServer) -> None:
     ping(options(wiki))
     assert wiki.logins == 1
