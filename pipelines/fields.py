@@ -140,7 +140,8 @@ class FieldMapper:
                 out.notes.append(f"metadata {name!r} ignored: field {fname!r} already has a value")
                 continue
             values[fname] = coerced
-        context = template_context(doc, self.site)
+        # parsing the URL costs more than the rest of the mapping; most sites have no rules
+        context = template_context(doc, self.site) if self.rules else {}
         for rule in self.rules:
             rule.apply(values, context, out.notes.append)
         for name, decl in self.declared.items():
