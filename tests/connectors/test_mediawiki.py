@@ -69,7 +69,7 @@ def test_ping_rejects_a_non_api_url() -> None:
 def test_full_crawl_batches_and_continues() -> None:
     with MediaWikiServer(list_limit=2, cat_limit=2) as srv:
         result = run_connector("mediawiki", {"api_url": srv.base_url + "/w/api.php", "batch_size": 3})
-        page_queries = [r for r in srv.requests if "prop=revisions" in r]
+        page_queries = [r.target for r in srv.requests if "prop=revisions" in r.target]
     docs = result.documents()
     assert len(docs) == 6  # no redirect, no User: page
     assert docs[f"{srv.base_url}/wiki/Birds_of_the_Dunes"]["metadata"]["categories"] == ["Birds", "Dunes", "Featured"]
