@@ -150,7 +150,10 @@ def test_groups_made_by_collapse_reach_the_provider_before_their_documents(tmp_p
     with local_api(tmp_path / "index") as (server, key):
         settings = tmp_path / "settings.yaml"
         security = "{mode: content_system, over_limit: collapse}"
-        settings.write_text(settings_text(server, "{count: 3, size: 100, acl_users: 5200}", security=security))
+        # one document per batch: each goes out while the crawl runs, so the order of the calls shows
+        settings.write_text(
+            settings_text(server, "{count: 3, size: 100, acl_users: 5200}", "{batch_max_items: 1}", security)
+        )
         create_secured_source(settings, key)
         code, report, log = _crawl(settings, key)
         assert code == 0, log[-3000:]
@@ -159,6 +162,10 @@ def test_groups_made_by_collapse_reach_the_provider_before_their_documents(tmp_p
         assert server.wait_idle(60)
         groups = query(server, "SELECT name FROM identities WHERE type = 'VIRTUAL_GROUP'")
         assert len(groups) == 1 and groups[0][0].startswith("pushcrawl-acl-")
+        ops = [r[0] for r in query(server, "SELECT operation FROM activity ORDER BY id")]
+        first_identity = next(i for i, op in enumerate(ops) if "IDENTITY" in op)
+        first_doc = next(i for i, op in enumerate(ops) if op in ("ADD_OR_UPDATE", "BATCH", "ADD_OR_UPDATE_ITEM"))
+        assert first_identity < first_doc, ops[:20]  # the group existed before any document used it
         client = client_for(server, key)
         member = client.search_token("user5100@example.com", "synth-identities")
         assert client.search("synthetic", token=member, count=5)["totalCount"] == 3
