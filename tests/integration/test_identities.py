@@ -1,6 +1,7 @@
 """Security identities end to end against the real local Push API: incremental runs send only changed
-identities, the full-run identity sweep passes the mass-deletion guard, a provider shared by two sites is
-swept per site, and groups made by ``over_limit: collapse`` reach the provider before their documents."""
+identities, identities of a refused batch are sent again (rule 2), the full-run identity sweep passes the
+mass-deletion guard, a provider shared by two sites is swept per site, and groups made by
+``over_limit: collapse`` reach the provider before their documents."""
 
 from __future__ import annotations
 
@@ -171,3 +172,23 @@ def test_groups_made_by_collapse_reach_the_provider_before_their_documents(tmp_p
         assert client.search("synthetic", token=member, count=5)["totalCount"] == 3
         stranger = client.search_token("user9999@example.com", "synth-identities")
         assert client.search("synthetic", token=stranger, count=5)["totalCount"] == 0
+
+
+def test_identities_of_a_refused_batch_are_pushed_by_the_next_run(tmp_path: Path) -> None:
+    # rule 2 for identities: a fingerprint is kept only once the provider accepted the batch
+    settings = tmp_path / "settings.yaml"
+    push = "{retry_max_attempts: 2, retry_backoff_base_s: 0.01, retry_backoff_max_s: 0.02}"
+    with local_api(tmp_path / "index", "5xx=1@identity") as (server, key):
+        settings.write_text(settings_text(server, "{count: 3, size: 100, identities: 4}", push, SECURED))
+        create_secured_source(settings, key)
+        code, report, log = _crawl(settings, key)
+        assert code != 0 and report["status"] == "failed", log[-3000:]
+        assert report["extra"]["identities_pushed"] == 0
+        assert _provider(server) == {}
+    with local_api(tmp_path / "index") as (server, key):  # the same index, the service healthy again
+        settings.write_text(settings_text(server, "{count: 3, size: 100, identities: 4}", push, SECURED))
+        code, report, log = _crawl(settings, key)
+        assert code == 0, log[-3000:]
+        assert (report["extra"]["identities_pushed"], report["extra"]["identities_unchanged"]) == (5, 0)
+        assert server.wait_idle(60)
+        assert sorted(_provider(server)) == ["everyone-synthetic"] + [f"user{u}@example.com" for u in range(4)]
