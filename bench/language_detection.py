@@ -12,7 +12,7 @@ longest window. The corpus has three parts:
 - the synthetic connector's 5,000-byte documents (the push benchmark's corpus: random words, no language, so
   they count for the cost only).
 
-The window the extract pipeline uses is ``pipelines.extract.DETECT_WINDOW``.
+The window the extract pipeline uses is ``pipelines.language.DETECT_WINDOW``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 import py3langid  # noqa: E402
 
 from crawler.model import Document  # noqa: E402
-from pipelines.extract import DETECT_WINDOW, ExtractConfig, extract_html  # noqa: E402
+from pipelines.extract import ExtractConfig, extract_html  # noqa: E402
+from pipelines.language import DETECT_WINDOW  # noqa: E402
 from tests.helpers.synthetic import text_of  # noqa: E402
 
 SENTENCES = {

@@ -321,7 +321,19 @@ class ExtractConfig(_Model):
 
     main_content: Literal["auto", "semantic", "trafilatura", "whole_page"] = "auto"
     detect_language: bool = True
+    # the candidates of detection (ISO 639-1 codes); empty: the ~97 languages the model knows
+    languages: list[str] = Field(default_factory=list)
     selectors: dict[str, Selector] = Field(default_factory=dict)
+
+    @field_validator("languages")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        codes = sorted({code.strip().lower() for code in value})
+        if codes:
+            from pipelines.language import identifier  # loads the model: only when the setting is used
+
+            identifier(tuple(codes))  # ValueError names the unknown codes
+        return codes
 
     @field_validator("selectors", mode="before")
     @classmethod

@@ -28,7 +28,7 @@ from lxml import etree
 from crawler.context import get_context
 from crawler.fieldrules import ExtractConfig, Selector
 from crawler.model import Document
-from pipelines import drop
+from pipelines import drop, language
 from pipelines.htmlmeta import (
     AUTHOR_KEYS,
     DATE_KEYS,
@@ -44,11 +44,6 @@ _BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "td", "th")
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
-MIN_DETECT_CHARS = 40  # below this, language guesses are noise
-#: py3langid reads this many characters at most. Its cost is linear in the text (0.75 ms for 5,000 characters,
-#: the largest cost per document in the push path) while its answer settles long before:
-#: bench/language_detection.py measures both.
-DETECT_WINDOW = 1000
 
 
 def _text_of(root: Any) -> str:
@@ -85,13 +80,8 @@ def main_text(tree: Any, how: str = "auto") -> str:
     return _text_of(root)
 
 
-def detect_language(text: str) -> str | None:
-    if len(text) < MIN_DETECT_CHARS:
-        return None
-    import py3langid  # the model loads on first use, not at import of this module
-
-    lang, _ = py3langid.classify(text[:DETECT_WINDOW])
-    return str(lang)
+def detect_language(text: str, cfg: ExtractConfig) -> str | None:
+    return language.detect(text, tuple(cfg.languages)) if cfg.detect_language else None
 
 
 def select(html: str, selectors: dict[str, Selector]) -> dict[str, Any]:
@@ -153,8 +143,8 @@ def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
         if key in cfg.selectors or key not in doc.metadata:
             doc.metadata[key] = value
     doc.text = main_text(tree, cfg.main_content)
-    if not doc.language and cfg.detect_language:
-        doc.language = detect_language(doc.text)
+    if not doc.language:
+        doc.language = detect_language(doc.text, cfg)
 
 
 class ExtractPipeline:
@@ -174,8 +164,8 @@ class ExtractPipeline:
             extract_html(item, self.cfg)
             if not item.text and not item.title:
                 raise drop(self.crawler, "empty", f"{item.document_id} has no text and no title")
-        elif item.text and not item.language and self.cfg.detect_language:
-            item.language = detect_language(item.text)
+        elif item.text and not item.language:
+            item.language = detect_language(item.text, self.cfg)
         if not item.title:
             item.title = item.document_id.rstrip("/").rsplit("/", 1)[-1] or item.document_id
         return item

@@ -85,6 +85,18 @@ def test_language_detected_when_not_declared() -> None:
     assert off.language is None
 
 
+def test_language_candidates_decide_between_close_languages() -> None:
+    # a list of German product words: the full model says Luxembourgish, a German/English/French site says German
+    words = "Produkt Service Garantie Information Kontakt Hotline Formular Download Katalog"
+    html = f"<html><body><main><p>{words}</p></main></body></html>"
+    free = _doc("p.html", html)
+    extract_html(free)
+    assert free.language == "lb"
+    known = _doc("p.html", html)
+    extract_html(known, ExtractConfig(languages=["de", "en", "fr"]))
+    assert known.language == "de"
+
+
 def test_selectors_override_extraction() -> None:
     cfg = ExtractConfig.model_validate(
         {

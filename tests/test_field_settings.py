@@ -76,6 +76,13 @@ def test_declaration_errors(tmp_path: Path) -> None:
     assert "sites.demo.fields.declar" in _error(tmp_path, {"fields": {"declar": {}}})
 
 
+def test_language_candidates_are_checked_against_the_model(tmp_path: Path) -> None:
+    bad = _error(tmp_path, {"extract": {"languages": ["en", "xx", "DE"]}})
+    assert "sites.demo.extract.languages" in bad and "unknown language code(s) ['xx']" in bad
+    ok = _load(tmp_path, {"extract": {"languages": [" FR", "de", "fr"]}})
+    assert ok.sites["demo"].extract.languages == ["de", "fr"]  # normalised, duplicates gone
+
+
 def test_selector_errors(tmp_path: Path) -> None:
     bad_css = _error(tmp_path, {"extract": {"selectors": {"sku": {"css": "p[["}}}})
     assert "sites.demo.extract.selectors.sku" in bad_css and "bad selector" in bad_css
