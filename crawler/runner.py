@@ -27,7 +27,7 @@ from crawler.config import Settings, connector_options
 from crawler.context import RunContext
 from crawler.errors import PushcrawlError, RunRefused
 from crawler.finish import finish
-from crawler.report import RunReport
+from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
@@ -119,6 +119,11 @@ def run_site(
         report.extra["refused"] = True  # `crawl` exits 3: a data-safety rule, not a broken run
     except PushcrawlError as exc:
         report.status, report.message = "failed", str(exc)
+        # a run stopped before or after crawling (ping, target, a failed deletion call) still reports every
+        # count, and the failure itself as an error: "failed · errors 0" would read as a contradiction
+        counts, _ = counts_from_stats({})
+        report.counts = {**counts, **report.counts}
+        report.counts["errors"] = max(1, report.counts["errors"])
     except KeyboardInterrupt as exc:
         report.status, report.message = "aborted", str(exc) or "interrupted"
     finally:
