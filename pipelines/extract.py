@@ -167,6 +167,8 @@ class ExtractPipeline:
             extract_html(item, self.cfg)
             if invalid_dates := dates.count_invalid(item.notes):  # noted on the item, counted for the report
                 self.crawler.stats.inc_value(dates.INVALID_STAT, invalid_dates)
+            # the body carries the extracted text (.txt for the converter); the index's filetype stays the page's
+            item.metadata.setdefault("filetype", "html")
             if not item.text and not item.title:
                 raise drop(self.crawler, "empty", f"{item.document_id} has no text and no title")
         elif item.text and not item.language:
