@@ -1,4 +1,4 @@
-""""Collected, not indexed" is measured against the target's real index fields (issue 17, finding 15).
+"""The "collected, not indexed" list is measured against the target's real index fields (issue 17, finding 15).
 
 A field that exists in the index but is not declared in settings.yaml indexes its metadata; a field declared
 but never created does not. The report must follow the index, as Coveo does.
