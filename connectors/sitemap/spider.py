@@ -25,15 +25,17 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from connectors import render
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.recheck import RecheckMixin, known_ids
+from connectors.render import RenderableOptions
 from connectors.sitemap.client import ping_sitemaps
 from connectors.sitemap.mapping import page_document
 from connectors.sitemap.parse import parse_lastmod, parse_sitemap
 from crawler.model import Deletion
 
 
-class SitemapOptions(ConnectorOptions):
+class SitemapOptions(ConnectorOptions, RenderableOptions):
     sitemap_urls: list[str] = Field(min_length=1, description="sitemap or sitemap-index URLs (http, https, file)")
     allow: RegexList = Field(default_factory=list, description="only page URLs matching one of these regexes")
     deny: RegexList = Field(default_factory=list, description="skip page URLs matching one of these regexes")
@@ -69,12 +71,14 @@ class SitemapConnector(RecheckMixin, Connector):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        render.apply_settings(crawler, spider.options)
         spider.setup_recheck()
         return spider
 
     @classmethod
     def ping(cls, options: ConnectorOptions) -> None:
         assert isinstance(options, SitemapOptions)
+        render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         ping_sitemaps(options.sitemap_urls)
 
     async def start(self) -> AsyncIterator[Any]:
