@@ -27,21 +27,29 @@ class RenderOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["never", "always", "auto"] = Field(
-        "never",
+        default="never",
         description="never: plain requests; always: every page matching url_patterns through the browser; auto: "
         "fetch plainly, render only pages whose HTML has scripts and under auto_min_text characters of main text",
     )
     url_patterns: list[str] = Field(default_factory=list, description="regexes; empty = every page")
-    wait_for: str = Field("load", description="'load', 'networkidle', or a CSS selector that must appear")
-    timeout_s: float = Field(20.0, gt=0, le=300, description="per page; over it the page is dropped (render_timeout)")
+    wait_for: str = Field(default="load", description="'load', 'networkidle', or a CSS selector that must appear")
+    timeout_s: float = Field(
+        default=20.0, gt=0, le=300, description="per page; over it the page is dropped (render_timeout)"
+    )
     block: list[str] = Field(
         default_factory=lambda: ["image", "media", "font"], description="resource types not loaded"
     )
-    max_pages_per_context: int = Field(100, ge=1, description="a browser context is recycled after this many pages")
-    max_concurrent: int = Field(4, ge=1, le=32, description="pages rendered at once")
-    max_browser_mb: int = Field(1024, ge=128, description="the browser is restarted when its processes use more")
-    auto_min_text: int = Field(200, ge=1, description="auto: main text shorter than this (with scripts) → render")
-    executable_path: str | None = Field(None, description="the Chromium binary (default: chromium on PATH)")
+    max_pages_per_context: int = Field(
+        default=100, ge=1, description="a browser context is recycled after this many pages"
+    )
+    max_concurrent: int = Field(default=4, ge=1, le=32, description="pages rendered at once")
+    max_browser_mb: int = Field(
+        default=1024, ge=128, description="the browser is restarted when its processes use more"
+    )
+    auto_min_text: int = Field(
+        default=200, ge=1, description="auto: main text shorter than this (with scripts) → render"
+    )
+    executable_path: str | None = Field(default=None, description="the Chromium binary (default: chromium on PATH)")
 
     @field_validator("url_patterns")
     @classmethod
@@ -87,7 +95,7 @@ class RenderOptions(BaseModel):
 class RenderableOptions(BaseModel):
     """Mixin for a connector's Options: adds ``render:``."""
 
-    render: RenderOptions = Field(default_factory=lambda: RenderOptions())
+    render: RenderOptions = Field(default_factory=RenderOptions)
 
 
 def check_ready(options: object) -> None:
