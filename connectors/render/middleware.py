@@ -2,7 +2,8 @@
 
 Enabled by ``render_settings()`` (from the connector's ``from_crawler``) when ``render.mode`` is not never.
 
-- **always**: every request whose URL matches ``url_patterns`` is marked for the browser before download.
+- **always**: every request whose URL matches ``url_patterns`` is marked for the browser before download,
+  except robots.txt and requests a connector marks ``meta["dont_render"]`` (the sitemap connector's sitemaps).
 - **auto**: every page is fetched plainly first. It is rendered again in the browser only when both hold:
   the HTML has at least one ``<script>`` (a page without scripts cannot change when rendered) and its main
   text — the text of ``<main>``, ``[role=main]`` or ``<article>`` when present, else of ``<body>`` without
@@ -71,7 +72,7 @@ class RenderMiddleware:
         request.meta.update(self.watch.meta_for(request, why))
 
     def process_request(self, request: Request) -> None:
-        if META in request.meta or not self.options.wanted(request.url):
+        if META in request.meta or request.meta.get("dont_render") or not self.options.wanted(request.url):
             return
         if self.options.mode == "always" and not request.url.endswith("/robots.txt"):
             self._mark(request, "always")
@@ -83,6 +84,7 @@ class RenderMiddleware:
             return response
         if (
             self.options.mode != "auto"
+            or request.meta.get("dont_render")
             or not isinstance(response, HtmlResponse)
             or not self.options.wanted(request.url)
         ):

@@ -55,6 +55,10 @@ class SitemapOptions(ConnectorOptions, RenderableOptions):
         return out
 
 
+#: sitemaps are XML for the parser, never pages for the browser (render: always)
+NO_RENDER = {"dont_render": True}
+
+
 def cursor_value(when: datetime) -> str:
     """A cursor string that sorts like the time it holds (fixed width, UTC)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -85,7 +89,9 @@ class SitemapConnector(RecheckMixin, Connector):
         self._since = parse_lastmod(self.since) if self.mode == "incremental" else None
         self._known = known_ids(self)
         for url in self.options.sitemap_urls:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True)
+            yield scrapy.Request(
+                url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True, meta=NO_RENDER
+            )
 
     def _wanted(self, url: str) -> bool:
         if self.options.allow and not any(re.search(p, url) for p in self.options.allow):
@@ -99,7 +105,9 @@ class SitemapConnector(RecheckMixin, Connector):
         self.crawler.stats.inc_value("pushcrawl/sitemaps")
         for entry in parsed.entries:
             if parsed.kind == "sitemapindex":
-                yield scrapy.Request(entry.loc, callback=self.parse_sitemap, errback=self.listing_errback)
+                yield scrapy.Request(
+                    entry.loc, callback=self.parse_sitemap, errback=self.listing_errback, meta=NO_RENDER
+                )
             elif self._wanted(entry.loc):
                 self.seen(entry.loc)
                 if entry.lastmod is not None:
