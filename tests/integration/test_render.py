@@ -103,3 +103,15 @@ def test_missing_chromium_is_an_error_not_a_silent_fallback(tmp_path: Path, spa:
     check = run_cli("check", "spa", "--settings", str(settings))
     assert check.returncode != 0 and "render.executable_path" in check.stdout + check.stderr
     assert spa.hits("/") == []  # nothing fetched unrendered
+
+
+def test_preview_render_shows_plain_and_rendered_text_side_by_side(tmp_path: Path, spa: SpaServer) -> None:
+    settings = _settings(tmp_path, spa, "{mode: auto, wait_for: '#ready', timeout_s: 8}")
+    out = run_cli("preview", "spa", f"{spa.base_url}/guide", "--render", "--settings", str(settings), timeout=120)
+    assert out.returncode == 0, out.stderr
+    header, _, *rows = out.stdout.splitlines()
+    assert header.startswith("plain fetch (HTTP 200)") and "| rendered in Chromium" in header
+    left = " ".join(r.split(" | ")[0] for r in rows if " | " in r)
+    right = " ".join(r.split(" | ", 1)[1] for r in rows if " | " in r)
+    assert "wombat" in right and "wombat" not in left
+    assert "render: auto would render this page" in out.stdout
