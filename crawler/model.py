@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 Scalar = str | int | float | bool
 MetadataValue = Scalar | list[Scalar]
@@ -115,6 +115,8 @@ class Document(_Item):
     effective_permissions: Permissions | None = None
     fingerprint: str | None = None
     notes: list[str] = Field(default_factory=list)  # renames and other mapping remarks for preview/dry-run
+    # the lxml tree a connector already parsed from ``html`` (pipelines.htmlparse): one parse per page
+    _tree: Any = PrivateAttr(default=None)
 
     def content_size(self) -> int:
         if self.binary is not None:

@@ -2,8 +2,9 @@
 
 Encoding is Scrapy's: HTTP header, then BOM, then ``<meta charset>``, then a guess (UTF-8, else cp1252), so
 legacy pages decode to readable text. What cannot be read is refused with a reason the spider counts:
-``not_html`` (binary or other content), ``undecodable`` (too many replacement characters: wrong or lying
-charset), ``noindex`` (robots meta), ``empty`` (no text at all, e.g. a page cut before its body).
+``not_html`` (binary or other content), ``binary_content`` (binary data served as HTML), ``undecodable``
+(too many replacement characters: wrong or lying charset), ``noindex`` (robots meta), ``empty`` (no text
+at all, e.g. a page cut before its body).
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from parsel import Selector
 from pydantic import BaseModel, ConfigDict, model_validator
 from scrapy.http import Response, TextResponse
 
 from connectors.robots import NOINDEX, header_directives
 from crawler.model import Document, MetadataValue
+from pipelines import htmlparse
 
 #: share of U+FFFD replacement characters above which a page is considered undecodable
 MAX_REPLACEMENT_RATIO = 0.01
+#: elements whose own text is not page text
+_NOT_TEXT = ("script", "style", etree.Comment, etree.ProcessingInstruction)
 
 
 class FieldRule(BaseModel):
@@ -43,7 +48,7 @@ class FieldRule(BaseModel):
 
 @dataclass
 class Refused:
-    reason: Literal["not_html", "undecodable", "noindex", "empty"]
+    reason: Literal["not_html", "binary_content", "undecodable", "noindex", "empty"]
     detail: str
 
 
@@ -90,21 +95,44 @@ def last_modified(response: Response) -> datetime | None:
         return None
 
 
+def repaired(response: Response) -> Response:
+    """The response, or a copy whose HTML is repaired before parsing (``pipelines.htmlparse.repair``)."""
+    if not isinstance(response, TextResponse):
+        return response
+    text = response.text
+    fixed = htmlparse.repair(text)
+    return response if fixed is text else response.replace(body=fixed.encode("utf-8"), encoding="utf-8")
+
+
+def _has_text(sel: Selector) -> bool:
+    """Any text in the body outside scripts and comments (a walk that stops at the first: pages are big)."""
+    body = sel.root.find("body")
+    for el in body.iter() if body is not None else ():
+        if el.tag not in _NOT_TEXT and el.text and el.text.strip():
+            return True
+        if el is not body and el.tail and el.tail.strip():
+            return True
+    return False
+
+
 def page_document(
     response: Response, document_id: str, rules: dict[str, FieldRule] | None = None, obey_noindex: bool = True
 ) -> Document | Refused:
+    """The page's Document, parsed once: ``response.selector``'s tree goes on to the extract pipeline."""
     if not isinstance(response, TextResponse) or b"html" not in (response.headers.get("Content-Type") or b"html"):
         return Refused("not_html", (response.headers.get("Content-Type") or b"?").decode("latin-1"))
     text = response.text
+    if htmlparse.looks_binary(text):
+        ctype = (response.headers.get("Content-Type") or b"?").decode("latin-1")
+        return Refused("binary_content", f"binary data served as {ctype}")
     if text.count("\ufffd") > MAX_REPLACEMENT_RATIO * max(len(text), 1):
         return Refused("undecodable", f"declared {response.encoding}, too many unreadable characters")
-    sel = Selector(text=text, type="html")
+    sel = response.selector
     if obey_noindex and ("noindex" in robots_directives(sel) or "none" in robots_directives(sel)):
         return Refused("noindex", "robots meta says noindex")
     if obey_noindex and header_directives(response) & NOINDEX:
         return Refused("noindex", "X-Robots-Tag header says noindex")
-    body_text = " ".join(t.strip() for t in sel.xpath("//body//text()[not(ancestor::script)]").getall()).strip()
-    if not body_text:
+    if not _has_text(sel):
         return Refused("empty", "no text in the page body")
     title = (
         sel.xpath("normalize-space(//title)").get()
@@ -117,7 +145,7 @@ def page_document(
     if description:
         metadata["description"] = description.strip()
     metadata.update(extract_fields(sel, rules or {}))
-    return Document(
+    doc = Document(
         document_id=document_id,
         clickable_uri=document_id,
         title=title.strip(),
@@ -127,3 +155,5 @@ def page_document(
         html=text,
         metadata=metadata,
     )
+    htmlparse.share_tree(doc, sel.root)
+    return doc

@@ -149,13 +149,19 @@ class WebConnector(RecheckMixin, Connector):
         if documents.looks_like_document_link(response, self.extensions):
             self._drop("not_document", response.url, f"a document link answered {documents.content_type(response)}")
             return
-        result = self._document(response)
+        page = mapping.repaired(response)
+        # links first: the extract pipeline consumes the page's parsed tree (shared, not parsed again)
+        follow_ups = list(self._follow(page)) if follow else []
+        result = self._document(page)
         if result is not None:
             yield result
+        yield from follow_ups
+
+    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
         depth = int(response.meta.get("depth", 0))
-        if not follow or depth >= self.options.max_depth or not isinstance(response, scrapy.http.TextResponse):
+        if depth >= self.options.max_depth or not isinstance(response, scrapy.http.TextResponse):
             return
-        if "nofollow" in mapping.robots_directives(scrapy.Selector(response)):
+        if "nofollow" in mapping.robots_directives(response.selector):
             return
         for link in self.links.extract_links(response):
             if not link.nofollow and urlsplit(link.url).hostname in self.hosts:

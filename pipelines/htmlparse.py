@@ -1,0 +1,70 @@
+"""One parse per page: the HTML parser every extraction step shares, the repairs it needs, and a binary sniff.
+
+- **Huge text nodes.** libxml2 silently empties a text node over 10 MB unless ``huge_tree`` is set, so a
+  page whose body is one such node would be indexed as its title only. Every parse here sets it (parsel,
+  which Scrapy's ``response.selector`` uses, sets it too); the size limits of the push path then decide.
+- **Unclosed ``<title>``.** libxml2 reads a title as raw text up to ``</title>``; without one the rest of the
+  document, markup included, becomes the title and the body is empty. ``repair`` closes the title at its
+  first tag, which is where browsers show it ending too.
+- **Binary served as HTML.** Decoded bytes of an image or an archive are mostly letters and symbols in any
+  single-byte charset, so a share of replacement characters does not catch them; C0 control characters do:
+  text never has them (beyond tab, newline, carriage return and form feed), random bytes have ~12 %.
+
+The tree a connector parsed (``share_tree``) travels on the Document to the extract pipeline, which takes it
+(``take_tree``) instead of parsing the page again; it is never serialised.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import lxml.html
+
+from crawler.model import Document
+
+#: C0 controls other than \t \n \f \r, and DEL: absent from text, frequent in binary data
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+#: how much of a page the binary sniff reads (the start of a file is where its format shows)
+SNIFF_CHARS = 64 * 1024
+#: share of control characters in the sniffed part above which a page is binary (text: 0; random bytes: ~0.12)
+MAX_CONTROL_RATIO = 0.02
+
+_TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
+
+
+def looks_binary(text: str) -> bool:
+    """True when the start of ``text`` holds control characters no text has: bytes decoded as if they were."""
+    sample = text[:SNIFF_CHARS]
+    return len(_CONTROL.findall(sample)) > MAX_CONTROL_RATIO * max(len(sample), 1)
+
+
+def repair(html: str) -> str:
+    """``html`` with an unclosed ``<title>`` closed before its first tag (the same string when nothing to do)."""
+    opened = _TITLE_OPEN.search(html)
+    if opened is None or _TITLE_CLOSE.search(html, opened.end()):
+        return html
+    end = html.find("<", opened.end())
+    end = len(html) if end < 0 else end
+    return f"{html[:end]}</title>{html[end:]}"
+
+
+def parse(html: str) -> Any:
+    """The page's lxml.html tree (the ``<html>`` element), huge text nodes kept."""
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    return lxml.html.document_fromstring(html, parser=parser)
+
+
+def share_tree(doc: Document, tree: Any) -> None:
+    """Hand the tree a connector parsed from ``doc.html`` to the extract pipeline."""
+    doc._tree = (tree, doc.html)
+
+
+def take_tree(doc: Document) -> Any:
+    """The tree shared for ``doc``, else None (released from the Document: the pipeline modifies it).
+
+    Only while ``doc.html`` is still the string it was parsed from: a connector that rewrote it gets a new parse.
+    """
+    shared, doc._tree = doc._tree, None
+    return shared[0] if shared is not None and shared[1] is doc.html else None
