@@ -1,0 +1,122 @@
+"""Shared helpers of the real-CMS beds and their end-to-end tests.
+
+- where a bed keeps its runtime state (``$PUSHCRAWL_REALCMS_DIR``, default ``/tmp/pushcrawl-realcms``; never
+  inside the work tree), a free loopback port, stopping a process by its pid file;
+- ``require``: skip when a bed's Debian package is not installed, but fail under ``CI=true`` (CI installs them);
+- ``Index``: a tmp settings.yaml with one site and a local target, the real ``pushcrawl`` CLI to crawl it,
+  and the index read back through ``pushcrawl search`` (anonymous or ``--as`` an identity).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import read_report, run_cli
+
+
+def realcms_dir(cms: str) -> Path:
+    """The runtime directory of one bed (created); outside the work tree so a bed survives a checkout."""
+    path = Path(os.environ.get("PUSHCRAWL_REALCMS_DIR", "/tmp/pushcrawl-realcms")) / cms
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def require(paths: list[str], package: str) -> None:
+    """Skip the bed's tests when ``package`` is missing; under CI a missing package is a failure."""
+    missing = [p for p in paths if not Path(p).exists()]
+    if not missing:
+        return
+    message = f"{package} is not installed ({', '.join(missing)} missing): apt-get install {package}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def pid_alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_pid(pid_file: Path, timeout: float = 20) -> None:
+    """Stop the one process named by ``pid_file`` (SIGTERM, then SIGKILL), never anything found by name."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            continue
+        break
+    pid_file.unlink(missing_ok=True)
+
+
+class Index:
+    """One site crawled by the real CLI into the local Push API kept in ``workdir``."""
+
+    def __init__(self, workdir: Path, connector: str, options: dict[str, Any], security: str = "everyone") -> None:
+        self.workdir = workdir
+        self.settings = workdir / "settings.yaml"
+        self.settings.write_text(
+            "target: local\n"
+            "targets:\n  local: {kind: local, data_dir: local-index}\n"
+            f"state_dir: state\nsites:\n  cms:\n    connector: {connector}\n"
+            f"    options: {json.dumps(options)}\n    security: {{mode: {security}}}\n",
+            encoding="utf-8",
+        )
+        self.runs = 0
+
+    def crawl(self, *extra: str, env: dict[str, str] | None = None, ok: bool = True) -> dict[str, Any]:
+        """``pushcrawl crawl cms``; returns the JSON run report (asserted finished without errors if ``ok``)."""
+        self.runs += 1
+        report = self.workdir / f"report-{self.runs}.json"
+        result = run_cli(
+            "crawl", "cms", "--settings", str(self.settings), "--report", str(report), *extra, env=env, timeout=600
+        )
+        data = read_report(report) if report.exists() else {}
+        if ok:
+            assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+            assert data["status"] == "finished" and data["counts"]["errors"] == 0, data
+        data["_log"] = result.stdout + result.stderr
+        return data
+
+    def search(self, query: str = "", identity: str | None = None, count: int = 1000) -> list[dict[str, Any]]:
+        """``pushcrawl search`` (``--as identity``): the results, after everything queued is applied."""
+        args = ["search", query, "--json", "-n", str(count), "--settings", str(self.settings)]
+        if identity:
+            args += ["--as", identity]
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return list(json.loads(result.stdout).get("results", []))
+
+    def uris(self, query: str = "", identity: str | None = None) -> set[str]:
+        return {str(hit.get("uri") or hit.get("clickUri")) for hit in self.search(query, identity)}
