@@ -4,7 +4,9 @@
   inside the work tree), a free loopback port, stopping a process by its pid file;
 - ``require``: skip when a bed's Debian package is not installed, but fail under ``CI=true`` (CI installs them);
 - ``Index``: a tmp settings.yaml with one site and a local target, the real ``pushcrawl`` CLI to crawl it,
-  and the index read back through ``pushcrawl search`` (anonymous or ``--as`` an identity).
+  and the index read back through ``pushcrawl search`` (anonymous or ``--as`` an identity), or, for many
+  queries in a row, through ``Index.reader()``: the same local Push API started in this process on the same
+  data, with the same client and token look-up the CLI uses (one CLI call costs seconds on a loaded machine).
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crawler.config import LocalTarget, load_settings
+from crawler.identities import provider_id
+from crawler.pushapi.client import PushApiClient
+from crawler.targets import source_name_for, start_local
 from tests.conftest import read_report, run_cli
 
 
@@ -83,8 +91,17 @@ def stop_pid(pid_file: Path, timeout: float = 20) -> None:
 class Index:
     """One site crawled by the real CLI into the local Push API kept in ``workdir``."""
 
-    def __init__(self, workdir: Path, connector: str, options: dict[str, Any], security: str = "everyone") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        connector: str,
+        options: dict[str, Any],
+        security: str = "everyone",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``env``: the variables the settings reference (secrets), given to every CLI call."""
         self.workdir = workdir
+        self.env = env or {}
         self.settings = workdir / "settings.yaml"
         self.settings.write_text(
             "target: local\n"
@@ -95,12 +112,12 @@ class Index:
         )
         self.runs = 0
 
-    def crawl(self, *extra: str, env: dict[str, str] | None = None, ok: bool = True) -> dict[str, Any]:
+    def crawl(self, *extra: str, ok: bool = True) -> dict[str, Any]:
         """``pushcrawl crawl cms``; returns the JSON run report (asserted finished without errors if ``ok``)."""
         self.runs += 1
         report = self.workdir / f"report-{self.runs}.json"
         result = run_cli(
-            "crawl", "cms", "--settings", str(self.settings), "--report", str(report), *extra, env=env, timeout=600
+            "crawl", "cms", "--settings", str(self.settings), "--report", str(report), *extra, env=self.env, timeout=600
         )
         data = read_report(report) if report.exists() else {}
         if ok:
@@ -114,9 +131,48 @@ class Index:
         args = ["search", query, "--json", "-n", str(count), "--settings", str(self.settings)]
         if identity:
             args += ["--as", identity]
-        result = run_cli(*args)
+        result = run_cli(*args, env=self.env)
         assert result.returncode == 0, result.stderr[-3000:]
         return list(json.loads(result.stdout).get("results", []))
+
+    def uris(self, query: str = "", identity: str | None = None) -> set[str]:
+        return {str(hit.get("uri") or hit.get("clickUri")) for hit in self.search(query, identity)}
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """The local index of this site served in-process for a series of searches."""
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)  # the settings' ${VAR} references, as the CLI would see them
+        try:
+            settings = load_settings(str(self.settings))
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        _, target = settings.target_for(None, None)
+        assert isinstance(target, LocalTarget)
+        providers = tuple(
+            sorted({provider_id(settings, target, source_name_for(settings, s, target)) for s in settings.sites})
+        )
+        server, client = start_local(settings, target)
+        try:
+            yield Reader(client, providers)
+        finally:
+            server.stop()
+
+
+class Reader:
+    """Searches of one local index, as ``pushcrawl search [--as IDENTITY]`` makes them."""
+
+    def __init__(self, client: PushApiClient, providers: tuple[str, ...]) -> None:
+        self.client = client
+        self.providers = providers
+
+    def search(self, query: str = "", identity: str | None = None, count: int = 1000) -> list[dict[str, Any]]:
+        token = self.client.search_token(identity, None, also_in=self.providers) if identity else None
+        return list(self.client.search(query, token=token, count=count).get("results", []))
 
     def uris(self, query: str = "", identity: str | None = None) -> set[str]:
         return {str(hit.get("uri") or hit.get("clickUri")) for hit in self.search(query, identity)}
