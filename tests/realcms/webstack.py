@@ -60,10 +60,13 @@ def start_php_fpm(run: Path, php_values: dict[str, str], env: dict[str, str] | N
     return sock
 
 
-def start_nginx(run: Path, port: int, root: Path, php_sock: Path, locations: str = "") -> str:
-    """nginx on 127.0.0.1:``port`` serving ``root``, PHP through ``php_sock``; returns the base URL."""
+def start_nginx(run: Path, port: int, root: Path, php_sock: Path, locations: str = "", fastcgi_extra: str = "") -> str:
+    """nginx on 127.0.0.1:``port`` serving ``root``, PHP through ``php_sock``; returns the base URL.
+
+    ``run`` holds this nginx's config, logs and pid file (one nginx per directory)."""
     base = f"http://127.0.0.1:{port}"
     pid = run / "nginx.pid"
+    run.mkdir(parents=True, exist_ok=True)
     if not pid_alive(pid):
         tmp = run / "nginx-tmp"
         tmp.mkdir(exist_ok=True)
@@ -91,6 +94,7 @@ http {{
             include /etc/nginx/fastcgi_params;
             fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
             fastcgi_param HTTP_HOST $host:$server_port;
+            {fastcgi_extra}
             fastcgi_pass unix:{php_sock};
             fastcgi_read_timeout 300;
         }}
@@ -143,5 +147,6 @@ def mariadb(sock: Path, sql: str) -> str:
 
 
 def stop_all(run: Path) -> None:
-    for name in ("nginx.pid", "php-fpm.pid", "mariadb.pid"):
-        stop_pid(run / name)
+    """Stop every server of a bed by the pid files under ``run`` (nginx of sub-directories included)."""
+    for pid in [*run.glob("*/nginx.pid"), run / "nginx.pid", run / "php-fpm.pid", run / "mariadb.pid"]:
+        stop_pid(pid)
