@@ -17,7 +17,8 @@ import requests
 
 from tests.realcms.conftest import pid_alive, stop_pid
 
-PHP_FPM = "/usr/sbin/php-fpm8.2"
+# Debian names the binary after the PHP version (php-fpm8.2 on bookworm): take the newest installed.
+PHP_FPM = str(max(Path("/usr/sbin").glob("php-fpm[0-9]*"), default=Path("/usr/sbin/php-fpm")))
 NGINX = "/usr/sbin/nginx"
 MARIADBD = "/usr/sbin/mariadbd"
 AS_ROOT = os.geteuid() == 0
