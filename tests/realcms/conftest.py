@@ -64,11 +64,21 @@ def pid_alive(pid_file: Path) -> bool:
     return True
 
 
-def stop_pid(pid_file: Path, timeout: float = 20) -> None:
-    """Stop the one process named by ``pid_file`` (SIGTERM, then SIGKILL), never anything found by name."""
+def stop_pid(pid_file: Path, expect: str = "", timeout: float = 20) -> None:
+    """Stop the one process named by ``pid_file`` (SIGTERM, then SIGKILL), never anything found by name.
+
+    ``expect``: a word of its command line; a stale pid file whose pid now belongs to another program is only
+    removed (pids are reused after a crash or a reboot)."""
     try:
         pid = int(pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
+        return
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        cmdline = ""
+    if expect and expect not in cmdline:
+        pid_file.unlink(missing_ok=True)
         return
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:

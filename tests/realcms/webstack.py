@@ -149,5 +149,6 @@ def mariadb(sock: Path, sql: str) -> str:
 
 def stop_all(run: Path) -> None:
     """Stop every server of a bed by the pid files under ``run`` (nginx of sub-directories included)."""
+    # each server's command line names its config or data under ``run``: a reused pid is left alone
     for pid in [*run.glob("*/nginx.pid"), run / "nginx.pid", run / "php-fpm.pid", run / "mariadb.pid"]:
-        stop_pid(pid)
+        stop_pid(pid, str(run))

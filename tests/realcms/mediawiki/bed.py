@@ -177,6 +177,8 @@ def start() -> dict[str, Any]:
         info: dict[str, Any] = json.loads(state.read_text(encoding="utf-8"))
         _serve(run, info["port"], info["private_port"])
         return info
+    reset()  # a half-made bed (an interrupted seed) is started over, not patched up
+    run = run_dir()
     began = time.monotonic()
     port, private_port = free_port(), free_port()
     info = _install(run, port, private_port)

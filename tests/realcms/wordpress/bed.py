@@ -80,6 +80,8 @@ def start() -> dict[str, Any]:
         info: dict[str, Any] = json.loads(state.read_text(encoding="utf-8"))
         _serve(run, int(info["port"]))
         return info
+    reset()  # a half-made bed (an interrupted seed) is started over, not patched up
+    run = run_dir()
     began = time.monotonic()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
