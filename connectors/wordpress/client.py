@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth
@@ -37,6 +37,12 @@ class WordPressOptions(ConnectorOptions):
         if not value or any(not t or "/" in t for t in value):
             raise ValueError("a non-empty list of REST bases such as [posts, pages, books]")
         return value
+
+    @model_validator(mode="after")
+    def _full_needs_auth(self) -> WordPressOptions:
+        if self.protected_content == "full" and self.auth is None:
+            raise ValueError("protected_content: full needs auth (a user who can edit the protected posts)")
+        return self
 
     @property
     def root(self) -> str:

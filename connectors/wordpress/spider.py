@@ -92,7 +92,12 @@ class WordPressConnector(Connector):
                 "orderby": "id",
                 "order": "asc",
             }
-            yield self._request(base, {**common, "_embed": "author,wp:term", **self._since()}, "content")
+            content = {**common, "_embed": "author,wp:term", **self._since()}
+            if self.options.protected_content == "full":
+                # WordPress sends a protected post's body only in the edit context (view context gives "" even
+                # to an administrator), so the opt-in reads the listing as an editor.
+                content["context"] = "edit"
+            yield self._request(base, content, "content")
             if self.since:
                 yield self._request(base, {**common, "_fields": "id,link,status"}, "ids")
 

@@ -93,6 +93,11 @@ def test_protected_full_opt_in_reads_the_body(server: WordPressServer) -> None:
     assert "4711" in doc["html"] and doc["metadata"]["password_protected"] is True
 
 
+def test_protected_full_needs_auth() -> None:
+    with pytest.raises(ValueError, match="protected_content: full needs auth"):
+        WordPressOptions.model_validate({"base_url": "http://wp.example.test", "protected_content": "full"})
+
+
 def test_incremental_run_after_changes(server: WordPressServer) -> None:
     first = run_connector(REF, options(server), ping=False)
     server.mutate()
