@@ -126,7 +126,6 @@ def test_case_outcome(case: Case, crawled: dict[str, Any]) -> None:
     _check(case, crawled)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the extract branch")
 @pytest.mark.parametrize("case", [c for c in CASES if c.needs_extract], ids=lambda c: c.name)
 def test_case_outcome_after_extract(case: Case, crawled: dict[str, Any]) -> None:
     _check(case, crawled)
