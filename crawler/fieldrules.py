@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from crawler.pushapi.body import RESERVED_KEYS
+from crawler.wire.body import RESERVED_KEYS
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INVALID_CHARS = re.compile(r"[^a-z0-9_]+")

@@ -1,4 +1,4 @@
-"""Progress of a running crawl (a Scrapy extension that replaces LogStats), and item-error accounting.
+"""Progress of a running crawl (a Scrapy extension that replaces LogStats): a display, nothing more.
 
 On a terminal: one live line on stderr, redrawn every second — pages/s, documents, pushed, unchanged,
 requests in flight, batches uploading, errors. Log records clear the line before they print, so the two do
@@ -6,9 +6,8 @@ not garble each other.
 Otherwise (cron, systemd, the scheduler's log files): the same figures as a log line every
 ``PUSHCRAWL_PROGRESS_INTERVAL`` seconds (default 15). The closing summary is crawler.report's.
 
-An item that crashes a pipeline with an unexpected exception is logged by Scrapy but counted nowhere; this
-extension counts it under ``pushcrawl/errors`` so that the run is not "proven complete" and a full run does not
-sweep the item it failed to push.
+It only reads: the errors it shows are counted by crawler.completeness (item errors, listing failures) and
+the push sink (failed batches), which is where the end of the run learns of them too.
 """
 
 from __future__ import annotations
@@ -61,7 +60,6 @@ class Progress:
         ext = cls(crawler, interval, sys.stderr, live)
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
-        crawler.signals.connect(ext.item_error, signal=signals.item_error)
         return ext
 
     def opened(self, spider: Any) -> None:
@@ -78,9 +76,6 @@ class Progress:
         self.clear()
         for handler in logging.getLogger().handlers:
             handler.removeFilter(self._filter)
-
-    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
-        self.crawler.stats.inc_value("pushcrawl/errors")
 
     def line(self) -> str:
         stats = self.crawler.stats.get_stats()
