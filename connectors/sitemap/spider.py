@@ -58,10 +58,9 @@ def cursor_value(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SitemapConnector(RecheckMixin, Connector):
+class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
     name = "sitemap"
     Options = SitemapOptions
-    options: SitemapOptions
     supports_incremental = True  # lastmod-based; URLs gone from the sitemaps are rechecked (404/410 → delete)
     _since: datetime | None = None
     _known: frozenset[str] | set[str] = frozenset()
@@ -73,8 +72,7 @@ class SitemapConnector(RecheckMixin, Connector):
         return spider
 
     @classmethod
-    def ping(cls, options: ConnectorOptions) -> None:
-        assert isinstance(options, SitemapOptions)
+    def ping(cls, options: SitemapOptions) -> None:
         ping_sitemaps(options.sitemap_urls)
 
     async def start(self) -> AsyncIterator[Any]:

@@ -78,10 +78,9 @@ class WebOptions(ConnectorOptions):
         return urls
 
 
-class WebConnector(RecheckMixin, Connector):
+class WebConnector(RecheckMixin, Connector[WebOptions]):
     name = "web"
     Options = WebOptions
-    options: WebOptions
     supports_incremental = True  # incremental = changed pages only, plus 404/410 rechecks of known ids
     custom_settings = polite_settings()
 
@@ -108,9 +107,8 @@ class WebConnector(RecheckMixin, Connector):
         self.indexed: set[str] = set()
 
     @classmethod
-    def ping(cls, options: ConnectorOptions) -> None:
+    def ping(cls, options: WebOptions) -> None:
         """The first start URL answers with a page (robots.txt and links are the crawl's business)."""
-        assert isinstance(options, WebOptions)
         url = options.start_urls[0]
         resp = fetch(url, what="start page", hint="check start_urls")
         ctype = resp.headers.get("Content-Type", "")
