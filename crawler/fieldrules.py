@@ -41,7 +41,8 @@ ARG_TRANSFORMS = ("split", "join", "regex_extract", "regex_replace")
 
 
 def normalise_name(name: str) -> str:
-    """The field-name form of ``name`` (CONTRACT.md §3: lower-case ``^[a-z][a-z0-9_]*$``); '' when impossible."""
+    """The field-name form of ``name`` (lower-case ``^[a-z][a-z0-9_]*$``, docs/push-api-contract.md, "Fields");
+    '' when impossible."""
     candidate = re.sub(r"_+", "_", _INVALID_CHARS.sub("_", name.strip().lower())).strip("_")
     if candidate and not candidate[0].isalpha():
         candidate = f"f_{candidate}"

@@ -215,10 +215,12 @@ class StateStore:
             rows = self._db.execute("SELECT document_id, fingerprint FROM items WHERE scope=?", (scope,))
             return dict(rows.fetchall())
 
-    def fingerprint(self, scope: str, document_id: str) -> str | None:
+    def fingerprint(self, scope: str, document_id: str, acked_since: int | None = None) -> str | None:
+        """One item's fingerprint; with ``acked_since``, only if acknowledged at or above that ordering id."""
         with self._lock:
             row = self._db.execute(
-                "SELECT fingerprint FROM items WHERE scope=? AND document_id=?", (scope, document_id)
+                "SELECT fingerprint FROM items WHERE scope=? AND document_id=? AND ordering_id>=?",
+                (scope, document_id, -1 if acked_since is None else acked_since),
             ).fetchone()
         return row[0] if row else None
 

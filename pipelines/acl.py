@@ -5,7 +5,7 @@
   identities) or the item is refused — never made public.
 * Matching security rules form one extra level placed **first**: its denied identities are refused whatever
   the item's own ACL says, its allowed identities are admitted, everyone else falls through to the item's
-  levels (CONTRACT.md §4 evaluation). ``private: true`` also removes anonymous access. Rules never *add*
+  levels (docs/push-api-contract.md, "Permissions"). ``private: true`` also removes anonymous access. Rules never *add*
   anonymous access, so a non-public source ACL can never become public (tests/test_acl_property.py).
 * Over ``MAX_PERMISSIONS`` identities the item is dropped, or with ``over_limit: collapse`` each large
   allowed/denied list is replaced by one virtual group whose members are pushed to the identity provider.

@@ -1,8 +1,8 @@
 """PushApiClient: every Push API, Platform API and Search API call pushcrawl makes (retries: core.py).
 
-Conservative reading of the contract (CONTRACT.md): JSON content type and Bearer auth on every Push API call;
-no Authorization header on the upload to ``uploadUri``, only the ``requiredHeaders``; ``orderingId`` sent on
-every write so that out-of-order operations are resolved by the index, not by luck.
+Conservative reading of the contract (docs/push-api-contract.md): JSON content type and Bearer auth on every
+Push API call; no Authorization header on the upload to ``uploadUri``, only the ``requiredHeaders``;
+``orderingId`` sent on every write so that out-of-order operations are resolved by the index, not by luck.
 
 Large payloads (batches, big items' content) go through file containers: create, upload, apply. A container
 that expired or was consumed before its use (an upload retried past the presigned URL's hour, an apply whose

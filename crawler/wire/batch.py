@@ -1,7 +1,7 @@
 """SpooledBatch: a batch JSON written to a temporary file as it grows, never assembled in memory.
 
 A batch file is one JSON object of arrays: ``{"addOrUpdate": [...], "delete": [...]}`` for items,
-``{"members": [...], "mappings": [...], "deleted": [...]}`` for identities (CONTRACT.md §3, §5). Entries of
+``{"members": [...], "mappings": [...], "deleted": [...]}`` for identities (docs/push-api-contract.md). Entries of
 the first array are appended straight to the output file; entries of the other arrays (rare: aliases,
 disabled identities) go to side files copied in when the batch is sealed. ``size`` is exact at all times, so
 the caller can flush before an entry would pass the byte cap. Temporary files vanish when closed, and with the

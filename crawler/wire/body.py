@@ -1,4 +1,6 @@
-"""Mapped items → Push API JSON (CONTRACT.md §3 and §4): DocumentBody, delete entries, permissions.
+"""Mapped items → Push API JSON: DocumentBody, delete entries, permissions.
+
+The shapes: docs/push-api-contract.md, "Items" and "Permissions".
 
 Only the *mapped* side of a Document is sent: ``fields`` (already named by the fields pipeline) plus the
 reserved keys built here. Binary content is zlib-compressed and base64-encoded inline (``compressionType``
@@ -29,7 +31,7 @@ RESERVED_KEYS = frozenset(
     )
 )
 
-INLINE_LIMIT = 5 * 1024 * 1024  # inline data / compressedBinaryData, CONTRACT.md §3
+INLINE_LIMIT = 5 * 1024 * 1024  # inline data / compressedBinaryData, docs/push-api-contract.md, "Items"
 
 
 def metadata_body(doc: Document) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Check one mapped document against the contract's limits and encode it for a batch (CONTRACT.md §3, §6).
+"""Check one mapped document against the contract's limits and encode it for a batch.
+
+The limits: docs/push-api-contract.md, "Items" and "Limits and throttling".
 
 ``prepare()`` returns the item's batch entry, or raises ``Rejected(reason, message)`` naming what is wrong —
 the push pipeline turns that into a counted drop, because one invalid entry (a duplicate key, a NaN) would
@@ -30,7 +32,7 @@ from crawler.wire.body import content_of, metadata_body
 from crawler.wire.vocabulary import MAX_PERMISSIONS
 
 INLINE_LIMIT = defaults.INLINE_LIMIT_BYTES
-CONTAINER_LIMIT = defaults.CONTAINER_LIMIT_BYTES  # 256 MB, CONTRACT.md E6 / §6
+CONTAINER_LIMIT = defaults.CONTAINER_LIMIT_BYTES  # 256 MB, docs/push-api-contract.md
 ENVELOPE = len(b'{"addOrUpdate":[],"delete":[]}')
 __all__ = ["CONTAINER_LIMIT", "INLINE_LIMIT", "MAX_PERMISSIONS", "Prepared", "Rejected", "prepare", "with_file_id"]
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]+")
@@ -64,7 +66,8 @@ def _check_metadata(doc_id: str, body: dict[str, Any]) -> None:
         if not key or not isinstance(key, str):
             raise Rejected("invalid_metadata", f"{doc_id}: empty metadata name")
         if (other := seen.get(key.lower())) is not None:
-            # keys are case-insensitive and may appear once (CONTRACT.md §3): the service would refuse the batch
+            # keys are case-insensitive and may appear once (docs/push-api-contract.md, "Items"): the service
+            # would refuse the whole batch
             raise Rejected("invalid_metadata", f"{doc_id}: metadata {other!r} and {key!r} differ only in case")
         seen[key.lower()] = key
         values = value if isinstance(value, list) else [value]
