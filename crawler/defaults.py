@@ -64,6 +64,11 @@ RETRY_BACKOFF_MAX_S = 120.0
 
 # Where run state (fingerprints, cursors, journal, run history) is kept, relative to settings.yaml's folder.
 STATE_DIR = ".pushcrawl"
+# Run history kept per site and target: the newest KEEP_RUNS runs, their journal entries and their ledger
+# (seen ids, named failures). Older ones are pruned when a run starts, so the state file stays flat in the
+# number of runs (a site crawled every 15 minutes makes 35,000 runs a year). 100 runs is a day of 15-minute
+# runs or three months of daily ones: enough for ``pushcrawl runs`` and for diagnosing a bad week.
+KEEP_RUNS = 100
 
 # Settings file looked up when --settings is not given (then $PUSHCRAWL_SETTINGS).
 SETTINGS_FILE = "settings.yaml"

@@ -98,6 +98,8 @@ def run_site(
         cls.ping(options)
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
         sweep_from = _prepare(state, scope, run_id, mode, ordering_id, dry_run)
+        if not dry_run:  # retention: the state file stays flat in the number of runs (defaults.KEEP_RUNS)
+            ledger.prune(state.prune(scope, settings.keep_runs))
         if not dry_run:
             opened = open_target(settings, site, target_override)
             report.source, report.location, report.extra["local"] = (

@@ -213,3 +213,24 @@ def test_ledger_seen_ids_survive_buffering_and_duplicates_are_named(tmp_path: Pa
     other = SqliteLedger(tmp_path / "state.sqlite", 8)  # another run: its own facts
     assert other.mark_seen(ids[0]) and not other.was_seen(ids[1])
     assert other.prune({8}) == 2500 and not SqliteLedger(tmp_path / "state.sqlite", 7).was_seen(ids[0])
+
+
+def test_retention_prunes_old_runs_their_journal_and_their_ledger(tmp_path: Path) -> None:
+    state = StateStore(tmp_path / "state.sqlite")
+    ids = [state.start_run("local/s", "s", "full", n, 1) for n in range(5)]
+    other = state.start_run("local/t", "t", "full", 9, 1)  # another site: its own retention
+    for run_id in ids[:-1]:
+        state.finish_run(run_id, "finished", {})
+        state.journal_open(f"b{run_id}", "local/s", run_id, 1, 10)
+        state.journal_close(f"b{run_id}", "failed")
+        old = SqliteLedger(tmp_path / "state.sqlite", run_id)
+        old.record_error(f"{SITE}{run_id}", "x")
+        old.close()  # the runner closes each run's ledger: buffered facts are written
+    state.journal_open("pending", "local/s", ids[0], 1, 10)  # unacknowledged: the next run must see it
+    ledger = SqliteLedger(tmp_path / "state.sqlite", ids[-1])
+    kept = state.prune("local/s", 2)
+    assert ledger.prune(kept) == 3  # the failures of the three pruned runs
+    assert [r["id"] for r in state.runs("local/s")] == [ids[-1], ids[-2]]
+    assert kept == {ids[-2], ids[-1], other}
+    assert [b["batch_id"] for b in state.journal_pending("local/s")] == ["pending"]
+    assert SqliteLedger(tmp_path / "state.sqlite", ids[-2]).failures()[0].item_id == f"{SITE}{ids[-2]}"
