@@ -49,6 +49,7 @@ class ChangesPipeline:
     def from_crawler(cls, crawler: Crawler) -> ChangesPipeline:
         return cls(crawler)
 
+    # Any: Scrapy hands a pipeline whatever the spider yielded, and passes on what it returns
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Document):
             return item

@@ -38,6 +38,7 @@ class PermissionsPipeline:
     def from_crawler(cls, crawler: Crawler) -> PermissionsPipeline:
         return cls(crawler)
 
+    # Any: Scrapy hands a pipeline whatever the spider yielded, and passes on what it returns
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Document):
             return item

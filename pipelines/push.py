@@ -37,6 +37,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler import secrets, signals
 from crawler.context import Run, get_context
 from crawler.model import Deletion, Document, Identity
+from crawler.wire import JsonObject
 from crawler.wire import identity as wire_identity
 from crawler.wire.batch import IDENTITY_SECTIONS, ITEM_SECTIONS, SpooledBatch
 from crawler.wire.body import document_body
@@ -83,6 +84,7 @@ class PushPipeline:
     def open_spider(self) -> None:
         self.executor = ThreadPoolExecutor(self.cfg.max_in_flight, thread_name_prefix="push")
 
+    # Any: Scrapy hands a pipeline whatever the spider yielded, and passes on what it returns
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Deletion):
             self.ctx.ledger.add_deletion(item)
@@ -155,7 +157,7 @@ class PushPipeline:
         if len(self.ident_keys) >= self.cfg.batch_max_items or self.idents.size >= self.cfg.batch_max_bytes:
             await self._flush_identities()
 
-    def _dry_run(self, body: dict[str, Any], stat: str, item: Document | None = None) -> None:
+    def _dry_run(self, body: JsonObject, stat: str, item: Document | None = None) -> None:
         """Write the exact JSON that would be pushed (secrets redacted), then ``#`` lines: mapping notes and
         metadata collected without a declared field. Filter the ``#`` lines to get a stream of JSON bodies."""
         self.stats.inc_value(stat)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import base64
 import zlib
-from typing import Any
 
 from crawler.model import Deletion, Document, PermissionIdentity, Permissions, PermissionSet
+from crawler.wire import JsonObject
 
 #: keys the Push API reserves (case-insensitive); metadata may never use them
 RESERVED_KEYS = frozenset(
@@ -34,9 +34,9 @@ RESERVED_KEYS = frozenset(
 INLINE_LIMIT = 5 * 1024 * 1024  # inline data / compressedBinaryData, docs/push-api-contract.md, "Items"
 
 
-def metadata_body(doc: Document) -> dict[str, Any]:
+def metadata_body(doc: Document) -> JsonObject:
     """The DocumentBody without its content: fields, ``documentId``, ``parentId``, ``permissions``."""
-    body: dict[str, Any] = {k: v for k, v in doc.fields.items() if k.lower() not in RESERVED_KEYS}
+    body: JsonObject = {k: v for k, v in doc.fields.items() if k.lower() not in RESERVED_KEYS}
     body["documentId"] = doc.document_id
     if doc.parent_id:
         body["parentId"] = doc.parent_id
@@ -57,15 +57,15 @@ def content_of(doc: Document) -> tuple[bytes | str | None, str | None]:
     return None, None
 
 
-def _identity(p: PermissionIdentity) -> dict[str, Any]:
-    out: dict[str, Any] = {"identity": p.identity, "identityType": p.identity_type.value}
+def _identity(p: PermissionIdentity) -> JsonObject:
+    out: JsonObject = {"identity": p.identity, "identityType": p.identity_type.value}
     if p.security_provider:
         out["securityProvider"] = p.security_provider
     return out
 
 
-def _set(s: PermissionSet) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _set(s: PermissionSet) -> JsonObject:
+    out: JsonObject = {
         "allowAnonymous": s.allow_anonymous,
         "allowedPermissions": [_identity(p) for p in s.allowed],
         "deniedPermissions": [_identity(p) for p in s.denied],
@@ -75,7 +75,7 @@ def _set(s: PermissionSet) -> dict[str, Any]:
     return out
 
 
-def permissions_json(perms: Permissions) -> list[dict[str, Any]]:
+def permissions_json(perms: Permissions) -> list[JsonObject]:
     """Simplified model (list of sets) for one unnamed level, complete model (levels) otherwise."""
     if len(perms.levels) == 1 and not perms.levels[0].name:
         return [_set(s) for s in perms.levels[0].sets]
@@ -85,7 +85,7 @@ def permissions_json(perms: Permissions) -> list[dict[str, Any]]:
     ]
 
 
-def document_body(doc: Document) -> dict[str, Any]:
+def document_body(doc: Document) -> JsonObject:
     """The DocumentBody of a mapped document, content inline, ``documentId`` included (batch form).
 
     This is the form fingerprints and ``--dry-run`` use; what is sent applies the contract's limits on top
@@ -103,5 +103,5 @@ def document_body(doc: Document) -> dict[str, Any]:
     return body
 
 
-def delete_entry(item: Deletion) -> dict[str, Any]:
+def delete_entry(item: Deletion) -> JsonObject:
     return {"documentId": item.document_id, "deleteChildren": item.delete_children}

@@ -23,11 +23,12 @@ import re
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlsplit
 
 from crawler import defaults
 from crawler.model import Document
+from crawler.wire import JsonObject
 from crawler.wire.body import content_of, metadata_body
 from crawler.wire.vocabulary import MAX_PERMISSIONS
 
@@ -50,7 +51,7 @@ class Rejected(Exception):
 class Prepared:
     document_id: str
     fingerprint: str
-    body: dict[str, Any]  # the DocumentBody; without content when ``content_file`` holds it
+    body: JsonObject  # the DocumentBody; without content when ``content_file`` holds it
     encoded: bytes | None  # the body as batch JSON (None for a container-bound item: its fileId comes later)
     content_file: IO[bytes] | None = None  # compressed content for its own container
     content_size: int = 0
@@ -60,7 +61,7 @@ class Prepared:
         return len(self.encoded) if self.encoded is not None else self.content_size
 
 
-def _check_metadata(doc_id: str, body: dict[str, Any]) -> None:
+def _check_metadata(doc_id: str, body: JsonObject) -> None:
     seen: dict[str, str] = {}
     for key, value in body.items():
         if not key or not isinstance(key, str):
@@ -83,7 +84,7 @@ def _check_metadata(doc_id: str, body: dict[str, Any]) -> None:
                 raise Rejected("invalid_metadata", f"{doc_id}: metadata {key!r} is {v} (not valid JSON)")
 
 
-def _encode(body: dict[str, Any]) -> bytes:
+def _encode(body: JsonObject) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 
