@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.core.engine import ExecutionEngine
+from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from crawler import defaults
@@ -41,7 +43,7 @@ class _ClearLine(logging.Filter):
 
 
 class Progress:
-    def __init__(self, crawler: Any, interval: float, out: TextIO, live: bool) -> None:
+    def __init__(self, crawler: Crawler, interval: float, out: TextIO, live: bool) -> None:
         self.crawler = crawler
         self.interval = interval
         self.out = out
@@ -54,7 +56,7 @@ class Progress:
         self._filter = _ClearLine(self)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> Progress:
+    def from_crawler(cls, crawler: Crawler) -> Progress:
         interval = crawler.settings.getfloat("PUSHCRAWL_PROGRESS_INTERVAL", defaults.PROGRESS_INTERVAL_S)
         live = crawler.settings.getbool("PUSHCRAWL_PROGRESS_LIVE", True) and sys.stderr.isatty()
         ext = cls(crawler, interval, sys.stderr, live)
@@ -62,7 +64,7 @@ class Progress:
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         return ext
 
-    def opened(self, spider: Any) -> None:
+    def opened(self, spider: Spider) -> None:
         self.started = self.last_time = time.monotonic()
         if self.live:
             for handler in logging.getLogger().handlers:
@@ -70,7 +72,7 @@ class Progress:
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(LIVE_INTERVAL_S if self.live else self.interval, now=False)
 
-    def closed(self, spider: Any, reason: str) -> None:
+    def closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.clear()
@@ -78,13 +80,13 @@ class Progress:
             handler.removeFilter(self._filter)
 
     def line(self) -> str:
-        stats = self.crawler.stats.get_stats()
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         counts, _ = counts_from_stats(stats)
         now = time.monotonic()
         pages = counts["fetched"]
         rate = (pages - self.last_pages) / max(now - self.last_time, 1e-6)
         self.last_pages, self.last_time = pages, now
-        engine = getattr(self.crawler, "engine", None)
+        engine = self.crawler.engine
         in_flight = len(engine.downloader.active) if engine is not None and engine.downloader else 0
         return (
             f"{pages} pages ({rate:.1f}/s) · {counts['documents']} documents · {counts['pushed']} pushed · "
@@ -93,7 +95,7 @@ class Progress:
         )
 
     @staticmethod
-    def _batches_in_flight(engine: Any) -> int:
+    def _batches_in_flight(engine: ExecutionEngine | None) -> int:
         # the push pipeline keeps its uploads in ``inflight``; read it duck-typed, the extension must not break
         # if a pipeline changes shape
         itemproc = getattr(getattr(engine, "scraper", None), "itemproc", None)
