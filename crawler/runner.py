@@ -34,6 +34,7 @@ from crawler.ledger import SqliteLedger
 from crawler.naming import provider_id, source_name_for
 from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
+from crawler.runlog import Verbosity, open_run_log
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
@@ -41,11 +42,14 @@ from pipelines import ORDER
 logger = logging.getLogger(__name__)
 
 
-def scrapy_settings(settings: Settings, site: str, log_level: str) -> dict[str, Any]:
+def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Verbosity = "normal") -> dict[str, Any]:
     # Any: Scrapy settings hold values of every type (its own API takes ``dict[str, Any]``)
     values: dict[str, Any] = dict(defaults.SCRAPY)
     values.update(
         {
+            "PUSHCRAWL_VERBOSITY": verbosity,
+            # crawler.runlog already routed the log (file + terminal by verbosity): Scrapy adds no handler
+            "LOG_INSTALL_ROOT_HANDLER": False,
             "ITEM_PIPELINES": dict(ORDER),
             "LOG_FORMATTER": "crawler.logformatter.PushcrawlLogFormatter",
             "LOG_LEVEL": log_level,
@@ -72,6 +76,7 @@ def run_site(
     allow_mass_deletion: bool = False,
     log_level: str = "INFO",
     dry_run_out: TextIO | None = None,
+    verbosity: Verbosity = "normal",
 ) -> RunReport:
     started = time.monotonic()
     _abort_on_sigterm()
@@ -94,6 +99,8 @@ def run_site(
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
     ledger = SqliteLedger(state.path, run_id)
+    runlog = open_run_log(state_dir, site, run_id, verbosity, log_level)
+    report.log_file = str(runlog.path or "")
     try:
         cls.ping(options)
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
@@ -128,7 +135,7 @@ def run_site(
         )
         if opened and settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "REBUILD" if full else "INCREMENTAL")
-        outcome = _crawl(settings, site, cls, options, ctx, since, log_level)
+        outcome = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         pushed_to = PushedTo(opened.client, opened.source_id, opened.source_name, opened.is_local) if opened else None
         finish(report, ctx, outcome, pushed_to, allow_mass_deletion)
@@ -153,6 +160,7 @@ def run_site(
             ledger.close()
             state.close()
         finally:
+            runlog.close()
             lock.release()
     return report
 
@@ -220,9 +228,10 @@ def _crawl(
     run: Run,
     since: str | None,
     log_level: str,
+    verbosity: Verbosity,
 ) -> CrawlOutcome:
     _Stop.raise_now = False
-    values = scrapy_settings(settings, site, log_level)
+    values = scrapy_settings(settings, site, log_level, verbosity)
     bound = context.bind(run)  # the crawler reaches the run by this setting (crawler.context.get_context)
     values.update(bound)
     try:

@@ -36,6 +36,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import secrets, signals
 from crawler.context import Run, get_context
+from crawler.dryrun import printable
 from crawler.model import Deletion, Document, Identity
 from crawler.wire import JsonObject
 from crawler.wire import identity as wire_identity
@@ -111,6 +112,7 @@ class PushPipeline:
                 prepared = prepare(item, self.cfg.container_max_bytes)
         except Rejected as exc:
             raise drop(self.crawler, exc.reason, str(exc)) from None
+        self.stats.inc_value("pushcrawl/queued")  # the progress line's "queued" (acknowledged comes later)
         if len(self.idents):
             await self._flush_identities()
         assert self.sender is not None  # not a dry run
@@ -164,7 +166,7 @@ class PushPipeline:
         out = self.ctx.dry_run_out
         if out is None:
             return
-        out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(secrets.redact_obj(printable(body)), ensure_ascii=False, indent=2) + "\n")
         if item is not None and item.collected_only:
             out.write(f"# collected, not indexed (no declared field): {', '.join(item.collected_only)}\n")
         for note in item.notes if item is not None else []:
