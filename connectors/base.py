@@ -1,15 +1,19 @@
 """The connector contract: what every content-system spider must and may do.
 
-A connector is a ``scrapy.Spider`` subclass with a typed ``Options`` model, capability flags, a ``ping``
-class method, and a crawl that yields ``Document``, ``Deletion`` and ``Identity`` items. The runner drives a
-fixed lifecycle: validate options → ping → crawl (full, or incremental from ``since``) → close.
+A connector is a ``scrapy.Spider`` subclass, ``Connector[ItsOptions]``, with a typed ``Options`` model,
+capability flags, a ``ping`` class method it must implement (an abstract method: the registry refuses a
+connector that does not say how it proves reachability), and a crawl that yields ``Document``, ``Deletion``
+and ``Identity`` items. The runner drives a fixed lifecycle: validate options → ping → crawl (``mode``
+"full", or "incremental" from ``since``) → close. ``ping`` takes the connector's own options type, so mypy
+checks every subclass keeps the signature; no ``isinstance`` re-check is needed.
 
 Run context a connector receives (set by the runner, read-only for the connector):
     ``self.options``  the validated Options instance
     ``self.mode``     "full" or "incremental"
     ``self.since``    the previous successful run's cursor (None on a first or full run)
     ``self.site``     the site's name in settings.yaml
-    ``self.known_ids`` ids indexed before for this site (incremental runs; may be absent: treat as empty)
+    ``self.known_ids`` ids indexed before for this site — passed (incremental runs) only to connectors that
+                      declare ``rechecks_known_ids``; an empty set otherwise
 
 What a connector reports back (read by the pipelines and the runner at close):
     ``self.advance_cursor(value)``     the newest change seen; committed only if the run succeeds
@@ -25,8 +29,9 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import scrapy
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -34,6 +39,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.failures import describe
+from crawler import signals as pushcrawl_signals
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +63,14 @@ class ConnectorOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Connector(scrapy.Spider):
-    """Base class of every connector. Subclasses set ``name`` and ``Options`` and implement ``start``."""
+OptionsT = TypeVar("OptionsT", bound=ConnectorOptions)
+#: a full crawl lists everything; an incremental one only what changed since the cursor
+CrawlMode = Literal["full", "incremental"]
+
+
+class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
+    """Base class of every connector. Subclasses set ``name`` and ``Options``, implement ``ping`` and
+    ``start``."""
 
     Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     #: can crawl only what changed since a cursor
@@ -67,31 +79,40 @@ class Connector(scrapy.Spider):
     supports_permissions: ClassVar[bool] = False
     #: can prove a complete listing of current ids (enables deletion by listing diff)
     lists_all_ids: ClassVar[bool] = False
+    #: rechecks ids indexed before that the crawl did not reach (connectors.recheck): the runner passes
+    #: ``known_ids`` only to connectors that say so, so the others never hold the site's id list in memory
+    rechecks_known_ids: ClassVar[bool] = False
 
     def __init__(
         self,
         *args: Any,
-        options: ConnectorOptions | None = None,
+        options: OptionsT | None = None,
         site: str = "",
-        mode: str = "full",
+        mode: CrawlMode = "full",
         since: str | None = None,
+        known_ids: set[str] | None = None,
+        # Any: scrapy.Spider takes arbitrary keyword arguments (``scrapy crawl -a key=value``)
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.options = options if options is not None else self.Options()
+        # cast: ``Options`` is OptionsT's class, but a ClassVar cannot name a type variable
+        self.options: OptionsT = options if options is not None else cast(OptionsT, self.Options())
         self.site = site or self.name
-        self.mode = mode
+        self.mode: CrawlMode = mode
         self.since = since if mode == "incremental" else None
+        self.known_ids: set[str] = known_ids or set()
         self.new_cursor: str | None = None
         self.listing_errors: list[str] = []
         self.listed_ids: set[str] = set()
 
     # ---- lifecycle hooks ----
     @classmethod
-    def ping(cls, options: ConnectorOptions) -> None:
+    @abstractmethod
+    def ping(cls, options: OptionsT) -> None:
         """Check the content system is reachable and credentials work; raise ConnectorError otherwise.
 
-        Called before the crawl starts, outside the reactor, so blocking I/O (requests) is fine here.
+        Called before the crawl starts, outside the reactor, so blocking I/O (requests) is fine here. A
+        connector with nothing to reach (generated or local data) says so in a docstring and returns.
         """
 
     # ---- reporting helpers for subclasses ----
@@ -104,8 +125,12 @@ class Connector(scrapy.Spider):
         """Record that part of a listing is missing, so the run cannot be proven complete."""
         self.listing_errors.append(reason)
         logger.warning("listing incomplete: %s", reason)
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value("pushcrawl/listing_errors")
+        crawler = getattr(self, "crawler", None)  # a spider built without from_crawler (unit tests) has none
+        if crawler is not None:
+            if crawler.stats is not None:
+                crawler.stats.inc_value("pushcrawl/listing_errors")
+            # the run ledger records it (crawler.completeness): no sweep for a run with an unread listing
+            crawler.signals.send_catch_log(signal=pushcrawl_signals.listing_failed, where=self.site, reason=reason)
 
     def listing_errback(self, failure: Failure) -> None:
         """Errback for listing requests: a failed listing page makes the run incomplete."""

@@ -138,7 +138,9 @@ def fetch(
     for attempt in range(3):
         try:
             if data is not None:
-                resp = http.post(url, params=params, data=data, headers=auth_headers(auth), timeout=timeout)
+                resp: requests.Response = http.post(
+                    url, params=params, data=data, headers=auth_headers(auth), timeout=timeout
+                )
             else:
                 resp = http.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
         except requests.RequestException as exc:

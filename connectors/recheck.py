@@ -10,23 +10,31 @@ timeouts and 5xx change nothing (counted as ``pushcrawl/recheck/failed``): a tra
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.utils.log import SpiderLoggerAdapter
 from twisted.python.failure import Failure
 
+from connectors.base import CrawlMode
 from connectors.failures import describe
 from crawler.model import Deletion
 
 GONE = (404, 410)
 
 
-def known_ids(spider: Any) -> set[str]:
-    """The ids the framework indexed before for this site, or an empty set when it passes none."""
-    ids = getattr(spider, "known_ids", None)
+def known_ids(spider: object) -> set[str]:
+    """The ids the framework indexed before for this site, or an empty set when it passes none.
+
+    The set itself, not a copy: connectors test membership per URL, and a copy per call of a 200,000-id set
+    would cost a crawl its memory and its time."""
+    ids = getattr(spider, "known_ids", None)  # a plain scrapy.Spider (unit tests) may have none
+    if isinstance(ids, set):
+        return ids
     return set(ids) if ids else set()
 
 
@@ -36,9 +44,14 @@ class RecheckMixin:
     Rechecks run in incremental mode only: a full run's sweep already removes what it did not push.
     """
 
-    crawler: Any
-    logger: Any
-    mode: str
+    crawler: Crawler
+    if TYPE_CHECKING:  # provided by scrapy.Spider, which the connector this is mixed into inherits
+
+        @property
+        def logger(self) -> SpiderLoggerAdapter: ...
+    mode: CrawlMode
+    #: the runner passes ``known_ids`` to connectors that declare this (connectors.base.Connector)
+    rechecks_known_ids = True
 
     def setup_recheck(self) -> None:
         self._seen_ids: set[str] = set()
@@ -65,6 +78,7 @@ class RecheckMixin:
         if not targets:
             return
         self.logger.info("rechecking %d known ids the crawl did not reach", len(targets))
+        assert self.crawler.engine is not None  # spider_idle is sent by the running engine
         for url in targets:
             self.crawler.engine.crawl(
                 scrapy.Request(

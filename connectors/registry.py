@@ -21,6 +21,7 @@ import sys
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from connectors.base import Connector
 from crawler.errors import ConnectorError
@@ -73,7 +74,7 @@ def _import(module_name: str, ref: str, base_dir: Path | None) -> ModuleType:
         raise ConnectorError(f"connector {ref!r}: cannot import module {module_name!r} ({exc})") from exc
 
 
-def load(ref: str, base_dir: Path | None = None) -> type[Connector]:
+def load(ref: str, base_dir: Path | None = None) -> type[Connector[Any]]:  # Any: options type known at run time
     """Return the connector class for a short name or a ``"package.module:Class"`` reference.
 
     ``base_dir`` (the settings file's folder) is searched for the top package when it is not importable.
@@ -98,4 +99,9 @@ def load(ref: str, base_dir: Path | None = None) -> type[Connector]:
         raise ConnectorError(f"connector {ref!r}: module {module_name!r} has no attribute {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise ConnectorError(f"connector {ref!r}: {target!r} is not a subclass of connectors.base.Connector")
+    if missing := sorted(getattr(cls, "__abstractmethods__", ())):
+        raise ConnectorError(
+            f"connector {ref!r}: {class_name} does not implement {', '.join(missing)} (a connector must say how"
+            " it proves the content system is reachable: see docs/writing-a-connector.md)"
+        )
     return cls

@@ -165,6 +165,7 @@ class Settings(_Model):
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
     push: PushConfig = Field(default_factory=PushConfig)  # type: ignore[arg-type]
     state_dir: Path = Path(defaults.STATE_DIR)
+    keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)
     field_defaults: FieldsConfig = Field(default_factory=FieldsConfig)  # declarations and rules shared by all sites
 
     # where the settings were read from; relative paths resolve against its folder

@@ -6,10 +6,11 @@ settings.yaml is one layer on top of these; ``-s KEY=VALUE`` on the command line
 from __future__ import annotations
 
 # Push batches are spooled to a temporary file, so their size costs disk, not memory. 32 MiB is 1/8 of the
-# 256 MB container limit (CONTRACT.md §6): far from the 413 edge even after JSON escaping grows a body, one
-# failed batch costs ~3 s to resend at 100 Mbit/s, and 5 KB documents still pack ~5,000 per batch, i.e.
-# 3 Push API requests (create container, upload, apply) per 5,000 items. The official JS/Java clients flush
-# at 5 MiB, which needs 6x more requests for the same items against per-organization call quotas.
+# 256 MB container limit (docs/push-api-contract.md, "Limits and throttling"): far from the 413 edge even
+# after JSON escaping grows a body, one failed batch costs ~3 s to resend at 100 Mbit/s, and 5 KB documents
+# still pack ~5,000 per batch, i.e. 3 Push API requests (create container, upload, apply) per 5,000 items.
+# The official JS/Java clients flush at 5 MiB, which needs 6x more requests for the same items against
+# per-organization call quotas.
 BATCH_MAX_BYTES = 32 * 1024 * 1024
 # Item cap per batch: bounds the journal's commit transaction and what one failed or killed batch re-sends.
 BATCH_MAX_ITEMS = 5000
@@ -21,10 +22,11 @@ BREAKER_ERROR_RATIO = 0.5
 BREAKER_MIN_FAILURES = 3
 BREAKER_WINDOW = 10
 
-# A file container's limit (CONTRACT.md E6, §6): a batch or one item's compressed content, 256 MB.
+# A file container's limit: a batch or one item's compressed content, 256 MB (docs/push-api-contract.md,
+# "Limits and throttling").
 CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024
-# Inline content (``data`` or base64 ``compressedBinaryData``) is limited to 5 MB (CONTRACT.md §3); larger
-# content travels in its own file container (``compressedBinaryDataFileId``).
+# Inline content (``data`` or base64 ``compressedBinaryData``) is limited to 5 MB (docs/push-api-contract.md,
+# "Items"); larger content travels in its own file container (``compressedBinaryDataFileId``).
 INLINE_LIMIT_BYTES = 5 * 1024 * 1024
 
 # Uploads in flight at once: 2 cores here; more than a few parallel uploads only queues at the index.
@@ -66,6 +68,11 @@ RETRY_BACKOFF_MAX_S = 120.0
 
 # Where run state (fingerprints, cursors, journal, run history) is kept, relative to settings.yaml's folder.
 STATE_DIR = ".pushcrawl"
+# Run history kept per site and target: the newest KEEP_RUNS runs, their journal entries and their ledger
+# (seen ids, named failures). Older ones are pruned when a run starts, so the state file stays flat in the
+# number of runs (a site crawled every 15 minutes makes 35,000 runs a year). 100 runs is a day of 15-minute
+# runs or three months of daily ones: enough for ``pushcrawl runs`` and for diagnosing a bad week.
+KEEP_RUNS = 100
 
 # Settings file looked up when --settings is not given (then $PUSHCRAWL_SETTINGS).
 SETTINGS_FILE = "settings.yaml"

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from crawler.pushapi.body import RESERVED_KEYS
+from crawler.wire.body import RESERVED_KEYS
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INVALID_CHARS = re.compile(r"[^a-z0-9_]+")
@@ -42,7 +42,8 @@ ARG_TRANSFORMS = ("split", "join", "regex_extract", "regex_replace")
 
 
 def normalise_name(name: str) -> str:
-    """The field-name form of ``name`` (CONTRACT.md §3: lower-case ``^[a-z][a-z0-9_]*$``); '' when impossible.
+    """The field-name form of ``name`` (lower-case ``^[a-z][a-z0-9_]*$``, docs/push-api-contract.md, "Fields");
+    '' when impossible.
 
     Letters are transliterated first (``déjà-vu`` → ``deja_vu``, ``Straße`` → ``strasse``) so a name keeps
     its meaning instead of losing every non-ASCII letter.

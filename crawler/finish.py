@@ -1,226 +1,161 @@
-"""End of a run: decide completeness, apply deletions under the safety rules, commit the cursor.
+"""End of a run, as named steps: decide completeness → plan deletions and the identity sweep → guard → apply
+→ commit cursor and lineage → report.
+
+Each step is a function with typed input and output (``decide_completeness``, crawler.deletions'
+``plan_deletions``/``guard``/``apply_deletions``, crawler.identities' ``plan_sweep``/``apply_sweep``,
+``commit``, ``fill_report``); ``finish`` only runs them in order. The facts they decide from are the run
+ledger's (crawler.ledger: errors, listing failures, the fatal reason, reported deletions, identities seen),
+Scrapy's stats and what the crawl left (``CrawlOutcome``) — never the progress display.
 
 Data-safety rule 1: a full run sweeps (deletes what it did not push) only when the spider finished normally,
 every listing page was fetched and no error was counted — counted by our pipelines, by the connector, or
 logged at ERROR by anything else (an item that crashed a pipeline is an error, not a silent gap that the sweep
-would turn into a deletion). Deletions the connector positively reported, and ids missing from a *complete*
-id listing, are applied in any mode. Every deletion set passes the mass-deletion guard: more than
-``max_deletions`` (default 10 % of the site's known items) is refused unless allowed.
-
-The sweep threshold is the full run's ``sweep_from``: its own start, or the start of the unfinished full
-reindex it resumes (see crawler.state), so items a killed run already pushed are not swept.
-A dry run computes the same plan from what it saw, prints it, and deletes nothing.
+would turn into a deletion). A dry run computes the same plan from what it saw, prints it, and deletes nothing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from dataclasses import dataclass, field
-from typing import Any
 
-from crawler import defaults, identities, indexfields
-from crawler.context import RunContext
+from crawler import identities, indexfields
+from crawler.context import Run
+from crawler.deletions import DeletionPlan, Listing, apply_deletions, guard, plan_deletions, print_dry_run
 from crawler.errors import RunRefused
-from crawler.model import Deletion
-from crawler.report import RunReport, apply_field_stats, apply_render_stats, counts_from_stats
-from crawler.targets import OpenTarget, source_name_for
+from crawler.ledger import LISTING
+from crawler.pushapi.client import PushApiClient
+from crawler.report import RunReport, Stats, apply_field_stats, apply_render_stats, counts_from_stats
 
 logger = logging.getLogger(__name__)
 
+#: named failures a report lists; the ledger keeps them all (``pushcrawl runs``)
+REPORT_FAILURES = 50
+
+
+@dataclass(frozen=True)
+class CrawlOutcome:
+    """What the crawl left for the end of the run, read once from the spider and Scrapy's stats."""
+
+    finish_reason: str
+    stats: Stats
+    new_cursor: str | None = None
+    listing: Listing | None = None  # the ids a ``lists_all_ids`` connector listed
+
+
+@dataclass(frozen=True)
+class PushedTo:
+    """The target the end of a real run sends deletions to (None in a dry run)."""
+
+    client: PushApiClient
+    source_id: str
+    source_name: str
+    is_local: bool
+
 
 @dataclass
-class DeletionPlan:
-    explicit: list[Deletion] = field(default_factory=list)  # reported gone, or missing from a complete listing
-    sweep: list[str] = field(default_factory=list)  # known ids a full run did not push again
-    sweep_by_ordering_id: bool = False  # one olderthan call (exclusive source) instead of explicit deletes
-    skipped_reason: str = ""
+class Completeness:
+    reasons: list[str] = field(default_factory=list)  # why the run is not proven complete; empty: it is
 
     @property
-    def ids(self) -> list[str]:
-        return [d.document_id for d in self.explicit] + self.sweep
+    def complete(self) -> bool:
+        return not self.reasons
+
+    def __str__(self) -> str:
+        return "; ".join(self.reasons)
 
 
-def deletion_limit(ctx: RunContext, known: int) -> int:
-    value = ctx.site.max_deletions
-    if value is None:
-        value = defaults.MAX_DELETIONS_RATIO
-    if value < 1:
-        return max(1, math.floor(value * known))
-    return int(value)
+def decide_completeness(run: Run, outcome: CrawlOutcome) -> Completeness:
+    """Step "decide": is the run proven complete? Every signal that says no is named."""
+    counts, _ = counts_from_stats(outcome.stats)
+    why = []
+    if outcome.finish_reason != "finished":
+        why.append(f"spider closed with reason {outcome.finish_reason!r}")
+    if listing_failures := run.ledger.count(LISTING):
+        first = next(f for f in run.ledger.failures() if f.kind == LISTING)
+        why.append(f"{listing_failures} listing page(s) failed ({first.reason})")
+    if counts["errors"]:
+        why.append(f"{counts['errors']} error(s)")
+    elif logged := int(outcome.stats.get("log_count/ERROR", 0)):
+        # the fallback: an error nothing counted, only logged (a third-party pipeline, an extension)
+        why.append(f"{logged} error(s) logged")
+    if run.fatal:
+        why.append(run.fatal)
+    return Completeness(why)
 
 
-def source_is_exclusive(ctx: RunContext, target: OpenTarget | None) -> bool:
-    """True when no other site of the settings pushes to the same target and source."""
-    if target is None:
-        return True
-    for name in ctx.settings.sites:
-        if name == ctx.site_name:
-            continue
-        other_target, other = ctx.settings.target_for(name)
-        if other_target == ctx.target_name and source_name_for(ctx.settings, name, other) == target.source_name:
-            return False
+def commit(run: Run, outcome: CrawlOutcome, completeness: Completeness, refused: str) -> bool:
+    """Step "commit": the cursor and the end of the full lineage, only for a complete run that was not refused.
+    Returns whether the run finished."""
+    if not completeness.complete or refused:
+        return False
+    if not run.dry_run:
+        if outcome.new_cursor:
+            run.state.commit_cursor(run.scope, outcome.new_cursor, run.run_id)
+        if run.mode == "full":
+            run.state.end_full(run.scope)
     return True
 
 
-def incomplete_reasons(ctx: RunContext, spider: Any, stats: dict[str, Any], reason: str, errors: int) -> list[str]:
-    why = []
-    if reason != "finished":
-        why.append(f"spider closed with reason {reason!r}")
-    if not spider.listing_complete:
-        why.append(f"{len(spider.listing_errors)} listing page(s) failed ({spider.listing_errors[0]})")
-    if errors:
-        why.append(f"{errors} error(s)")
-    elif int(stats.get("log_count/ERROR", 0)):
-        why.append(f"{int(stats['log_count/ERROR'])} error(s) logged")
-    if ctx.fatal:
-        why.append(ctx.fatal)
-    return why
-
-
-def plan_deletions(
-    ctx: RunContext, spider: Any, complete: bool, incomplete_why: str, target: OpenTarget | None
-) -> DeletionPlan:
-    plan = DeletionPlan(explicit=list(ctx.deletions))
-    if not complete:
-        if ctx.mode == "full" or getattr(spider, "lists_all_ids", False):
-            plan.skipped_reason = f"run not proven complete ({incomplete_why}): nothing swept"
-        return plan
-    known = ctx.state.fingerprints(ctx.scope)
-    if getattr(spider, "lists_all_ids", False):
-        listed = spider.listed_ids
-        reported = {d.document_id for d in plan.explicit}
-        for doc_id in sorted(set(known) - listed - reported):
-            plan.explicit.append(Deletion(document_id=doc_id, reason="missing from complete listing"))
-    if ctx.mode == "full" and ctx.sweep_from < ctx.ordering_id:
-        # A resumed full reindex: items acknowledged since the lineage began (by the killed run, or by runs in
-        # between) carry ids at or above the threshold, so the sweep keeps them. Those this run did not see are
-        # gone from the CMS: delete them explicitly.
-        already = {d.document_id for d in plan.explicit}
-        for doc_id in sorted(set(ctx.state.acked_since(ctx.scope, ctx.sweep_from)) - ctx.seen_ids - already):
-            plan.explicit.append(Deletion(document_id=doc_id, reason="not seen by the resumed full reindex"))
-    if ctx.mode == "full":
-        already = {d.document_id for d in plan.explicit}
-        # a dry run committed nothing, so "not acknowledged since" must also leave out what it saw
-        seen = ctx.seen_ids if ctx.dry_run else set()
-        old = ctx.state.items_not_acked_since(ctx.scope, ctx.sweep_from)
-        plan.sweep = [d for d in old if d not in already and d not in seen]
-        plan.sweep_by_ordering_id = source_is_exclusive(ctx, target)
-    return plan
-
-
-def guard(ctx: RunContext, plan: DeletionPlan, idents: identities.SweepPlan, allow_mass: bool) -> None:
-    """Refuse a deletion set, or an identity sweep, larger than ``max_deletions`` — before either is applied."""
-    if allow_mass:
-        return
-    how = (
-        f"Nothing was deleted or disabled. If the removals are expected, rerun with --allow-mass-deletion, "
-        f"or raise sites.{ctx.site_name}.max_deletions in settings.yaml."
-    )
-    known = ctx.state.item_count(ctx.scope)
-    count = len(plan.ids)
-    limit = deletion_limit(ctx, known)
-    if count > limit:
-        raise RunRefused(
-            f"site {ctx.site_name}: this run would delete {count} of {known} known items, more than the limit "
-            f"of {limit} (max_deletions). {how}"
-        )
-    limit = deletion_limit(ctx, idents.known)
-    if idents.active and len(idents.stale) > limit:
-        raise RunRefused(
-            f"site {ctx.site_name}: this run would disable {len(idents.stale)} of {idents.known} known security "
-            f"identities of provider {idents.provider}, more than the limit of {limit} (max_deletions). {how}"
-        )
-
-
-def apply_deletions(ctx: RunContext, plan: DeletionPlan, target: OpenTarget) -> int:
-    """Send the planned deletions; forget the ids in the state store once acknowledged."""
-    client, source_id = target.client, target.source_id
-    deleted = 0
-    explicit = plan.explicit + ([] if plan.sweep_by_ordering_id else [Deletion(document_id=d) for d in plan.sweep])
-    for start in range(0, len(explicit), ctx.settings.push.batch_max_items):
-        chunk = explicit[start : start + ctx.settings.push.batch_max_items]
-        payload = json.dumps(
-            {
-                "addOrUpdate": [],
-                "delete": [{"documentId": d.document_id, "deleteChildren": d.delete_children} for d in chunk],
-            }
-        ).encode("utf-8")
-        client.upload_batch(source_id, payload, ctx.ordering_id)
-        ctx.state.forget_items(ctx.scope, [d.document_id for d in chunk])
-        for d in chunk:
-            if d.delete_children:
-                ctx.state.forget_children(ctx.scope, d.document_id)
-        deleted += len(chunk)
-    if plan.sweep_by_ordering_id and plan.sweep:
-        # The local twin applies operations in arrival order, so no queue delay is needed there; Coveo's
-        # default (15 min) lets in-flight updates land before the sweep.
-        client.delete_older_than(source_id, ctx.sweep_from, 0 if target.is_local else None)
-        ctx.state.forget_items(ctx.scope, plan.sweep)
-        deleted += len(plan.sweep)
-    return deleted
-
-
-def _print_dry_run_deletions(ctx: RunContext, plan: DeletionPlan, idents: identities.SweepPlan) -> None:
-    if ctx.dry_run_out is None:
-        return
-    reasons = {d.document_id: d.reason or "reported gone by the connector" for d in plan.explicit}
-    for doc_id in plan.ids:
-        why = reasons.get(doc_id, "not seen by this full run (sweep)")
-        ctx.dry_run_out.write(json.dumps({"wouldDelete": doc_id, "reason": why}, ensure_ascii=False) + "\n")
-    for identity in idents.stale if idents.active else []:
-        line = {"wouldDisableIdentity": identity, "provider": idents.provider}
-        ctx.dry_run_out.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-
-def finish(
-    report: RunReport,
-    ctx: RunContext,
-    spider: Any,
-    stats: dict[str, Any],
-    reason: str,
-    opened: OpenTarget | None,
-    allow_mass: bool,
-) -> None:
-    """Fill the report, apply (or, in a dry run, show) deletions, commit the cursor and the full lineage."""
-    counts, dropped = counts_from_stats(stats)
-    report.counts, report.dropped_by_reason = counts, dropped
+def fill_report(report: RunReport, run: Run, outcome: CrawlOutcome) -> None:
+    """Step "report" (counts part): counts, drops by reason, field names, identities, named failures."""
+    stats = outcome.stats
+    report.counts, report.dropped_by_reason = counts_from_stats(stats)
     report.batches = int(stats.get("pushcrawl/batches", 0))
     report.extra["would_push"] = int(stats.get("pushcrawl/would_push", 0))
     apply_field_stats(report, stats)  # collected-not-indexed, renamed and rejected field names
-    indexfields.compare_with_target(report, stats, None if opened is None or ctx.dry_run else opened.client)
-    apply_render_stats(report, stats)
-    report.extra["sweep_from"] = ctx.sweep_from
-    why = incomplete_reasons(ctx, spider, stats, reason, counts["errors"])
-    complete = not why
-    plan = plan_deletions(ctx, spider, complete, "; ".join(why), opened)
+    apply_render_stats(report, stats)  # pages rendered in the browser (crawler.render)
+    report.extra["sweep_from"] = run.sweep_from
+    report.extra["identities_pushed"] = int(stats.get("pushcrawl/identities_pushed", 0))
+    report.extra["identities_unchanged"] = int(stats.get("pushcrawl/identities_unchanged", 0))
+    report.extra["failures"] = [
+        {"kind": f.kind, "id": f.item_id, "reason": f.reason} for f in run.ledger.failures(REPORT_FAILURES)
+    ]
+
+
+def _identity_step(run: Run, target: PushedTo | None, plan: identities.SweepPlan, report: RunReport) -> None:
+    if target is not None:  # requests made so far (the closing IDLE status comes after), retries among them
+        report.extra["push_requests"] = target.client.requests_made
+        report.extra["push_retries"] = target.client.retries_made
+    if plan.active and (run.dry_run or target is None):
+        report.extra["identities_would_disable"] = plan.stale
+        return
+    note = identities.apply_sweep(run, target.client, plan) if target is not None else plan.note
+    if note:
+        logger.info(note)
+        report.extra["identities_sweep"] = note
+
+
+def finish(report: RunReport, run: Run, outcome: CrawlOutcome, target: PushedTo | None, allow_mass: bool) -> None:
+    """Run the end-of-run steps in order; fills ``report``. Raises RunRefused when the guard refuses."""
+    fill_report(report, run, outcome)
+    # "collected, not indexed" against the target's real fields (a dry run compares with declared fields)
+    indexfields.compare_with_target(report, outcome.stats, None if target is None or run.dry_run else target.client)
+    completeness = decide_completeness(run, outcome)
+    plan: DeletionPlan = plan_deletions(
+        run, outcome.listing, completeness.complete, str(completeness), target.source_name if target else None
+    )
     report.deleted_ids = plan.ids
     if plan.skipped_reason:
         logger.warning(plan.skipped_reason)
+    idents = identities.plan_sweep(run, completeness.complete)
+    if run.dry_run and run.dry_run_out is not None:
+        print_dry_run(run.dry_run_out, plan, idents)
     refused = ""
-    idents = identities.plan_sweep(ctx, complete)
-    if ctx.dry_run:
-        _print_dry_run_deletions(ctx, plan, idents)
     try:
-        guard(ctx, plan, idents, allow_mass)
+        guard(run, plan, idents, allow_mass)
     except RunRefused as exc:
-        if not ctx.dry_run:
+        if not run.dry_run:
             raise
         refused = f"a real run would be refused: {exc}"
         report.extra["refused"] = True
-    if plan.ids and opened is not None and not ctx.dry_run:
-        counts["deleted"] = apply_deletions(ctx, plan, opened)
-    identities.end_of_run(ctx, None if ctx.dry_run else opened, idents, report.extra)
-    if complete and not refused:
+    if plan.ids and target is not None and not run.dry_run:
+        report.counts["deleted"] = apply_deletions(run, plan, target.client, target.source_id, target.is_local)
+    _identity_step(run, None if run.dry_run else target, idents, report)
+    if commit(run, outcome, completeness, refused):
         report.status = "finished"
-        if not ctx.dry_run:
-            if spider.new_cursor:
-                ctx.state.commit_cursor(ctx.scope, spider.new_cursor, ctx.run_id)
-            if ctx.mode == "full":
-                ctx.state.end_full(ctx.scope)
-    else:
-        report.status = "aborted" if reason in ("shutdown", "cancelled") else "failed"
-        report.message = "; ".join(why + ([refused] if refused else []))
-        if plan.skipped_reason:
-            report.message += f" — {plan.skipped_reason}"
+        return
+    reason = outcome.finish_reason
+    report.status = "aborted" if reason in ("shutdown", "cancelled") else "failed"
+    report.message = "; ".join(completeness.reasons + ([refused] if refused else []))
+    if plan.skipped_reason:
+        report.message += f" — {plan.skipped_reason}"

@@ -5,17 +5,19 @@ the *mapped* side (``fields``, ``collected_only``, ``permissions`` after the sit
 ``fingerprint``); the push pipeline turns the mapped side into a Push API DocumentBody. Keeping both sides on
 one object lets ``preview`` and ``--dry-run`` show what came in next to what would go out.
 
-Permission classes mirror CONTRACT.md §4 (complete model: levels of sets); the simplified model is a single
-level. Identity type names follow the item spelling (``User``/``Group``/``VirtualGroup``/``Unknown``).
+Permission classes mirror the Push API's permission model (docs/push-api-contract.md, "Permissions":
+levels of sets); the simplified model is a single level. One identity type, ``IdentityType``
+(``User``/``Group``/``VirtualGroup``/``Unknown``), serves permissions and identity items alike; how the Push
+API spells it in each place is crawler.wire.vocabulary's business.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 Scalar = str | int | float | bool
 MetadataValue = Scalar | list[Scalar]
@@ -133,11 +135,23 @@ class Deletion(_Item):
     reason: str = ""
 
 
+def _any_spelling(value: object) -> object:
+    """Accept the identity-batch spelling too (``VIRTUAL_GROUP``), which connectors used before."""
+    if isinstance(value, str) and value.isupper():
+        return {"USER": "User", "GROUP": "Group", "VIRTUAL_GROUP": "VirtualGroup", "UNKNOWN": "Unknown"}.get(
+            value, value
+        )
+    return value
+
+
+AnyIdentityType = Annotated[IdentityType, BeforeValidator(_any_spelling)]
+
+
 class IdentityRef(_Item):
     """A reference to an identity inside an Identity item (member, alias or granted identity)."""
 
     name: str
-    type: Literal["USER", "GROUP", "VIRTUAL_GROUP", "UNKNOWN"] = "USER"
+    type: AnyIdentityType = IdentityType.USER
     provider: str | None = None  # for aliases: the cascading provider holding that identity
     additional_info: dict[str, str] = Field(default_factory=dict)
 
@@ -147,9 +161,11 @@ class Identity(_Item):
 
     kind: Literal["identity"] = "identity"
     name: str
-    type: Literal["USER", "GROUP", "VIRTUAL_GROUP", "UNKNOWN"] = "USER"
+    type: AnyIdentityType = IdentityType.USER
+    #: the user's e-mail address: sent as an alias in the e-mail provider (crawler.wire.vocabulary)
+    email: str | None = None
     members: list[IdentityRef] = Field(default_factory=list)
-    mappings: list[IdentityRef] = Field(default_factory=list)  # aliases, e.g. the e-mail identity
+    mappings: list[IdentityRef] = Field(default_factory=list)  # other aliases, in a named provider
     granted: list[IdentityRef] = Field(default_factory=list)  # "wellKnowns" on the wire
     additional_info: dict[str, str] = Field(default_factory=dict)
     disabled: bool = False

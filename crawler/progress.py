@@ -1,4 +1,4 @@
-"""Progress of a running crawl (a Scrapy extension that replaces LogStats), and item-error accounting.
+"""Progress of a running crawl (a Scrapy extension that replaces LogStats): a display, nothing more.
 
 What a person sees, by the run's verbosity (crawler.runlog) and where stderr goes:
 - a terminal, normal verbosity: one live line drawn by tqdm — pages fetched (of the total when the connector
@@ -8,9 +8,8 @@ What a person sees, by the run's verbosity (crawler.runlog) and where stderr goe
   ``PUSHCRAWL_PROGRESS_INTERVAL`` seconds (default 15), no carriage returns.
 - quiet: nothing on the terminal. Every mode also writes the plain line to the run's log file.
 
-An item that crashes a pipeline with an unexpected exception is logged by Scrapy but counted nowhere; this
-extension counts it under ``pushcrawl/errors`` so that the run is not "proven complete" and a full run does not
-sweep the item it failed to push.
+It only reads: the errors it shows are counted by crawler.completeness (item errors, listing failures) and
+the push sink (failed batches), which is where the end of the run learns of them too.
 """
 
 from __future__ import annotations
@@ -75,7 +74,6 @@ class Progress:
         ext = cls(crawler, interval, sys.stderr, live, echo)
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
-        crawler.signals.connect(ext.item_error, signal=signals.item_error)
         return ext
 
     def opened(self, spider: Any) -> None:
@@ -107,9 +105,6 @@ class Progress:
             self.bar = None
         for handler in logging.getLogger().handlers:
             handler.removeFilter(self._filter)
-
-    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
-        self.crawler.stats.inc_value("pushcrawl/errors")
 
     def figures(self) -> dict[str, int | None]:
         stats = self.crawler.stats.get_stats()

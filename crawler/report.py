@@ -10,6 +10,9 @@ from typing import Any, TextIO
 
 from crawler import secrets
 
+#: Scrapy's stats values: its StatsT is ``dict[str, Any]`` (counters, but also datetimes and strings)
+Stats = dict[str, Any]
+
 
 @dataclass
 class RunReport:
@@ -46,7 +49,7 @@ class RunReport:
         return self.status == "finished"
 
 
-def counts_from_stats(stats: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+def counts_from_stats(stats: Stats) -> tuple[dict[str, int], dict[str, int]]:
     dropped = {
         k.removeprefix("pushcrawl/dropped/"): int(v) for k, v in stats.items() if k.startswith("pushcrawl/dropped/")
     }
@@ -67,7 +70,7 @@ def counts_from_stats(stats: dict[str, Any]) -> tuple[dict[str, int], dict[str, 
     return counts, dropped
 
 
-def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
+def apply_field_stats(report: RunReport, stats: Stats) -> None:
     """Metadata names the run collected without a declared field, and the names it renamed or rejected."""
 
     def names(prefix: str) -> list[str]:

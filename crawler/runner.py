@@ -18,15 +18,20 @@ import os
 import signal
 import threading
 import time
+from types import FrameType
 from typing import Any, TextIO
 
 from scrapy.crawler import CrawlerProcess
 
-from crawler import defaults, secrets
+from connectors.base import Connector, ConnectorOptions
+from crawler import context, defaults, secrets
 from crawler.config import Settings, connector_options
-from crawler.context import RunContext
+from crawler.context import Run
+from crawler.deletions import Listing
 from crawler.errors import PushcrawlError, RunRefused
-from crawler.finish import finish
+from crawler.finish import CrawlOutcome, PushedTo, finish
+from crawler.ledger import SqliteLedger
+from crawler.naming import provider_id, source_name_for
 from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
 from crawler.runlog import Verbosity, open_run_log
@@ -38,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 
 def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Verbosity = "normal") -> dict[str, Any]:
+    # Any: Scrapy settings hold values of every type (its own API takes ``dict[str, Any]``)
     values: dict[str, Any] = dict(defaults.SCRAPY)
     values.update(
         {
@@ -48,7 +54,12 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
             "LOG_FORMATTER": "crawler.logformatter.PushcrawlLogFormatter",
             "LOG_LEVEL": log_level,
             # crawler.progress replaces LogStats: a live line on a terminal, periodic log lines otherwise
-            "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None, "crawler.progress.Progress": 500},
+            # crawler.completeness records item errors and listing failures in the run ledger
+            "EXTENSIONS": {
+                "scrapy.extensions.logstats.LogStats": None,
+                "crawler.progress.Progress": 500,
+                "crawler.completeness.Completeness": 510,
+            },
             # nothing larger than a file container can be pushed: refuse it from Content-Length, or stop
             # reading at the cap, instead of holding it in memory (connectors count it as too_large)
             "DOWNLOAD_MAXSIZE": settings.push.container_max_bytes,
@@ -91,12 +102,15 @@ def run_site(
     report = RunReport(site, mode, "failed", ordering_id, {}, 0, 0.0, dry_run=dry_run, target=target_name)
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
+    ledger = SqliteLedger(state.path, run_id)
     runlog = open_run_log(state_dir, site, run_id, verbosity, log_level)
     report.log_file = str(runlog.path or "")
     try:
         cls.ping(options)
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
         sweep_from = _prepare(state, scope, run_id, mode, ordering_id, dry_run)
+        if not dry_run:  # retention: the state file stays flat in the number of runs (defaults.KEEP_RUNS)
+            ledger.prune(state.prune(scope, settings.keep_runs))
         if not dry_run:
             opened = open_target(settings, site, target_override)
             report.source, report.location, report.extra["local"] = (
@@ -104,7 +118,8 @@ def run_site(
                 opened.location,
                 opened.is_local,
             )
-        ctx = RunContext(
+        target_cfg = settings.targets[target_name]
+        ctx = Run(
             settings=settings,
             site_name=site,
             site=settings.sites[site],
@@ -115,16 +130,19 @@ def run_site(
             run_id=run_id,
             ordering_id=ordering_id,
             state=state,
+            ledger=ledger,
             sweep_from=sweep_from,
             client=opened.client if opened else None,
             source_id=opened.source_id if opened else None,
+            provider_id=provider_id(settings, target_cfg, source_name_for(settings, site, target_cfg)),
             dry_run_out=dry_run_out if dry_run else None,
         )
         if opened and settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "REBUILD" if mode == "full" else "INCREMENTAL")
-        spider, stats, reason = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
+        outcome = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
-        finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
+        pushed_to = PushedTo(opened.client, opened.source_id, opened.source_name, opened.is_local) if opened else None
+        finish(report, ctx, outcome, pushed_to, allow_mass_deletion)
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)
         report.extra["refused"] = True  # `crawl` exits 3: a data-safety rule, not a broken run
@@ -143,6 +161,7 @@ def run_site(
                 _close_target(settings, opened, report)
             report.duration_s = round(time.monotonic() - started, 3)
             state.finish_run(run_id, report.status, report.counts, secrets.redact(report.message))
+            ledger.close()
             state.close()
         finally:
             runlog.close()
@@ -159,7 +178,7 @@ class _Stop:
     raise_now = True
 
     @classmethod
-    def handler(cls, signum: int, frame: Any) -> None:
+    def handler(cls, signum: int, frame: FrameType | None) -> None:
         cls.requested = True
         if cls.raise_now:
             raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
@@ -229,29 +248,41 @@ def _prepare(state: StateStore, scope: str, run_id: int, mode: str, ordering_id:
 def _crawl(
     settings: Settings,
     site: str,
-    cls: Any,
-    options: Any,
-    ctx: RunContext,
+    cls: type[Connector[Any]],  # Any: a connector loaded by name; its options type is known at run time
+    options: ConnectorOptions,
+    run: Run,
     since: str | None,
     log_level: str,
     verbosity: Verbosity,
-) -> tuple[Any, dict[str, Any], str]:
+) -> CrawlOutcome:
     _Stop.raise_now = False
-    process = CrawlerProcess(scrapy_settings(settings, site, log_level, verbosity))
-    crawler = process.create_crawler(cls)
-    crawler.pushcrawl = ctx  # type: ignore[attr-defined]
-    # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors can
-    # recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.
-    known = set(ctx.state.fingerprints(ctx.scope)) if ctx.mode == "incremental" else set()
-    process.crawl(crawler, options=options, site=site, mode=ctx.mode, since=since, known_ids=known)
-    secrets.install_log_filter()  # CrawlerProcess installed its root handler above
-    _Stop.check()
-    process.start()  # installs Scrapy's own SIGTERM/SIGINT handling: graceful close, reason "shutdown"
+    values = scrapy_settings(settings, site, log_level, verbosity)
+    bound = context.bind(run)  # the crawler reaches the run by this setting (crawler.context.get_context)
+    values.update(bound)
+    try:
+        process = CrawlerProcess(values)
+        crawler = process.create_crawler(cls)
+        # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors
+        # can recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.
+        known = (
+            set(run.state.fingerprints(run.scope)) if run.mode == "incremental" and cls.rechecks_known_ids else set()
+        )
+        process.crawl(crawler, options=options, site=site, mode=run.mode, since=since, known_ids=known)
+        del known  # the spider holds its own reference as long as it needs one
+        secrets.install_log_filter()  # CrawlerProcess installed its root handler above
+        _Stop.check()
+        process.start()  # installs Scrapy's own SIGTERM/SIGINT handling: graceful close, reason "shutdown"
+    finally:
+        context.unbind(bound)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     reason = str(stats.get("finish_reason", "unknown"))
     if reason == "finished":
         _Stop.check()  # a signal in the instant before Scrapy's handlers took over
-    return crawler.spider, stats, reason
+    spider = crawler.spider
+    if not isinstance(spider, Connector):  # connector_options() admits Connector subclasses only
+        raise PushcrawlError(f"{cls.__name__} did not make a connector spider")
+    listing = Listing(frozenset(spider.listed_ids)) if cls.lists_all_ids else None
+    return CrawlOutcome(reason, stats, spider.new_cursor, listing)
 
 
 def _close_target(settings: Settings, opened: OpenTarget, report: RunReport) -> None:

@@ -139,6 +139,21 @@ class StateStore:
                 (status, time.time(), json.dumps(counts, sort_keys=True), message, run_id),
             )
 
+    def prune(self, scope: str, keep: int) -> set[int]:
+        """Forget all but the newest ``keep`` runs of ``scope`` (never a running one) and their closed journal
+        entries; returns the ids of the runs kept, so the run ledger can drop the facts of the others."""
+        with self._tx() as db:
+            kept = {
+                int(r[0])
+                for r in db.execute("SELECT id FROM runs WHERE scope=? ORDER BY id DESC LIMIT ?", (scope, keep))
+            }
+            kept |= {int(r[0]) for r in db.execute("SELECT id FROM runs WHERE scope=? AND status='running'", (scope,))}
+            oldest = min(kept) if kept else 0
+            db.execute("DELETE FROM runs WHERE scope=? AND id<? AND status<>'running'", (scope, oldest))
+            db.execute("DELETE FROM journal WHERE scope=? AND run_id<? AND status<>'pending'", (scope, oldest))
+            every = {int(r[0]) for r in db.execute("SELECT id FROM runs")}
+        return every
+
     def close_dead_runs(self, scope: str, own_run_id: int) -> int:
         """Mark runs left 'running' by a process that died (SIGKILL, power loss) as 'killed'.
 
@@ -215,10 +230,12 @@ class StateStore:
             rows = self._db.execute("SELECT document_id, fingerprint FROM items WHERE scope=?", (scope,))
             return dict(rows.fetchall())
 
-    def fingerprint(self, scope: str, document_id: str) -> str | None:
+    def fingerprint(self, scope: str, document_id: str, acked_since: int | None = None) -> str | None:
+        """One item's fingerprint; with ``acked_since``, only if acknowledged at or above that ordering id."""
         with self._lock:
             row = self._db.execute(
-                "SELECT fingerprint FROM items WHERE scope=? AND document_id=?", (scope, document_id)
+                "SELECT fingerprint FROM items WHERE scope=? AND document_id=? AND ordering_id>=?",
+                (scope, document_id, -1 if acked_since is None else acked_since),
             ).fetchone()
         return row[0] if row else None
 

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler import identities, secrets
+from crawler import secrets
 from crawler.config import CoveoTarget, LocalTarget, Settings
 from crawler.errors import TargetError
+from crawler.naming import provider_id, source_name_for
 from crawler.pushapi import endpoints
 from crawler.pushapi.client import PushApiClient
 from crawler.pushapi.core import RetryPolicy
+
+__all__ = ["AdminTarget", "OpenTarget", "open_admin", "open_target", "source_name_for"]
 
 VISIBILITY = {"everyone": "SHARED", "specific": "SECURED", "content_system": "SECURED"}
 
@@ -79,11 +82,6 @@ def coveo_client(settings: Settings, target: CoveoTarget) -> PushApiClient:
     )
 
 
-def source_name_for(settings: Settings, site: str, target: Any) -> str:
-    cfg = settings.sites[site]
-    return cfg.source or target.source or site
-
-
 def open_target(settings: Settings, site: str, override: str | None = None, create_source: bool = True) -> OpenTarget:
     name, target = settings.target_for(site, override)
     source_name = source_name_for(settings, site, target)
@@ -94,7 +92,7 @@ def open_target(settings: Settings, site: str, override: str | None = None, crea
             source_id = _ensure_source(client, source_name, mode, create_source)
             if mode == "content_system":
                 # like the source, the provider is created and attached on demand on the local target
-                client.put_security_provider(identities.provider_id(settings, target, source_name), [source_id])
+                client.put_security_provider(provider_id(settings, target, source_name), [source_id])
         except BaseException:
             server.stop()
             raise

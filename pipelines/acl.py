@@ -5,7 +5,7 @@
   identities) or the item is refused — never made public.
 * Matching security rules form one extra level placed **first**: its denied identities are refused whatever
   the item's own ACL says, its allowed identities are admitted, everyone else falls through to the item's
-  levels (CONTRACT.md §4 evaluation). ``private: true`` also removes anonymous access. Rules never *add*
+  levels (docs/push-api-contract.md, "Permissions"). ``private: true`` also removes anonymous access. Rules never *add*
   anonymous access, so a non-public source ACL can never become public (tests/test_acl_property.py).
 * Over ``MAX_PERMISSIONS`` identities the item is dropped, or with ``over_limit: collapse`` each large
   allowed/denied list is replaced by one virtual group whose members are pushed to the identity provider.
@@ -28,10 +28,9 @@ from crawler.model import (
     Permissions,
     PermissionSet,
 )
+from crawler.wire.vocabulary import MAX_PERMISSIONS
 
-MAX_PERMISSIONS = 5000  # per item, CONTRACT.md §4
 RULES_LEVEL = "pushcrawl-rules"
-_WIRE_TYPE = {"User": "USER", "Group": "GROUP", "VirtualGroup": "VIRTUAL_GROUP", "Unknown": "UNKNOWN"}
 
 
 class Refused(Exception):
@@ -109,8 +108,8 @@ def _collapse(idents: list[PermissionIdentity], out: list[Identity]) -> list[Per
         return idents
     keys = sorted(f"{p.identity_type.value}:{p.security_provider or ''}:{p.identity}" for p in idents)
     name = "pushcrawl-acl-" + hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:20]
-    members = [IdentityRef(name=p.identity, type=_WIRE_TYPE[p.identity_type.value]) for p in idents]  # type: ignore[arg-type]
-    out.append(Identity(name=name, type="VIRTUAL_GROUP", members=members))
+    members = [IdentityRef(name=p.identity, type=p.identity_type) for p in idents]
+    out.append(Identity(name=name, type=IdentityType.VIRTUAL_GROUP, members=members))
     return [PermissionIdentity(identity=name, identity_type=IdentityType.VIRTUAL_GROUP)]
 
 

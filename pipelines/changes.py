@@ -13,10 +13,12 @@ import hashlib
 import json
 from typing import Any
 
+from scrapy.crawler import Crawler
+
 from crawler.context import get_context
 from crawler.errors import Unchanged
 from crawler.model import Document
-from crawler.pushapi.body import content_of, metadata_body
+from crawler.wire.body import content_of, metadata_body
 from pipelines import drop
 
 
@@ -35,32 +37,36 @@ def fingerprint(doc: Document) -> str:
 
 
 class ChangesPipeline:
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.ctx = get_context(crawler)
-        self.known: dict[str, str] = {}
-        self.acked_in_lineage: dict[str, str] = {}
+        assert crawler.stats is not None  # made by Scrapy before any pipeline
+        self.stats = crawler.stats
+        # a full run that resumes a killed one skips what that lineage already acknowledged (crawler.state)
+        self.resuming = self.ctx.mode == "full" and self.ctx.sweep_from < self.ctx.ordering_id
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> ChangesPipeline:
+    def from_crawler(cls, crawler: Crawler) -> ChangesPipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
-        # one read at start instead of a query per item: fingerprints are ~100 bytes each
-        self.known = self.ctx.state.fingerprints(self.ctx.scope)
-        if self.ctx.mode == "full" and self.ctx.sweep_from < self.ctx.ordering_id:
-            self.acked_in_lineage = self.ctx.state.acked_since(self.ctx.scope, self.ctx.sweep_from)
-
+    # Any: Scrapy hands a pipeline whatever the spider yielded, and passes on what it returns
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Document):
             return item
-        if item.document_id in self.ctx.seen_ids:
+        if not self.ctx.ledger.mark_seen(item.document_id):
             raise drop(self.crawler, "duplicate", f"{item.document_id} already seen in this run", "INFO")
-        self.ctx.seen_ids.add(item.document_id)
         item.fingerprint = fingerprint(item)
-        skip = self.known if self.ctx.mode == "incremental" else self.acked_in_lineage
-        if skip.get(item.document_id) == item.fingerprint:
+        if self._known(item.document_id) == item.fingerprint:
             # not a drop: counted apart so that "dropped" in the report means lost items only
-            self.crawler.stats.inc_value("pushcrawl/unchanged")
+            self.stats.inc_value("pushcrawl/unchanged")
             raise Unchanged(f"unchanged: {item.document_id}", log_level="DEBUG")
         return item
+
+    def _known(self, document_id: str) -> str | None:
+        """The fingerprint to compare with, looked up per item (a primary-key read) rather than a map of the
+        whole site held for the run: memory stays flat in the size of the site."""
+        if self.ctx.mode == "incremental":
+            return self.ctx.state.fingerprint(self.ctx.scope, document_id)
+        if self.resuming:
+            return self.ctx.state.fingerprint(self.ctx.scope, document_id, acked_since=self.ctx.sweep_from)
+        return None

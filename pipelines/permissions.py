@@ -13,25 +13,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.crawler import Crawler
+
+from crawler import signals
 from crawler.context import get_context
 from crawler.model import Document
+from crawler.wire.vocabulary import MAX_PERMISSIONS
 from pipelines import drop
-from pipelines.acl import MAX_PERMISSIONS, Refused, resolve
+from pipelines.acl import Refused, resolve
 
 __all__ = ["MAX_PERMISSIONS", "PermissionsPipeline"]
 
 
 class PermissionsPipeline:
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.ctx = get_context(crawler)
+        assert crawler.stats is not None  # made by Scrapy before any pipeline
+        self.stats = crawler.stats
         self.security = self.ctx.site.security
         self.groups_sent: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> PermissionsPipeline:
+    def from_crawler(cls, crawler: Crawler) -> PermissionsPipeline:
         return cls(crawler)
 
+    # Any: Scrapy hands a pipeline whatever the spider yielded, and passes on what it returns
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Document):
             return item
@@ -43,11 +50,11 @@ class PermissionsPipeline:
         item.effective_permissions = resolved.permissions
         item.notes.extend(resolved.notes)
         for group in resolved.identities:
-            # collapse groups go to the identity provider with the connector's identities (end of run)
+            # collapse groups go to the identity provider before this document (pipelines.push)
             if group.name not in self.groups_sent:
                 self.groups_sent.add(group.name)
-                self.ctx.identities.append(group)
-                self.crawler.stats.inc_value("pushcrawl/permissions/collapse_groups")
+                self.crawler.signals.send_catch_log(signal=signals.identity_needed, identity=group)
+                self.stats.inc_value("pushcrawl/permissions/collapse_groups")
         if resolved.identities:
-            self.crawler.stats.inc_value("pushcrawl/permissions/collapsed")
+            self.stats.inc_value("pushcrawl/permissions/collapsed")
         return item

@@ -117,8 +117,8 @@ def test_over_the_limit_collapses_into_a_virtual_group() -> None:
     assert len(pset.allowed) == 1 and pset.allowed[0].identity_type == IdentityType.VIRTUAL_GROUP
     assert [p.identity for p in pset.denied] == ["mallory"]  # a single identity stays as it is
     [group] = result.identities
-    assert group.name == pset.allowed[0].identity and group.type == "VIRTUAL_GROUP"
-    assert len(group.members) == MAX_PERMISSIONS + 10 and group.members[0].type == "USER"
+    assert group.name == pset.allowed[0].identity and group.type == "VirtualGroup"
+    assert len(group.members) == MAX_PERMISSIONS + 10 and group.members[0].type == "User"
     # the same list gives the same group name, so reruns do not multiply groups
     again = resolve(_sec(mode="content_system", over_limit="collapse"), _doc(_big(MAX_PERMISSIONS + 10)))
     assert again.identities[0].name == group.name

@@ -10,8 +10,10 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from crawler import signals
 from crawler.config import Settings
-from crawler.context import RunContext
+from crawler.context import Run, bind
+from crawler.ledger import SqliteLedger
 from crawler.model import Document, IdentityType, PermissionIdentity, Permissions
 from crawler.state import StateStore
 from pipelines.acl import MAX_PERMISSIONS
@@ -24,9 +26,7 @@ DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
 def _crawler(tmp_path: Path, **site: Any) -> Any:
     settings = Settings.model_validate({"sites": {"demo": {"connector": "sitemap", **site}}})
-    crawler = get_crawler()
-    crawler.stats.open_spider()
-    crawler.pushcrawl = RunContext(  # type: ignore[attr-defined]
+    run = Run(
         settings=settings,
         site_name="demo",
         site=settings.sites["demo"],
@@ -37,7 +37,10 @@ def _crawler(tmp_path: Path, **site: Any) -> Any:
         run_id=1,
         ordering_id=1,
         state=StateStore(tmp_path / "state.sqlite"),
+        ledger=SqliteLedger(tmp_path / "state.sqlite", 1),
     )
+    crawler = get_crawler(settings_dict=bind(run))
+    crawler.stats.open_spider()
     return crawler
 
 
@@ -62,6 +65,8 @@ def test_extract_and_fields_use_the_site_settings(tmp_path: Path) -> None:
 def test_permissions_pipeline_drops_with_reason_and_collapses(tmp_path: Path) -> None:
     crawler = _crawler(tmp_path, security={"mode": "content_system", "over_limit": "collapse"})
     pipeline = PermissionsPipeline(crawler)
+    made: list[Any] = []
+    crawler.signals.connect(lambda identity: made.append(identity), signal=signals.identity_needed, weak=False)
     with pytest.raises(DropItem, match="no_permissions"):
         pipeline.process_item(Document(document_id="https://x.example/a"))
     assert crawler.stats.get_value("pushcrawl/dropped/no_permissions") == 1
@@ -69,6 +74,5 @@ def test_permissions_pipeline_drops_with_reason_and_collapses(tmp_path: Path) ->
     for doc_id in ("https://x.example/b", "https://x.example/c"):  # same ACL twice: one group pushed
         doc = pipeline.process_item(Document(document_id=doc_id, permissions=Permissions.single_set(users)))
         assert doc.effective_permissions.identity_count() == 1
-    ctx = crawler.pushcrawl
-    assert [i.type for i in ctx.identities] == ["VIRTUAL_GROUP"]
+    assert [i.type for i in made] == ["VirtualGroup"]
     assert crawler.stats.get_value("pushcrawl/permissions/collapsed") == 2

@@ -9,7 +9,8 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.config import SecurityConfig, Settings, SiteConfig
-from crawler.context import RunContext
+from crawler.context import Run, bind, get_context
+from crawler.ledger import SqliteLedger
 from crawler.model import Document, IdentityType, PermissionIdentity, Permissions
 from crawler.pushapi.body import document_body
 from crawler.state import StateStore
@@ -21,10 +22,8 @@ from tests.conftest import DEMO
 
 
 def _crawler(tmp_path: Path, security: dict | None = None, mode: str = "incremental"):
-    crawler = get_crawler()
     site = SiteConfig(connector="sitemap", security=SecurityConfig(**(security or {})))
-    crawler.stats.open_spider()
-    crawler.pushcrawl = RunContext(  # type: ignore[attr-defined]
+    run = Run(
         settings=Settings(sites={"t": site}),
         site_name="t",
         site=site,
@@ -35,7 +34,10 @@ def _crawler(tmp_path: Path, security: dict | None = None, mode: str = "incremen
         run_id=1,
         ordering_id=1,
         state=StateStore(tmp_path / "state.sqlite"),
+        ledger=SqliteLedger(tmp_path / "state.sqlite", 1),
     )
+    crawler = get_crawler(settings_dict=bind(run))
+    crawler.stats.open_spider()
     return crawler
 
 
@@ -115,21 +117,20 @@ def test_specific_mode_applies_settings_identities(tmp_path: Path) -> None:
 
 def test_unchanged_items_skipped_only_in_incremental_runs(tmp_path: Path) -> None:
     crawler = _crawler(tmp_path)
-    ctx = crawler.pushcrawl
+    ctx = get_context(crawler)
     doc = Document(document_id="https://x.org/a", text="hello", fields={"title": "A"})
     first = ChangesPipeline(crawler)
-    first.open_spider()
     fp = first.process_item(doc.model_copy()).fingerprint
     ctx.state.commit_items(ctx.scope, 1, 1, [("https://x.org/a", fp)])
-    ctx.seen_ids.clear()
+    ctx.ledger = SqliteLedger(tmp_path / "state.sqlite", 2)  # a new run: nothing seen yet
     second = ChangesPipeline(crawler)
-    second.open_spider()
     with pytest.raises(DropItem):
         second.process_item(doc.model_copy())
     assert crawler.stats.get_value("pushcrawl/unchanged") == 1
-    ctx.seen_ids.clear()
+    ctx.ledger = SqliteLedger(tmp_path / "state.sqlite", 3)  # a new run: nothing seen yet
     changed = doc.model_copy(update={"text": "hello again"})
     assert second.process_item(changed).fingerprint != fp
     ctx.mode = "full"
-    ctx.seen_ids.clear()
+    ctx.sweep_from = ctx.ordering_id  # a fresh full reindex (not resuming one): everything is pushed
+    ctx.ledger = SqliteLedger(tmp_path / "state.sqlite", 4)  # a new run: nothing seen yet
     assert ChangesPipeline(crawler).process_item(doc.model_copy()) is not None

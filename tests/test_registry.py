@@ -24,12 +24,19 @@ from connectors.base import Connector, ConnectorOptions
 class Options(ConnectorOptions):
     greeting: str = "hello"
 
-class {cls}(Connector):
+class {cls}(Connector[Options]):
     name = "{name}"
     Options = Options
 
+    @classmethod
+    def ping(cls, options):
+        pass
+
 class NotAConnector:
     pass
+
+class NoPing(Connector[Options]):
+    name = "noping"
 """
 
 
@@ -84,6 +91,9 @@ def test_reference_errors_say_what_is_wrong(on_path: Path) -> None:
         registry.load("regpkg_b.spider:Missing")
     with pytest.raises(ConnectorError, match=r"not a subclass of connectors\.base\.Connector"):
         registry.load("regpkg_b.spider:NotAConnector")
+    # ping is abstract: a connector must say how it proves the content system is reachable
+    with pytest.raises(ConnectorError, match="NoPing does not implement ping"):
+        registry.load("regpkg_b.spider:NoPing")
 
 
 def test_package_next_to_settings_is_found(tmp_path: Path) -> None:
@@ -126,6 +136,10 @@ def test_entry_point_connector_crawls_from_the_cli(tmp_path: Path) -> None:
 
             class One(Connector):
                 name = "one"
+
+                @classmethod
+                def ping(cls, options):
+                    pass
 
                 async def start(self):
                     for item in [Document(document_id="https://cms.test/1", title="First", text="body one")]:

@@ -67,7 +67,8 @@ def test_placeholders_are_all_replaced(tmp_path: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
             assert "{{" not in path.read_text(), path
-    assert "class HelpDeskConnector(Connector)" in (root / "help_desk" / "spider.py").read_text()
+    spider = (root / "help_desk" / "spider.py").read_text()
+    assert "class HelpDeskConnector(Connector[HelpDeskConnectorOptions])" in spider
     assert "${HELP_DESK_URL:-http://127.0.0.1:8765}" in (root / "settings.yaml").read_text()
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from crawler.model import Document, Identity, IdentityRef, IdentityType, PermissionIdentity, Permissions
 
-EMAIL_PROVIDER = "Email Security Provider"
 Resource = dict[str, Any]
 
 
@@ -102,11 +101,13 @@ def map_identities(users: Iterable[Resource], roles: Iterable[str]) -> list[Iden
         if not name:
             continue  # the anonymous user, or a user whose name we may not see
         mail = attrs.get("mail")
-        mappings = [IdentityRef(name=str(mail), provider=EMAIL_PROVIDER)] if mail else []
-        items.append(Identity(name=str(name), type="USER", mappings=mappings, disabled=attrs.get("status") is False))
+        email = str(mail) if mail else None
+        items.append(
+            Identity(name=str(name), type=IdentityType.USER, email=email, disabled=attrs.get("status") is False)
+        )
         for ref in (user.get("relationships", {}).get("roles") or {}).get("data") or []:
             role = (ref.get("meta") or {}).get("drupal_internal__target_id")
             if role in members:
-                members[role].append(IdentityRef(name=str(name), type="USER"))
-    items.extend(Identity(name=role_group(r), type="GROUP", members=m) for r, m in members.items())
+                members[role].append(IdentityRef(name=str(name), type=IdentityType.USER))
+    items.extend(Identity(name=role_group(r), type=IdentityType.GROUP, members=m) for r, m in members.items())
     return items

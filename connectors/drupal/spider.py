@@ -20,7 +20,6 @@ from connectors.drupal import client, mapping
 from connectors.drupal.client import DrupalOptions
 from connectors.failures import describe
 from connectors.http import polite_settings
-from crawler.errors import ConnectorError
 
 
 def utc_iso(value: str | None) -> str | None:
@@ -33,7 +32,7 @@ def utc_iso(value: str | None) -> str | None:
         return None
 
 
-class DrupalConnector(Connector):
+class DrupalConnector(Connector[DrupalOptions]):
     name = "drupal"
     Options = DrupalOptions
     supports_incremental = True
@@ -41,16 +40,13 @@ class DrupalConnector(Connector):
     lists_all_ids = True
     custom_settings = polite_settings()
 
-    options: DrupalOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.users: list[dict[str, Any]] = []
 
     @classmethod
-    def ping(cls, options: Any) -> None:
-        if not isinstance(options, DrupalOptions):
-            raise ConnectorError("drupal: options must be DrupalOptions")
+    def ping(cls, options: DrupalOptions) -> None:
         client.ping(options)
 
     def _get(self, url: str, callback: Any, errback: Any = None, **cb_kwargs: Any) -> scrapy.Request:

@@ -37,16 +37,15 @@ from connectors.mediawiki import client, mapping
 LOGIN_PRIORITY = 100
 
 
-class MediaWikiConnector(Connector):
+class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     name = "mediawiki"
     Options = client.MediaWikiOptions
-    options: client.MediaWikiOptions
     supports_incremental = True
     custom_settings = polite_settings()
     site_info: mapping.Site | None = None
 
     @classmethod
-    def ping(cls, options: Any) -> None:
+    def ping(cls, options: client.MediaWikiOptions) -> None:
         client.ping(options)
 
     async def start(self) -> AsyncIterator[Any]:

@@ -70,10 +70,9 @@ def cursor_value(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SitemapConnector(RecheckMixin, Connector):
+class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
     name = "sitemap"
     Options = SitemapOptions
-    options: SitemapOptions
     supports_incremental = True  # lastmod-based; URLs gone from the sitemaps are rechecked (404/410 → delete)
     _since: datetime | None = None
     _known: frozenset[str] | set[str] = frozenset()
@@ -86,8 +85,7 @@ class SitemapConnector(RecheckMixin, Connector):
         return spider
 
     @classmethod
-    def ping(cls, options: ConnectorOptions) -> None:
-        assert isinstance(options, SitemapOptions)
+    def ping(cls, options: SitemapOptions) -> None:
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         ping_sitemaps(options.sitemap_urls)
 

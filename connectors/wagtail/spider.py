@@ -35,10 +35,9 @@ from crawler.errors import Unchanged
 from crawler.model import Document
 
 
-class WagtailConnector(Connector):
+class WagtailConnector(Connector[client.WagtailOptions]):
     name = "wagtail"
     Options = client.WagtailOptions
-    options: client.WagtailOptions
     supports_incremental = True
     lists_all_ids = True
     custom_settings = polite_settings()
@@ -69,7 +68,7 @@ class WagtailConnector(Connector):
             self._new_files.pop(item.document_id, None)
 
     @classmethod
-    def ping(cls, options: Any) -> None:
+    def ping(cls, options: client.WagtailOptions) -> None:
         client.ping(options)
 
     async def start(self) -> AsyncIterator[Any]:

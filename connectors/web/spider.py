@@ -84,10 +84,9 @@ class WebOptions(ConnectorOptions, RenderableOptions):
         return urls
 
 
-class WebConnector(RecheckMixin, Connector):
+class WebConnector(RecheckMixin, Connector[WebOptions]):
     name = "web"
     Options = WebOptions
-    options: WebOptions
     supports_incremental = True  # incremental = changed pages only, plus 404/410 rechecks of known ids
     custom_settings = polite_settings()
 
@@ -115,9 +114,8 @@ class WebConnector(RecheckMixin, Connector):
         self.indexed: set[str] = set()
 
     @classmethod
-    def ping(cls, options: ConnectorOptions) -> None:
+    def ping(cls, options: WebOptions) -> None:
         """The first start URL answers with a page (robots.txt and links are the crawl's business)."""
-        assert isinstance(options, WebOptions)
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         url = options.start_urls[0]
         resp = fetch(url, what="start page", hint="check start_urls")

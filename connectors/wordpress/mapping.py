@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from crawler.model import Document, Identity, IdentityRef, IdentityType, PermissionIdentity, Permissions
 
-EMAIL_PROVIDER = "Email Security Provider"
 ProtectedMode = Literal["skip", "title_only", "full"]
 _TAGS = re.compile(r"<[^>]+>")
 # WordPress renders these before private and protected titles; they are markers, not part of the title.
@@ -166,10 +165,9 @@ def map_identities(users: Iterable[dict[str, Any]], roles: Iterable[str]) -> lis
         if not slug:
             continue
         email = user.get("email")
-        mappings = [IdentityRef(name=str(email), provider=EMAIL_PROVIDER)] if email else []
-        items.append(Identity(name=slug, type="USER", mappings=mappings))
+        items.append(Identity(name=slug, type=IdentityType.USER, email=str(email) if email else None))
         for role in user.get("roles") or []:
             if role in members:
-                members[role].append(IdentityRef(name=slug, type="USER"))
-    items.extend(Identity(name=role_group(r), type="GROUP", members=m) for r, m in members.items())
+                members[role].append(IdentityRef(name=slug, type=IdentityType.USER))
+    items.extend(Identity(name=role_group(r), type=IdentityType.GROUP, members=m) for r, m in members.items())
     return items

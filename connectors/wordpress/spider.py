@@ -24,13 +24,12 @@ from connectors.failures import describe
 from connectors.http import polite_settings
 from connectors.wordpress import client, mapping
 from connectors.wordpress.client import WordPressOptions
-from crawler.errors import ConnectorError
 from crawler.model import Deletion, Permissions
 
 MEDIA_FIELDS = "id,link,slug,title,caption,alt_text,source_url,mime_type,post,date_gmt,modified_gmt,modified"
 
 
-class WordPressConnector(Connector):
+class WordPressConnector(Connector[WordPressOptions]):
     name = "wordpress"
     Options = WordPressOptions
     supports_incremental = True
@@ -38,7 +37,6 @@ class WordPressConnector(Connector):
     lists_all_ids = True
     custom_settings = polite_settings()
 
-    options: WordPressOptions
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WordPressConnector:
@@ -54,9 +52,7 @@ class WordPressConnector(Connector):
         self._media_started = False
 
     @classmethod
-    def ping(cls, options: Any) -> None:
-        if not isinstance(options, WordPressOptions):
-            raise ConnectorError("wordpress: options must be WordPressOptions")
+    def ping(cls, options: WordPressOptions) -> None:
         client.ping(options)
 
     # ---- requests ----

@@ -136,7 +136,8 @@ class SinglePage:
 def request_for(spider: Any, url: str) -> scrapy.Request:
     custom = getattr(spider, "preview_request", None)
     if callable(custom):
-        return custom(url)
+        request: scrapy.Request = custom(url)  # a connector's own hook (getattr: optional)
+        return request
     callback = getattr(spider, "parse_page", None) or spider.parse
     return scrapy.Request(url, callback=callback, dont_filter=True)
 

@@ -1,8 +1,8 @@
 """PushApiClient: every Push API, Platform API and Search API call pushcrawl makes (retries: core.py).
 
-Conservative reading of the contract (CONTRACT.md): JSON content type and Bearer auth on every Push API call;
-no Authorization header on the upload to ``uploadUri``, only the ``requiredHeaders``; ``orderingId`` sent on
-every write so that out-of-order operations are resolved by the index, not by luck.
+Conservative reading of the contract (docs/push-api-contract.md): JSON content type and Bearer auth on every
+Push API call; no Authorization header on the upload to ``uploadUri``, only the ``requiredHeaders``;
+``orderingId`` sent on every write so that out-of-order operations are resolved by the index, not by luck.
 
 Large payloads (batches, big items' content) go through file containers: create, upload, apply. A container
 that expired or was consumed before its use (an upload retried past the presigned URL's hour, an apply whose
@@ -17,11 +17,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 from crawler.errors import PushError, TargetError
 from crawler.pushapi.core import ApiCore, Body, RetryPolicy
+from crawler.wire import JsonObject
+
+__all__ = ["CONTAINER_ROUNDS", "FileContainer", "PushApiClient", "RetryPolicy"]
 
 logger = logging.getLogger("crawler.pushapi")
 
@@ -120,7 +122,7 @@ class PushApiClient(ApiCore):
             payload, lambda file_id: self.push_batch(source_id, file_id, ordering_id), "item batch"
         )
 
-    def put_document(self, source_id: str, document_id: str, body: dict[str, Any], ordering_id: int) -> None:
+    def put_document(self, source_id: str, document_id: str, body: JsonObject, ordering_id: int) -> None:
         url = (
             f"{self.push_root}/sources/{source_id}/documents?documentId={quote(document_id, safe='')}"
             f"&orderingId={ordering_id}"
@@ -158,12 +160,12 @@ class PushApiClient(ApiCore):
         self.request("DELETE", url, what="disable identities older than")
 
     # ---- Platform API: sources and security identity providers ----
-    def list_sources(self) -> list[dict[str, Any]]:
+    def list_sources(self) -> list[JsonObject]:
         resp = self.request("GET", f"{self.platform_root}/sources", what="list sources")
         body = resp.json()
         return list(body if isinstance(body, list) else body.get("sources", body.get("items", [])))
 
-    def create_source(self, name: str, visibility: str = "SHARED") -> dict[str, Any]:
+    def create_source(self, name: str, visibility: str = "SHARED") -> JsonObject:
         body = {"sourceType": "PUSH", "pushEnabled": True, "name": name, "sourceVisibility": visibility}
         resp = self.request("POST", f"{self.platform_root}/sources", json_body=body, what="create source")
         return dict(resp.json())
@@ -179,7 +181,7 @@ class PushApiClient(ApiCore):
             f"create it with 'pushcrawl sources create {name}', or set the target's source_id"
         )
 
-    def put_security_provider(self, provider_id: str, source_ids: list[str]) -> dict[str, Any]:
+    def put_security_provider(self, provider_id: str, source_ids: list[str]) -> JsonObject:
         """Create (or update) a Push identity provider attached to ``source_ids``, cascading to e-mail."""
         body = {
             "id": provider_id,
@@ -210,8 +212,8 @@ class PushApiClient(ApiCore):
         )
         return str(resp.json()["token"])
 
-    def search(self, query: str, token: str | None = None, count: int = 10, aq: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"q": query, "numberOfResults": count}
+    def search(self, query: str, token: str | None = None, count: int = 10, aq: str | None = None) -> JsonObject:
+        body: JsonObject = {"q": query, "numberOfResults": count}
         if aq:
             body["aq"] = aq
         headers = {"Authorization": f"Bearer {token}"} if token else None

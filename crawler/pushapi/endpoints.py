@@ -1,4 +1,4 @@
-"""Region → Push API and Platform API hosts (CONTRACT.md §1)."""
+"""Region → Push API and Platform API hosts (docs/push-api-contract.md, "Hosts and authentication")."""
 
 from __future__ import annotations
 

@@ -47,10 +47,14 @@ def incompressible(size: int, seed: int) -> bytes:
     return b"%PDF-1.4\n" + random.Random(seed).randbytes(max(0, size - 9))
 
 
-class SyntheticConnector(Connector):
+class SyntheticConnector(Connector[SyntheticOptions]):
     name = "synthetic"
     Options = SyntheticOptions
     supports_permissions: ClassVar[bool] = True
+
+    @classmethod
+    def ping(cls, options: SyntheticOptions) -> None:
+        """Nothing to reach: the documents are generated."""
 
     async def start(self) -> AsyncIterator[Any]:
         # Items come from a callback, as in real connectors (Scrapy only re-checks whether a closing spider is
@@ -58,7 +62,7 @@ class SyntheticConnector(Connector):
         yield scrapy.Request("data:,synthetic", callback=self.generate, dont_filter=True)
 
     def generate(self, response: Any) -> Iterator[Any]:
-        opts: SyntheticOptions = self.options  # type: ignore[assignment]
+        opts = self.options
         perms = None
         if opts.identities:
             users = [f"{opts.user_prefix}{u}@example.com" for u in range(opts.identities)]

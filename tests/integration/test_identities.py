@@ -192,3 +192,24 @@ def test_identities_of_a_refused_batch_are_pushed_by_the_next_run(tmp_path: Path
         assert (report["extra"]["identities_pushed"], report["extra"]["identities_unchanged"]) == (5, 0)
         assert server.wait_idle(60)
         assert sorted(_provider(server)) == ["everyone-synthetic"] + [f"user{u}@example.com" for u in range(4)]
+
+
+def test_identities_reach_the_provider_before_documents_however_slow_the_provider(tmp_path: Path) -> None:
+    # The order holds by construction (the push sink's identity barrier), not by timing: every identity call
+    # is slowed by 1.5 s, while document batches go out at once. Without the barrier the first document
+    # batch is applied while the identity batch is still on its way.
+    with local_api(tmp_path / "index", "latency=1500@identity") as (server, key):
+        settings = tmp_path / "settings.yaml"
+        settings.write_text(
+            settings_text(server, "{count: 30, size: 100, identities: 4}", "{batch_max_items: 10}", SECURED)
+        )
+        create_secured_source(settings, key)
+        code, report, log = _crawl(settings, key)
+        assert code == 0, log[-3000:]
+        assert report["counts"]["pushed"] == 30 and report["extra"]["identities_pushed"] == 5
+        assert server.wait_idle(60)
+        ops = [r[0] for r in query(server, "SELECT operation FROM activity ORDER BY id")]
+        identity_ops = [i for i, op in enumerate(ops) if "IDENTIT" in op]
+        doc_ops = [i for i, op in enumerate(ops) if op in ("ADD_OR_UPDATE", "BATCH", "ADD_OR_UPDATE_ITEM")]
+        assert identity_ops and doc_ops, ops
+        assert max(identity_ops) < min(doc_ops), ops[:20]

@@ -1,4 +1,7 @@
-"""Sender: the worker-thread side of the push pipeline — send one batch, journal it, commit it on acceptance.
+"""The push sink's worker-thread side: send one batch, journal it, commit it on acceptance.
+
+The HTTP client (crawler.pushapi) knows nothing of runs; this module is where a batch meets the run: its
+journal entry, the fingerprints its acknowledgement commits, the named failure it leaves in the run ledger.
 
 Data-safety rule 2: a batch is journalled ``pending`` before its first byte leaves, and its items'
 fingerprints are written in the same transaction that marks it ``acked`` — only after the Push API accepted
@@ -17,11 +20,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
+from crawler.context import Run
 from crawler.errors import PushError, QuotaExceeded, TargetError
-from crawler.pushapi.batch import ITEM_SECTIONS, SpooledBatch
-from crawler.pushapi.limits import Prepared, with_file_id
+from crawler.pushapi.client import PushApiClient
+from crawler.wire.batch import ITEM_SECTIONS, SpooledBatch
+from crawler.wire.limits import Prepared, with_file_id
 
 logger = logging.getLogger("crawler.pushapi.batches")
 
@@ -31,7 +36,9 @@ class Outcome:
     kind: str  # "items" | "identities"
     ok: int = 0
     failed: int = 0
-    fatal: str | None = None  # the run must stop (quota, auth): set on the run context by the pipeline
+    fatal: str | None = None  # the run must stop (quota, auth): recorded in the run ledger by the pipeline
+    error: str = ""  # why the batch failed, for the ledger's named failures
+    ids: tuple[str, ...] = ()  # what a failed batch carried
 
 
 def _mb(size: int) -> str:
@@ -39,17 +46,21 @@ def _mb(size: int) -> str:
 
 
 class Sender:
-    """Sends batches for one run. ``ctx`` is the RunContext (client, state, scope, run id, ordering id)."""
+    """Sends batches for one run (client, state, scope, run id, ordering id all come from the Run)."""
 
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
+    def __init__(self, run: Run) -> None:
+        if run.client is None or run.source_id is None:
+            raise ValueError("a dry run has no sink")
+        self.ctx = run
+        self.client: PushApiClient = run.client
+        self.source_id: str = run.source_id
 
     def _run(
         self,
         kind: str,
         keys: list[tuple[str, str]],
         size: int,
-        send: Callable[[], None],
+        send: Callable[[], object],  # the client call; its return value (a fileId) is not needed
         ack: Callable[[str], None] | None = None,
     ) -> Outcome:
         ctx = self.ctx
@@ -68,11 +79,11 @@ class Sender:
         except (QuotaExceeded, TargetError) as exc:
             ctx.state.journal_close(batch_id, "failed", str(exc))
             log(logging.ERROR, "refused — stopping the run: %s", exc)
-            return Outcome(kind, 0, len(keys), str(exc))
+            return Outcome(kind, 0, len(keys), str(exc), str(exc), tuple(k for k, _ in keys))
         except PushError as exc:
             ctx.state.journal_close(batch_id, "failed", str(exc))
             log(logging.ERROR, "failed (kept for the next run): %s", exc)
-            return Outcome(kind, 0, len(keys))
+            return Outcome(kind, 0, len(keys), None, str(exc), tuple(k for k, _ in keys))
         if ack is not None:
             ack(batch_id)
         else:
@@ -82,10 +93,9 @@ class Sender:
 
     def send_items(self, batch: SpooledBatch) -> Outcome:
         """Upload a spooled item batch and apply it to the source."""
-        ctx = self.ctx
         payload = batch.seal()
         try:
-            send = lambda: ctx.client.upload_batch(ctx.source_id, payload, ctx.ordering_id)  # noqa: E731
+            send = lambda: self.client.upload_batch(self.source_id, payload, self.ctx.ordering_id)  # noqa: E731
             return self._run("items", batch.keys, batch.size, send)
         finally:
             batch.close()
@@ -97,11 +107,11 @@ class Sender:
         assert content is not None
 
         def send() -> None:
-            file_id = ctx.client.upload_to_container(content, f"content of {item.document_id}")
+            file_id = self.client.upload_to_container(content, f"content of {item.document_id}")
             batch = SpooledBatch(ITEM_SECTIONS)
             try:
                 batch.add(with_file_id(item, file_id))
-                ctx.client.upload_batch(ctx.source_id, batch.seal(), ctx.ordering_id)
+                self.client.upload_batch(self.source_id, batch.seal(), ctx.ordering_id)
             finally:
                 batch.close()
 
@@ -114,7 +124,7 @@ class Sender:
         """Upload a BatchIdentityBody and apply it to the source's security identity provider; on acceptance
         record the (identity key, fingerprint) pairs."""
         ctx = self.ctx
-        provider = ctx.extra["provider_id"]
+        provider = ctx.provider_id
         payload = batch.seal()
 
         def ack(batch_id: str) -> None:
@@ -125,7 +135,7 @@ class Sender:
                 "identities",
                 keys,
                 batch.size,
-                lambda: ctx.client.upload_identity_batch(provider, payload, ctx.ordering_id),
+                lambda: self.client.upload_identity_batch(provider, payload, ctx.ordering_id),
                 ack,
             )
         finally:

@@ -1,0 +1,106 @@
+"""Peak memory of a crawl against the size of the site: 10,000 vs 200,000 documents, side by side, one run.
+
+    .venv/bin/python bench/memory.py [--counts 10000,200000] [--size 2000]
+
+For each count, in a fresh project directory: a first run, then a no-change rerun, each a real
+``pushcrawl crawl`` of the synthetic connector (tests/helpers/synthetic.py, ``size``-byte text documents)
+into the *embedded* local target (``kind: local``: the local Push API runs inside the crawl process, so its
+memory counts). Each run's peak RSS is the process's own ``ru_maxrss``, written at exit by a two-line
+wrapper, so no sampling can miss the peak. The goal (issue 12, item 8): peak RSS at the large count ≤ 1.2x
+that at the small count, for the first run and the rerun, and ≤ 250 MB.
+
+Prints a Markdown table, with the machine's load average before and after (the machine may be shared:
+time is affected, peak memory is not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# runs the CLI and records this process's peak RSS (KiB on Linux) in PEAK_FILE at exit
+WRAPPER = (
+    "import atexit, os, resource, sys; from crawler.cli import main; "
+    "peak = lambda: str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
+    "atexit.register(lambda: open(os.environ['PEAK_FILE'], 'w').write(peak())); "
+    "sys.exit(main(sys.argv[1:]))"
+)
+SETTINGS = """
+target: local
+targets:
+  local: {{kind: local, data_dir: index}}
+sites:
+  synth:
+    connector: "tests.helpers.synthetic:SyntheticConnector"
+    options: {{count: {count}, size: {size}}}
+    security: {{mode: everyone}}
+"""
+
+
+def crawl(project: Path) -> dict[str, float]:
+    peak_file = project / "peak"
+    report = project / "report.json"
+    env = {**os.environ, "PEAK_FILE": str(peak_file), "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, "crawl", "synth", "--settings", "settings.yaml", "--report", str(report)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"crawl failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    counts = json.loads(report.read_text())["counts"]
+    return {
+        "seconds": seconds,
+        "peak_mb": int(peak_file.read_text()) / 1024,
+        "pushed": counts["pushed"],
+        "unchanged": counts["unchanged"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--counts", default="10000,200000")
+    parser.add_argument("--size", type=int, default=2000)
+    args = parser.parse_args()
+    counts = [int(c) for c in args.counts.split(",")]
+    load_before = os.getloadavg()
+    rows = []
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix="pushcrawl-mem-") as tmp:
+            project = Path(tmp)
+            (project / "settings.yaml").write_text(SETTINGS.format(count=count, size=args.size))
+            first = crawl(project)
+            rerun = crawl(project)
+            assert first["pushed"] == count and rerun["unchanged"] == count, (first, rerun)
+            rows.append((count, first, rerun))
+            print(f"{count}: first {first}, rerun {rerun}", file=sys.stderr, flush=True)
+    load_after = os.getloadavg()
+    print("| documents | first run s | first run peak RSS MB | rerun s | rerun peak RSS MB | rerun / first time |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for count, first, rerun in rows:
+        print(
+            f"| {count:,} | {first['seconds']:.1f} | {first['peak_mb']:.0f} | {rerun['seconds']:.1f} | "
+            f"{rerun['peak_mb']:.0f} | {rerun['seconds'] / first['seconds']:.0%} |"
+        )
+    small, large = rows[0], rows[-1]
+    print(
+        f"\nlarge / small peak: first run {large[1]['peak_mb'] / small[1]['peak_mb']:.2f}x, "
+        f"rerun {large[2]['peak_mb'] / small[2]['peak_mb']:.2f}x · load average before "
+        f"{' '.join(f'{x:.1f}' for x in load_before)}, after {' '.join(f'{x:.1f}' for x in load_after)} "
+        f"· {os.cpu_count()} CPUs"
+    )
+
+
+if __name__ == "__main__":
+    main()
