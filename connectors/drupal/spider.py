@@ -6,7 +6,6 @@ cursor (``filter[changed][value]`` with operator ``>``) plus a sparse-fieldset l
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +17,7 @@ from twisted.python.failure import Failure
 from connectors.base import Connector
 from connectors.drupal import client, mapping
 from connectors.drupal.client import DrupalOptions
-from connectors.http import polite_settings
+from connectors.http import json_body, polite_settings
 from crawler.errors import ConnectorError
 
 
@@ -76,13 +75,11 @@ class DrupalConnector(Connector):
             if self.since:
                 yield self._get(client.nodes_url(self.options, bundle, ids_only=True), self.parse_ids)
 
-    def _document(self, response: Response) -> dict[str, Any] | None:
-        try:
-            doc = json.loads(response.text)
-        except (ValueError, AttributeError):
-            doc = None
+    def _document(self, response: Response) -> dict[str, Any]:
+        """The JSON:API document of a listing; ValueError naming the URL (and the Content-Type) otherwise."""
+        doc = json_body(response, client.JSONAPI_TYPE)
         if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
-            return None
+            raise ValueError(f"{response.url}: not a JSON:API document")
         return doc
 
     def _next(self, doc: dict[str, Any]) -> str | None:
@@ -91,9 +88,10 @@ class DrupalConnector(Connector):
         return str(href) if href else None
 
     def parse_nodes(self, response: Response, bundle: str) -> Iterator[Any]:
-        doc = self._document(response)
-        if doc is None:
-            self.listing_failed(f"{response.url}: not a JSON:API document")
+        try:
+            doc = self._document(response)
+        except ValueError as exc:
+            self.listing_failed(str(exc))
             return
         if nxt := self._next(doc):
             yield self._get(nxt, self.parse_nodes, bundle=bundle)
@@ -112,9 +110,10 @@ class DrupalConnector(Connector):
             yield item
 
     def parse_ids(self, response: Response) -> Iterator[Any]:
-        doc = self._document(response)
-        if doc is None:
-            self.listing_failed(f"{response.url}: not a JSON:API document")
+        try:
+            doc = self._document(response)
+        except ValueError as exc:
+            self.listing_failed(str(exc))
             return
         if nxt := self._next(doc):
             yield self._get(nxt, self.parse_ids)
@@ -125,9 +124,10 @@ class DrupalConnector(Connector):
                 self.listing_failed(f"{response.url}: a node without drupal_internal__nid")
 
     def parse_users(self, response: Response) -> Iterator[Any]:
-        doc = self._document(response)
-        if doc is None:
-            self.logger.warning("user listing %s is not JSON:API; identities not pushed", response.url)
+        try:
+            doc = self._document(response)
+        except ValueError as exc:
+            self.logger.warning("user listing: %s; identities not pushed", exc)
             return
         self.users.extend(u for u in doc["data"] if isinstance(u, dict))
         if nxt := self._next(doc):

@@ -93,7 +93,8 @@ def test_callback_follows_links_next() -> None:
         "links": {"next": {"href": "http://drupal.example.test/jsonapi/node/article?page%5Boffset%5D=2"}},
     }
     request = Request("http://drupal.example.test/jsonapi/node/article")
-    response = TextResponse(request.url, body=json.dumps(body).encode(), request=request)
+    headers = {"Content-Type": "application/vnd.api+json"}  # what Drupal sends; the spider checks it
+    response = TextResponse(request.url, body=json.dumps(body).encode(), headers=headers, request=request)
     out = list(spider.parse_nodes(response, bundle="article"))
     assert isinstance(out[0], Request) and "offset%5D=2" in out[0].url
     assert [d.author for d in out[1:]] == ["Jane Editor", "Site Admin"]
