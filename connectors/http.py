@@ -189,8 +189,18 @@ def fetch(
     if resp.status_code == 404:
         raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")
     if resp.status_code >= 400:
-        raise ConnectorError(f"{what} at {url} answered HTTP {resp.status_code}; {hint}")
+        raise ConnectorError(f"{what} at {url} answered HTTP {resp.status_code}{_said(resp)}; {hint}")
     return resp
+
+
+def _said(resp: requests.Response) -> str:
+    """The reason a JSON error body gives (``message`` or ``detail``, as Wagtail/DRF send), quoted short."""
+    try:
+        body = resp.json() if is_json_type(resp.headers.get("Content-Type")) else None
+    except ValueError:
+        return ""
+    reason = body.get("message") or body.get("detail") if isinstance(body, dict) else None
+    return f" ({str(reason)[:200]})" if reason else ""
 
 
 def get_json(
