@@ -102,3 +102,12 @@ def test_callback_follows_links_next() -> None:
         "http://drupal.example.test/news/welcome",
         "http://drupal.example.test/news/security-policy",
     }
+
+
+def test_rate_limited_listing_waits_and_completes(server: DrupalServer) -> None:
+    # docs/connectors/drupal.md: the fixture answers 429 with Retry-After like a throttling proxy would
+    server.fail("/jsonapi/node/article", 429, times=1, Retry_After="1")
+    result = run_connector(REF, options(server), ping=False)
+    assert result.listing_errors == []
+    assert set(docs(result.items, server.base_url)) == PUBLISHED
+    assert result.stats.get("pushcrawl/retry_after_waits") == 1
