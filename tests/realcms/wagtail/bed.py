@@ -8,10 +8,10 @@
 
 Everything it writes lives in ``${PUSHCRAWL_REALCMS_DIR:-/tmp/pushcrawl-realcms}/wagtail``: ``venv/`` (Wagtail
 and its dependencies, kept apart from pushcrawl's own), ``data/`` (db.sqlite3, media, secret key),
-``seed/`` (a copy of ``data/`` right after seeding, so ``reset`` takes a second instead of migrating and
-seeding again), ``server.pid``, ``port`` and ``server.log``. The server binds 127.0.0.1 on a free port (the previous one
-when it is still free, so the Site's URLs stay put) and ``start`` prints its base URL. Standard library only:
-the tests import it from pushcrawl's venv.
+``seed/`` (a copy of ``data/`` right after seeding, so ``reset`` takes seconds instead of migrating and
+seeding again), ``server.pid``, ``port`` and ``server.log``. The server binds 127.0.0.1 on a free port (the
+previous one when it is still free, so the Site's URLs stay put) and ``start`` prints its base URL. Standard
+library only: the tests import it from pushcrawl's venv.
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def _free_port(remembered: Path) -> int:
     candidates = [int(remembered.read_text())] if remembered.exists() else []
     for port in [*candidates, 0]:
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver binds: TIME_WAIT is free
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:

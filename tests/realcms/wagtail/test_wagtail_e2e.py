@@ -4,7 +4,9 @@ The bed (``bed.py``, seeded by ``site/content/management/commands/seed.py``) has
 a page with an unpublished newer revision, pages behind group, login and password restrictions (and a child
 of one), non-ASCII titles and slugs, an image and a document. Expected counts come from the bed itself (its
 API, its database), never from numbers written here. The tests share one index and run in file order: the
-last one edits the site.
+last one edits the site. The wagtail connector reads permissions from nowhere (``supports_permissions`` is
+off: Wagtail's API lists only public pages), so there is no ``content_system`` run: what is restricted must
+simply never reach the index, for anyone.
 """
 
 from __future__ import annotations
