@@ -101,3 +101,13 @@ def test_crawl_counts_an_html_listing_as_failed(connector: str) -> None:
     assert all("text/html" in e and wall.base_url in e for e in result.listing_errors), result.listing_errors
     assert result.stats.get("pushcrawl/listing_errors") == len(result.listing_errors)
     assert asked and all("json" in a for a in asked), asked  # every API request asked for JSON
+
+
+@pytest.mark.integration
+def test_sitemap_behind_a_login_wall_says_what_came_back() -> None:
+    # sitemaps come as text/xml, application/xml, gzip or text/plain: parsing decides, the error names the type
+    with LoginWall() as wall:
+        url = f"{wall.base_url}/sitemap.xml"
+        result = run_connector("sitemap", {"sitemap_urls": [url]}, ping=False)
+    assert result.documents() == {}
+    assert [e for e in result.listing_errors if url in e and "text/html" in e], result.listing_errors
