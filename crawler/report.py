@@ -80,6 +80,14 @@ def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
         report.extra["fields"] = {"renamed": renamed, "rejected": rejected}
 
 
+def apply_render_stats(report: RunReport, stats: dict[str, Any]) -> None:
+    """Pages rendered in the browser, kept plain, rendered by ``auto``; script errors, crashes, restarts."""
+    prefix = "pushcrawl/render/"
+    render = {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
+    if render:
+        report.extra["render"] = render
+
+
 def print_summary(report: RunReport, out: TextIO) -> None:
     c = defaultdict(int, report.counts)  # a run that failed before crawling (ping) has no counts
     kind = "dry run" if report.dry_run else f"{report.mode} run"
@@ -101,6 +109,12 @@ def print_summary(report: RunReport, out: TextIO) -> None:
         if would_disable is not None:
             line += f" · would disable {len(would_disable)}"
         out.write(line + "\n")
+    if render := report.extra.get("render"):
+        out.write(
+            f"  rendered: {render.get('rendered', 0)} (auto {render.get('auto', 0)}) · plain {render.get('plain', 0)}"
+            f" · script errors {render.get('script_errors', 0)} · browser crashes {render.get('browser_crashes', 0)}"
+            f" · restarts {render.get('browser_restarts', 0)}\n"
+        )
     if report.dropped_by_reason:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped_by_reason.items()))
         out.write(f"  dropped by reason: {reasons}\n")
