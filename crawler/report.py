@@ -78,6 +78,8 @@ def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
     rejected = names("pushcrawl/fields/rejected/")
     if renamed or rejected:
         report.extra["fields"] = {"renamed": renamed, "rejected": rejected}
+    if invalid_dates := int(stats.get("pushcrawl/dates/invalid", 0)):  # crawler.dates.INVALID_STAT
+        report.extra["invalid_dates"] = invalid_dates
 
 
 def apply_render_stats(report: RunReport, stats: dict[str, Any]) -> None:
@@ -123,6 +125,8 @@ def print_summary(report: RunReport, out: TextIO) -> None:
     if fields := report.extra.get("fields"):
         renames = ", ".join(f"{k} → {v}" for k, v in fields["renamed"].items())
         out.write(f"  field names renamed: {renames or 'none'} · rejected: {', '.join(fields['rejected']) or 'none'}\n")
+    if report.extra.get("invalid_dates"):
+        out.write(f"  invalid dates ignored: {report.extra['invalid_dates']} (each noted on its item)\n")
     if report.message:
         out.write(f"  {report.message}\n")
     if report.location and not report.dry_run:

@@ -28,6 +28,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
+from connectors.failures import describe
 from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settings
 from connectors.mediawiki import client, mapping
 
@@ -129,7 +130,7 @@ class MediaWikiConnector(Connector):
         yield from waiting
 
     def login_errback(self, failure: Failure) -> None:
-        self._login_failed(failure.getErrorMessage())
+        self._login_failed(describe(failure))
 
     def _login_failed(self, why: str) -> None:
         """No session: every request that waited for it fails, so the run is not proven complete."""
@@ -257,7 +258,7 @@ class MediaWikiConnector(Connector):
 
     def item_errback(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        self._error(f"{getattr(request, 'url', '?')}: {failure.getErrorMessage()}")
+        self._error(f"{getattr(request, 'url', '?')}: {describe(failure)}")
 
     def _error(self, message: str) -> None:
         self.crawler.stats.inc_value("pushcrawl/errors")

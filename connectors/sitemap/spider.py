@@ -27,11 +27,14 @@ from twisted.python.failure import Failure
 
 from connectors import render
 from connectors.base import Connector, ConnectorOptions, RegexList
+from connectors.failures import describe, is_too_large
 from connectors.recheck import RecheckMixin, known_ids
 from connectors.render import RenderableOptions
+from connectors.robots import noindex_reason
 from connectors.sitemap.client import ping_sitemaps
 from connectors.sitemap.mapping import page_document
 from connectors.sitemap.parse import parse_lastmod, parse_sitemap
+from crawler import dates
 from crawler.model import Deletion
 
 
@@ -39,6 +42,9 @@ class SitemapOptions(ConnectorOptions, RenderableOptions):
     sitemap_urls: list[str] = Field(min_length=1, description="sitemap or sitemap-index URLs (http, https, file)")
     allow: RegexList = Field(default_factory=list, description="only page URLs matching one of these regexes")
     deny: RegexList = Field(default_factory=list, description="skip page URLs matching one of these regexes")
+    obey_noindex: bool = Field(
+        True, description="drop pages marked noindex (robots meta or X-Robots-Tag); false indexes them anyway"
+    )
 
     @field_validator("sitemap_urls")
     @classmethod
@@ -103,6 +109,14 @@ class SitemapConnector(RecheckMixin, Connector):
         if parsed.damaged:  # sitemaps come under many types, so parsing decides; the type helps to see why
             ctype = (response.headers.get(b"Content-Type") or b"no Content-Type").decode("latin-1")
             self.listing_failed(f"{response.url} ({ctype}): {parsed.damaged}")
+        if parsed.invalid_lastmods:  # the page is still crawled, only without a lastmod (always fetched)
+            self.crawler.stats.inc_value(dates.INVALID_STAT, len(parsed.invalid_lastmods))
+            self.logger.warning(
+                "%s: %d <lastmod> value(s) unreadable, pages fetched without one: %s",
+                response.url,
+                len(parsed.invalid_lastmods),
+                "; ".join(parsed.invalid_lastmods[:3]),
+            )
         self.crawler.stats.inc_value("pushcrawl/sitemaps")
         for entry in parsed.entries:
             if parsed.kind == "sitemapindex":
@@ -129,6 +143,10 @@ class SitemapConnector(RecheckMixin, Connector):
 
     def parse_page(self, response: Response, lastmod: Any = None) -> Any:
         self.seen(response.url)
+        if self.options.obey_noindex and (why := noindex_reason(response)):
+            self.crawler.stats.inc_value("pushcrawl/dropped/noindex")
+            self.logger.info("dropped (noindex) %s: %s", response.url, why)
+            return
         doc = page_document(response, lastmod)
         if doc is None:
             self.crawler.stats.inc_value("pushcrawl/dropped/unsupported_content")
@@ -150,6 +168,10 @@ class SitemapConnector(RecheckMixin, Connector):
             if self.mode == "incremental" and url in known_ids(self):  # indexed before, positively gone now
                 return [Deletion(document_id=url, reason=f"HTTP {error.response.status}")]
             return []
+        if is_too_large(failure):  # over DOWNLOAD_MAXSIZE (the file container limit): cannot be pushed anyway
+            self.crawler.stats.inc_value("pushcrawl/dropped/too_large")
+            self.logger.warning("dropped (too_large) %s: %s", url, describe(failure))
+            return []
         self.crawler.stats.inc_value("pushcrawl/errors")
-        self.logger.error("page failed: %s: %s", url, failure.getErrorMessage())
+        self.logger.error("page failed: %s: %s", url, describe(failure))
         return []

@@ -32,6 +32,7 @@ from twisted.internet.defer import CancelledError
 
 from connectors import render
 from connectors.base import Connector, ConnectorOptions, RegexList
+from connectors.failures import describe
 from connectors.http import fetch, polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
 from connectors.render import RenderableOptions
@@ -47,6 +48,9 @@ class WebOptions(ConnectorOptions, RenderableOptions):
     deny: RegexList = Field(default_factory=list, description="never follow/index URLs matching these")
     max_depth: int = Field(3, ge=0, description="link hops from a start URL")
     obey_robots: bool = True
+    obey_noindex: bool = Field(
+        True, description="drop pages marked noindex (robots meta or X-Robots-Tag); false indexes them anyway"
+    )
     autothrottle: bool = True
     fields: dict[str, mapping.FieldRule] = Field(default_factory=dict)
     documents: list[str] = Field(
@@ -172,7 +176,7 @@ class WebConnector(RecheckMixin, Connector):
         if doc_id in self.indexed:
             self.crawler.stats.inc_value("pushcrawl/web/duplicate_canonical")
             return None
-        result = mapping.page_document(response, doc_id, self.options.fields)
+        result = mapping.page_document(response, doc_id, self.options.fields, self.options.obey_noindex)
         if isinstance(result, mapping.Refused):
             self._drop(result.reason, response.url, result.detail)
             return None
@@ -215,4 +219,4 @@ class WebConnector(RecheckMixin, Connector):
             return
         # a page we could not read may still exist: an error, so a full run does not sweep it
         self.crawler.stats.inc_value("pushcrawl/errors")
-        self.logger.error("page failed: %s: %s", url, failure.getErrorMessage())
+        self.logger.error("page failed: %s: %s", url, describe(failure))

@@ -38,12 +38,15 @@ def site(folder: Path, srv: MediaWikiServer, password: str = BOT_PASSWORD) -> Si
 
 
 def crawl(wiki_site: Site, *extra: str) -> tuple[int, str, dict[str, Any]]:
-    """A crawl that may fail: exit code, stderr (the log) and the report."""
+    """A crawl that may fail: exit code, the log (stderr, then the run's log file) and the report."""
     wiki_site.runs += 1
     report = wiki_site.folder / f"report{wiki_site.runs}.json"
     args = ["crawl", wiki_site.site, "--settings", wiki_site.settings, "--report", str(report), *extra]
     result = run_cli(*args, env=wiki_site.env)
-    return result.returncode, result.stderr, read_report(report)
+    data = read_report(report)
+    log_file = Path(data["log_file"]) if data.get("log_file") else None
+    run_log = log_file.read_text(encoding="utf-8") if log_file is not None and log_file.exists() else ""
+    return result.returncode, result.stderr + run_log, data
 
 
 def test_private_wiki_pushes_its_pages(wiki: MediaWikiServer, tmp_path: Path) -> None:
