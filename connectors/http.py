@@ -8,11 +8,18 @@ retry and count as usual.
 
 ``get_json`` is what ``ping`` uses (requests, outside the reactor): it waits out a short Retry-After and turns
 statuses into ``ConnectorError`` messages that say what was wrong and what to check.
+
+Reading an API: ask for JSON (``JSON_HEADERS``) and check the answer's Content-Type before parsing it
+(``json_body`` in the crawl, ``get_json`` in ping). Servers do not all answer JSON by default: Django REST
+framework (Wagtail's API) serves its browsable HTML page to Scrapy's default ``Accept: text/html,…``, and a
+login wall or a proxy's error page is HTML too. Parsing that as JSON gave "Expecting value: line 5 column 1";
+``NotJSON`` names the URL and the Content-Type received instead.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -35,6 +42,33 @@ RETRY_AFTER_MAX = 120.0
 RETRY_AFTER_CODES = (429, 503)
 #: ping waits for a Retry-After at most this long (twice), then reports the status
 PING_RETRY_AFTER_MAX = 30.0
+#: what every API request asks for: without it DRF (Wagtail) answers Scrapy's default Accept with HTML
+JSON_HEADERS = {"Accept": "application/json"}
+
+
+class NotJSON(ValueError):
+    """An API answered something that is not JSON; the message names the URL and the Content-Type received."""
+
+
+def is_json_type(content_type: str | None, accept: str = "application/json") -> bool:
+    """Is ``content_type`` JSON: ``application/json``, the ``accept`` type asked for, or any ``+json`` type?"""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    return mime in ("application/json", accept.lower()) or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def json_body(response: Response, accept: str = "application/json") -> Any:
+    """The JSON of an API response, checked by its Content-Type first; ``NotJSON`` when it is anything else."""
+    raw = response.headers.get(b"Content-Type")
+    ctype = raw.decode("latin-1") if raw else None
+    if not is_json_type(ctype, accept):
+        raise NotJSON(
+            f"{response.url} answered {ctype or 'no Content-Type'} (HTTP {response.status}), not JSON: "
+            "check the URL, and that no login page or proxy stands in front of the API"
+        )
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        raise NotJSON(f"{response.url} answered invalid JSON ({exc})") from None
 
 
 class BasicAuth(BaseModel):
@@ -130,19 +164,19 @@ def fetch(
     session: requests.Session | None = None,
     data: dict[str, str] | None = None,
     auth_option: str = "auth",
+    headers: dict[str, str] | None = None,
 ) -> requests.Response:
     """GET ``url`` for a ping (POST ``data`` when given; ``session`` keeps cookies across calls); raise
     ConnectorError naming ``what`` and the ``hint`` to check on failure. ``auth_option`` is the connector
     option that holds ``auth``, named in the message when the server refuses it."""
     http: Any = session or requests
+    sent = {**(headers or {}), **auth_headers(auth)}
     for attempt in range(3):
         try:
             if data is not None:
-                resp: requests.Response = http.post(
-                    url, params=params, data=data, headers=auth_headers(auth), timeout=timeout
-                )
+                resp: requests.Response = http.post(url, params=params, data=data, headers=sent, timeout=timeout)
             else:
-                resp = http.get(url, params=params, headers=auth_headers(auth), timeout=timeout)
+                resp = http.get(url, params=params, headers=sent, timeout=timeout)
         except requests.RequestException as exc:
             raise ConnectorError(f"cannot reach {what} at {url} ({exc}); check the URL and that it is up") from None
         wait = parse_retry_after(resp.headers.get("Retry-After")) if resp.status_code in RETRY_AFTER_CODES else None
@@ -155,8 +189,18 @@ def fetch(
     if resp.status_code == 404:
         raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")
     if resp.status_code >= 400:
-        raise ConnectorError(f"{what} at {url} answered HTTP {resp.status_code}; {hint}")
+        raise ConnectorError(f"{what} at {url} answered HTTP {resp.status_code}{_said(resp)}; {hint}")
     return resp
+
+
+def _said(resp: requests.Response) -> str:
+    """The reason a JSON error body gives (``message`` or ``detail``, as Wagtail/DRF send), quoted short."""
+    try:
+        body = resp.json() if is_json_type(resp.headers.get("Content-Type")) else None
+    except ValueError:
+        return ""
+    reason = body.get("message") or body.get("detail") if isinstance(body, dict) else None
+    return f" ({str(reason)[:200]})" if reason else ""
 
 
 def get_json(
@@ -171,7 +215,8 @@ def get_json(
     data: dict[str, str] | None = None,
     auth_option: str = "auth",
 ) -> Any:
-    """``fetch`` ``url`` and return its JSON; raise ConnectorError naming ``what`` and the ``hint`` to check."""
+    """``fetch`` ``url`` asking for JSON and return it; raise ConnectorError naming ``what`` and the ``hint``
+    to check, and for an answer that is not JSON the URL and the Content-Type received."""
     resp = fetch(
         url,
         what=what,
@@ -182,9 +227,14 @@ def get_json(
         session=session,
         data=data,
         auth_option=auth_option,
+        headers=JSON_HEADERS,
     )
+    ctype = resp.headers.get("Content-Type")
+    if not is_json_type(ctype):
+        raise ConnectorError(
+            f"{what} at {resp.url} answered {ctype or 'no Content-Type'}, not JSON (HTTP {resp.status_code}); {hint}"
+        )
     try:
         return resp.json()
-    except ValueError:
-        ctype = resp.headers.get("Content-Type", "?")
-        raise ConnectorError(f"{url} did not answer JSON (Content-Type {ctype}); {hint}") from None
+    except ValueError as exc:
+        raise ConnectorError(f"{what} at {resp.url} answered invalid JSON ({exc}); {hint}") from None

@@ -10,7 +10,7 @@ import requests
 from pydantic import Field, HttpUrl, field_validator
 
 from connectors.base import ConnectorOptions
-from connectors.http import BasicAuth
+from connectors.http import BasicAuth, is_json_type
 from crawler.errors import ConnectorError
 
 API = "/jsonapi"
@@ -98,11 +98,16 @@ def ping(options: DrupalOptions) -> None:
         raise ConnectorError(f"no JSON:API at {options.root}{API} (404): is the JSON:API module enabled?")
     if resp.status_code >= 400:
         raise ConnectorError(f"Drupal at {options.root}{API} answered {resp.status_code}")
+    kind = resp.headers.get("Content-Type")
     try:
+        if not is_json_type(kind, JSONAPI_TYPE):  # checked first: an HTML page may parse as something
+            raise ValueError(kind)
         index = resp.json()
     except ValueError:
-        kind = resp.headers.get("Content-Type", "?")
-        raise ConnectorError(f"{options.root}{API} answered {kind}, not JSON:API: not a Drupal site?") from None
+        raise ConnectorError(
+            f"{options.root}{API} answered {kind or 'no Content-Type'}, not JSON:API: not a Drupal site, or a "
+            "login page or proxy in front of it?"
+        ) from None
     links = index.get("links") if isinstance(index, dict) else None
     if not isinstance(links, dict) or "jsonapi" not in index:
         raise ConnectorError(f"{options.root}{API} is JSON but not a JSON:API index: not a Drupal site?")

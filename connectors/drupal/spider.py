@@ -6,7 +6,6 @@ cursor (``filter[changed][value]`` with operator ``>``) plus a sparse-fieldset l
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from connectors.base import Connector
 from connectors.drupal import client, mapping
 from connectors.drupal.client import DrupalOptions
 from connectors.failures import describe
-from connectors.http import polite_settings
+from connectors.http import json_body, polite_settings
 
 
 def utc_iso(value: str | None) -> str | None:
@@ -73,13 +72,11 @@ class DrupalConnector(Connector[DrupalOptions]):
             if self.since:
                 yield self._get(client.nodes_url(self.options, bundle, ids_only=True), self.parse_ids)
 
-    def _document(self, response: Response) -> dict[str, Any] | None:
-        try:
-            doc = json.loads(response.text)
-        except (ValueError, AttributeError):
-            doc = None
+    def _document(self, response: Response) -> dict[str, Any]:
+        """The JSON:API document of a listing; ValueError naming the URL (and the Content-Type) otherwise."""
+        doc = json_body(response, client.JSONAPI_TYPE)
         if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
-            return None
+            raise ValueError(f"{response.url}: not a JSON:API document")
         return doc
 
     def _next(self, doc: dict[str, Any]) -> str | None:
@@ -88,9 +85,10 @@ class DrupalConnector(Connector[DrupalOptions]):
         return str(href) if href else None
 
     def parse_nodes(self, response: Response, bundle: str) -> Iterator[Any]:
-        doc = self._document(response)
-        if doc is None:
-            self.listing_failed(f"{response.url}: not a JSON:API document")
+        try:
+            doc = self._document(response)
+        except ValueError as exc:
+            self.listing_failed(str(exc))
             return
         if nxt := self._next(doc):
             yield self._get(nxt, self.parse_nodes, bundle=bundle)
@@ -109,9 +107,10 @@ class DrupalConnector(Connector[DrupalOptions]):
             yield item
 
     def parse_ids(self, response: Response) -> Iterator[Any]:
-        doc = self._document(response)
-        if doc is None:
-            self.listing_failed(f"{response.url}: not a JSON:API document")
+        try:
+            doc = self._document(response)
+        except ValueError as exc:
+            self.listing_failed(str(exc))
             return
         if nxt := self._next(doc):
             yield self._get(nxt, self.parse_ids)
@@ -122,9 +121,10 @@ class DrupalConnector(Connector[DrupalOptions]):
                 self.listing_failed(f"{response.url}: a node without drupal_internal__nid")
 
     def parse_users(self, response: Response) -> Iterator[Any]:
-        doc = self._document(response)
-        if doc is None:
-            self.logger.warning("user listing %s is not JSON:API; identities not pushed", response.url)
+        try:
+            doc = self._document(response)
+        except ValueError as exc:
+            self.logger.warning("user listing: %s; identities not pushed", exc)
             return
         self.users.extend(u for u in doc["data"] if isinstance(u, dict))
         if nxt := self._next(doc):

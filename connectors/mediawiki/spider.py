@@ -19,7 +19,6 @@ complete: nothing is swept and the cursor stays where it was.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from twisted.python.failure import Failure
 
 from connectors.base import Connector
 from connectors.failures import describe
-from connectors.http import auth_headers, polite_settings
+from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settings
 from connectors.mediawiki import client, mapping
 
 #: login requests jump the queue: every other request waits for the session they open
@@ -71,14 +70,14 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             errback=self.listing_errback if listing else self.item_errback,
             cb_kwargs={"handler": callback.__name__, **cb_kwargs},
             meta={"mw_listing": listing, "mw_logins": self._logins},
-            headers=auth_headers(self.options.http_auth),
+            headers={**JSON_HEADERS, **auth_headers(self.options.http_auth)},
             dont_filter=True,
         )
 
     def _api(self, response: Response, handler: str, **kwargs: Any) -> Iterator[Any]:
         listing = bool(response.meta.get("mw_listing"))
         try:
-            data = client.check(json.loads(response.body))
+            data = client.check(json_body(response))
         except client.ApiError as exc:
             if self.options.auth is not None and exc.code in client.SESSION_LOST and response.request is not None:
                 yield from self._session_lost(response.request, str(exc))
@@ -98,7 +97,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
         """The token request (no ``form``) or the login POST; both go before every waiting request."""
         common: dict[str, Any] = {
             "errback": self.login_errback,
-            "headers": auth_headers(self.options.http_auth),
+            "headers": {**JSON_HEADERS, **auth_headers(self.options.http_auth)},
             "priority": LOGIN_PRIORITY,
             "dont_filter": True,
         }
@@ -110,7 +109,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     def parse_login_token(self, response: Response) -> Iterator[Any]:
         assert self.options.auth is not None
         try:
-            token = client.login_token(json.loads(response.body))
+            token = client.login_token(json_body(response))
         except (ValueError, client.LoginError) as exc:
             self._login_failed(str(exc))
             return
@@ -119,7 +118,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     def parse_login(self, response: Response) -> Iterator[Any]:
         assert self.options.auth is not None
         try:
-            client.check_login(json.loads(response.body), self.options.api_url, self.options.auth.username)
+            client.check_login(json_body(response), self.options.api_url, self.options.auth.username)
         except (ValueError, client.LoginError) as exc:
             self._login_failed(str(exc))
             return

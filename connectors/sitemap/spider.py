@@ -104,8 +104,9 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
 
     def parse_sitemap(self, response: Response) -> Any:
         parsed = parse_sitemap(response.body, response.url)
-        if parsed.damaged:
-            self.listing_failed(f"{response.url}: {parsed.damaged}")
+        if parsed.damaged:  # sitemaps come under many types, so parsing decides; the type helps to see why
+            ctype = (response.headers.get(b"Content-Type") or b"no Content-Type").decode("latin-1")
+            self.listing_failed(f"{response.url} ({ctype}): {parsed.damaged}")
         if parsed.invalid_lastmods:  # the page is still crawled, only without a lastmod (always fetched)
             self.crawler.stats.inc_value(dates.INVALID_STAT, len(parsed.invalid_lastmods))
             self.logger.warning(

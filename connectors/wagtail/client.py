@@ -62,7 +62,9 @@ def remaining_offsets(total: int, page_size: int) -> range:
 
 def ping(options: WagtailOptions) -> None:
     url = f"{api_root(options)}pages/"
-    data = get_json(url, what="Wagtail API", hint=HINT, params={"limit": 1}, auth=options.auth)
+    # ask for a full page: a page_size above the site's WAGTAILAPI_LIMIT_MAX is a 400 here, not in the crawl
+    hint = f"{HINT}; a 400 about limit means page_size ({options.page_size}) is above the site's maximum"
+    data = get_json(url, what="Wagtail API", hint=hint, params={"limit": options.page_size}, auth=options.auth)
     try:
         listing_items(data, url)
     except ValueError as exc:

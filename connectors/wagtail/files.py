@@ -8,7 +8,8 @@ Each file gets a *validator*, recorded when it is downloaded and compared on the
   unchanged file is not requested at all.
 - ``{"etag": …, "modified": …}`` — the ``ETag`` / ``Last-Modified`` headers of the previous download, sent
   back as ``If-None-Match`` / ``If-Modified-Since``; the server answers ``304 Not Modified`` without a body.
-  Wagtail's document view sets the ETag from ``file_hash``; media servers and object stores set both.
+  Wagtail's document view sets the ETag from ``file_hash`` (an empty ``""`` when the hash is blank: ignored);
+  media servers and object stores set both.
 - nothing — a server with neither header: the file is downloaded every run and the fingerprint of the
   mapped item decides whether it is pushed again.
 
@@ -64,13 +65,19 @@ def api_validator(item: dict[str, Any]) -> Validator | None:
     return {"sha1": value} if isinstance(value, str) and value else None
 
 
+#: ETags that name no version: Wagtail's document view sends ``ETag: ""`` for a document whose ``file_hash``
+#: is blank (one created by code rather than uploaded in the admin), and answers 304 to ``If-None-Match: ""``
+#: even after the file was replaced; such a tag is no validator
+EMPTY_ETAGS = ('""', 'W/""')
+
+
 def response_validator(response: Response) -> Validator:
-    """The HTTP validators a download carried (empty when the server sends none)."""
+    """The HTTP validators a download carried (empty when the server sends none, or an empty ETag)."""
     out: Validator = {}
     for header, key in ((b"ETag", "etag"), (b"Last-Modified", "modified")):
-        value = response.headers.get(header)
-        if value:
-            out[key] = value.decode("latin-1")
+        value = (response.headers.get(header) or b"").decode("latin-1").strip()
+        if value and value not in EMPTY_ETAGS:
+            out[key] = value
     return out
 
 

@@ -14,7 +14,6 @@ was replaced — see ``files.py``; the validators travel in the cursor.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any, Self
@@ -28,7 +27,7 @@ from twisted.python.failure import Failure
 
 from connectors.base import Connector
 from connectors.failures import describe
-from connectors.http import auth_headers, polite_settings
+from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settings
 from connectors.recheck import known_ids
 from connectors.wagtail import client, files, mapping
 from crawler.errors import Unchanged
@@ -100,6 +99,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             meta["handle_httpstatus_list"] = [404]
         return self._request(
             client.listing_url(self.options, endpoint, offset, page_type),
+            headers=JSON_HEADERS,
             callback=self.parse_listing,
             errback=self.listing_errback,
             cb_kwargs={"endpoint": endpoint, "offset": offset, "page_type": page_type},
@@ -112,8 +112,8 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             self.logger.info("%s endpoint not exposed by this site (404): skipped", endpoint)
             return
         try:
-            items, total = client.listing_items(json.loads(response.body), response.url)
-        except ValueError as exc:  # includes a body that is not JSON
+            items, total = client.listing_items(json_body(response), response.url)
+        except ValueError as exc:  # includes NotJSON: an HTML page (DRF's browsable API, a login wall)
             self.listing_failed(str(exc))
             return
         if offset == 0:
@@ -145,13 +145,13 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
         else:
             detail = (item.get("meta") or {}).get("detail_url") or f"{client.api_root(self.options)}pages/{item['id']}/"
-            yield self._request(detail, callback=self.parse_page, errback=self.item_errback)
+            yield self._request(detail, headers=JSON_HEADERS, callback=self.parse_page, errback=self.item_errback)
 
     def parse_page(self, response: Response) -> Any:
         try:
-            item = json.loads(response.body)
-        except ValueError:
-            self._error(f"{response.url}: page detail is not JSON")
+            item = json_body(response)
+        except ValueError as exc:
+            self._error(f"page detail: {exc}")
             return
         yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
 

@@ -10,7 +10,7 @@ import requests
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from connectors.base import ConnectorOptions
-from connectors.http import BasicAuth
+from connectors.http import BasicAuth, is_json_type
 from connectors.wordpress.mapping import ProtectedMode
 from crawler.errors import ConnectorError
 
@@ -115,13 +115,15 @@ def ping(options: WordPressOptions) -> None:
         )
     if resp.status_code >= 400:
         raise ConnectorError(f"WordPress at {options.root}{API_ROOT} answered {resp.status_code}")
+    kind = resp.headers.get("Content-Type")
     try:
+        if not is_json_type(kind):  # checked first: an HTML page may parse as something
+            raise ValueError(kind)
         index = resp.json()
     except ValueError:
-        kind = resp.headers.get("Content-Type", "?")
         raise ConnectorError(
-            f"{options.root}{API_ROOT} answered {kind}, not JSON: not a WordPress site, or its REST API is "
-            "disabled or hidden behind a login page"
+            f"{options.root}{API_ROOT} answered {kind or 'no Content-Type'}, not JSON: not a WordPress site, or "
+            "its REST API is disabled or hidden behind a login page"
         ) from None
     if not isinstance(index, dict) or "wp/v2" not in (index.get("namespaces") or []):
         raise ConnectorError(f"{options.root} has a REST index but no 'wp/v2' namespace: not WordPress 4.7+?")

@@ -8,7 +8,6 @@ only what changed (``modified_after``) plus a light ``_fields=id,link,status`` l
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from twisted.python.failure import Failure
 
 from connectors.base import Connector
 from connectors.failures import describe
-from connectors.http import polite_settings
+from connectors.http import json_body, polite_settings
 from connectors.wordpress import client, mapping
 from connectors.wordpress.client import WordPressOptions
 from crawler.model import Deletion, Permissions
@@ -113,14 +112,14 @@ class WordPressConnector(Connector[WordPressOptions]):
         self, response: Response, path: str, params: dict[str, Any], kind: str, page: int
     ) -> Iterator[Any]:
         try:
-            objects = json.loads(response.text)
-        except (ValueError, AttributeError):
-            objects = None
-        if not isinstance(objects, list):
+            objects = json_body(response)
+            if not isinstance(objects, list):
+                raise ValueError(f"{response.url}: not a JSON list")
+        except ValueError as exc:  # includes NotJSON: a login page or a proxy's error page
             if kind == "users":
-                self.logger.warning("users listing %s is not a JSON list; identities not pushed", response.url)
+                self.logger.warning("users listing: %s; identities not pushed", exc)
             else:
-                self.listing_failed(f"{response.url}: not a JSON list")
+                self.listing_failed(str(exc))
             return
         if page == 1:
             pages = client.total_pages(response.headers)

@@ -93,7 +93,8 @@ def test_callback_follows_links_next() -> None:
         "links": {"next": {"href": "http://drupal.example.test/jsonapi/node/article?page%5Boffset%5D=2"}},
     }
     request = Request("http://drupal.example.test/jsonapi/node/article")
-    response = TextResponse(request.url, body=json.dumps(body).encode(), request=request)
+    headers = {"Content-Type": "application/vnd.api+json"}  # what Drupal sends; the spider checks it
+    response = TextResponse(request.url, body=json.dumps(body).encode(), headers=headers, request=request)
     out = list(spider.parse_nodes(response, bundle="article"))
     assert isinstance(out[0], Request) and "offset%5D=2" in out[0].url
     assert [d.author for d in out[1:]] == ["Jane Editor", "Site Admin"]
@@ -101,3 +102,12 @@ def test_callback_follows_links_next() -> None:
         "http://drupal.example.test/news/welcome",
         "http://drupal.example.test/news/security-policy",
     }
+
+
+def test_rate_limited_listing_waits_and_completes(server: DrupalServer) -> None:
+    # docs/connectors/drupal.md: the fixture answers 429 with Retry-After like a throttling proxy would
+    server.fail("/jsonapi/node/article", 429, times=1, Retry_After="1")
+    result = run_connector(REF, options(server), ping=False)
+    assert result.listing_errors == []
+    assert set(docs(result.items, server.base_url)) == PUBLISHED
+    assert result.stats.get("pushcrawl/retry_after_waits") == 1

@@ -87,7 +87,7 @@ def test_ping_on_a_wiki_where_login_is_not_possible(mode: str, expected: str) ->
 
 
 def test_ping_with_auth_keeps_its_errors_for_a_wrong_url(wiki: MediaWikiServer) -> None:
-    with pytest.raises(ConnectorError, match=r"did not answer JSON .*api\.php"):
+    with pytest.raises(ConnectorError, match=r"api\.php.* answered text/html, not JSON"):
         ping({**options(wiki), "api_url": wiki.base_url + "/w/api.php?format=xml"})
     with pytest.raises(ConnectorError, match=r"not found at .* \(HTTP 404\); api_url must point"):
         ping({**options(wiki), "api_url": wiki.base_url + "/wiki/Main_Page"})

@@ -141,7 +141,8 @@ def test_callback_pages_from_total_pages_header() -> None:
     server = WordPressServer()
     body = json.dumps([server.embed(p) for p in server.data["posts"][:2]]).encode()
     request = Request("http://wp.example.test/wp-json/wp/v2/posts?page=1")
-    response = TextResponse(request.url, body=body, headers={"X-WP-TotalPages": "3"}, request=request)
+    headers = {"X-WP-TotalPages": "3", "Content-Type": "application/json; charset=UTF-8"}  # the spider checks it
+    response = TextResponse(request.url, body=body, headers=headers, request=request)
     out = list(spider.parse_listing(response, "posts", {"per_page": 2}, "content", 1))
     pages = [r.cb_kwargs["page"] for r in out if isinstance(r, Request)]
     assert pages == [2, 3]
