@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from scrapy.crawler import CrawlerProcess
 
 from connectors.base import Connector, ConnectorOptions
-from crawler import context, defaults, secrets
+from crawler import context, defaults, offline, secrets
 from crawler.config import Settings, connector_options
 from crawler.context import Run
 from crawler.deletions import Listing
@@ -256,6 +256,7 @@ def _crawl(
     verbosity: Verbosity,
 ) -> CrawlOutcome:
     _Stop.raise_now = False
+    offline.no_network_lookups()  # Scrapy's cookie handling would fetch the Public Suffix List
     values = scrapy_settings(settings, site, log_level, verbosity)
     bound = context.bind(run)  # the crawler reaches the run by this setting (crawler.context.get_context)
     values.update(bound)
