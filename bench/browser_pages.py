@@ -147,7 +147,7 @@ def screenshots(base: str, targets: dict[str, str], out: Path) -> None:
         "--disable-sync",
         "--disable-background-networking",
         "--disable-component-update",
-        "--window-size=1400,1000",
+        "--window-size=1360,900",
         f"--user-data-dir={out / '.chromium'}",
     ):
         options.add_argument(flag)
@@ -159,6 +159,7 @@ def screenshots(base: str, targets: dict[str, str], out: Path) -> None:
         time.sleep(0.3)
         for n, (label, path) in enumerate(targets.items(), 1):
             drv.get(base + path)
+            time.sleep(1.0)  # the source page fetches its facets after load
             name = f"{n:02d}-" + "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-") + ".png"
             drv.save_screenshot(str(out / name))
     finally:

@@ -54,7 +54,8 @@ def walk(
     paths = trace(db, user_ids) if user_ids else {}
     principal = security.expand(db, user_ids) if user_ids else None
     default = security.default_providers(db).get(source["id"])
-    out: dict[str, Any] = {"levels": [], "held": sorted(paths.items()), "default_provider": default}
+    held = sorted(paths.items(), key=lambda kv: (len(kv[1]), kv[0]))  # given first, then nearest
+    out: dict[str, Any] = {"levels": [], "held": held, "default_provider": default}
     if source["visibility"] == "PRIVATE":
         return out | {"visible": False, "reason": "The source is PRIVATE: its items are never shown in search."}
     if source["visibility"] == "SHARED":
