@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 
-WILDCARDS = {"0.0.0.0", "::", ""}
-
-
 def is_loopback(host: str) -> bool:
     """True for ``localhost``, ``*.localhost`` (RFC 6761) and loopback IP addresses (127/8, ::1)."""
     name = host.strip("[]").lower().rstrip(".")
@@ -40,7 +37,9 @@ class HostCheck:
 
     def __init__(self, listen: str, extra: list[str] | None = None) -> None:
         names = {host_name(h) for h in extra or [] if h.strip()}
-        if listen not in WILDCARDS:
+        # The listen address itself, wildcards too: base_url (and so every uploadUri) is built from it.
+        # A page can send "Host: 0.0.0.0" only by asking for 0.0.0.0 itself, which is no rebinding.
+        if listen:
             names.add(host_name(listen if ":" not in listen else f"[{listen}]"))
         self.names = frozenset(names)
 

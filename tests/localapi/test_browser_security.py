@@ -140,3 +140,12 @@ def test_a_non_loopback_address_is_refused_without_a_key_and_warned_about_with_o
 def test_serve_refuses_a_public_address_without_a_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["serve", "--host", "0.0.0.0", "--port", "0", "--data", str(tmp_path / "d")])
     assert code != 0 and "without an API key" in capsys.readouterr().err
+
+
+def test_host_names_accepted_besides_loopback() -> None:
+    from crawler.localapi.hosts import HostCheck
+
+    lan = HostCheck("0.0.0.0", ["box.lan"])
+    assert lan.allows("box.lan:8090") and lan.allows("0.0.0.0:8090") and lan.allows("[::1]:8090")
+    assert not lan.allows("evil.example.com") and not lan.allows("box.lan.evil.example.com") and not lan.allows("")
+    assert HostCheck("192.168.1.5").allows("192.168.1.5:8090") and not HostCheck("127.0.0.1").allows("192.168.1.5")
