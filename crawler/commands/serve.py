@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="the crawler's state.sqlite, to show its runs in the Content Browser (read only)",
+        help="the crawler's state.sqlite, to show its runs in the Content Browser (read only; default: "
+        "state.sqlite next to the --data directory, as a crawl's default state_dir leaves it, when it exists)",
     )
     p.add_argument("--port", type=int, default=8090, help="port (default 8090; 0 picks a free one)")
     p.add_argument("--data", type=Path, default=Path(".pushcrawl/local"), help="data directory")
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             queue_delay_scale=args.queue_delay_scale,
             faults=args.faults,
             allowed_hosts=args.allow_host,
-            state_db=args.state,
+            state_db=args.state or _default_state(args.data),
         )
         server.start()
     except (OSError, ValueError) as exc:
@@ -103,3 +104,9 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
     print("Local Push API stopped.", flush=True)
     return 0
+
+
+def _default_state(data: Path) -> Path | None:
+    """``.pushcrawl/state.sqlite`` for the default ``--data .pushcrawl/local``: where a crawl keeps its runs."""
+    candidate = data.parent / "state.sqlite"
+    return candidate if candidate.exists() else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
+
 def is_loopback(host: str) -> bool:
     """True for ``localhost``, ``*.localhost`` (RFC 6761) and loopback IP addresses (127/8, ::1)."""
     name = host.strip("[]").lower().rstrip(".")
