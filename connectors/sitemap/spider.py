@@ -25,15 +25,17 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from connectors import render
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.recheck import RecheckMixin, known_ids
+from connectors.render import RenderableOptions
 from connectors.sitemap.client import ping_sitemaps
 from connectors.sitemap.mapping import page_document
 from connectors.sitemap.parse import parse_lastmod, parse_sitemap
 from crawler.model import Deletion
 
 
-class SitemapOptions(ConnectorOptions):
+class SitemapOptions(ConnectorOptions, RenderableOptions):
     sitemap_urls: list[str] = Field(min_length=1, description="sitemap or sitemap-index URLs (http, https, file)")
     allow: RegexList = Field(default_factory=list, description="only page URLs matching one of these regexes")
     deny: RegexList = Field(default_factory=list, description="skip page URLs matching one of these regexes")
@@ -53,6 +55,10 @@ class SitemapOptions(ConnectorOptions):
         return out
 
 
+#: sitemaps are XML for the parser, never pages for the browser (render: always)
+NO_RENDER = {"dont_render": True}
+
+
 def cursor_value(when: datetime) -> str:
     """A cursor string that sorts like the time it holds (fixed width, UTC)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -69,19 +75,23 @@ class SitemapConnector(RecheckMixin, Connector):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        render.apply_settings(crawler, spider.options)
         spider.setup_recheck()
         return spider
 
     @classmethod
     def ping(cls, options: ConnectorOptions) -> None:
         assert isinstance(options, SitemapOptions)
+        render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         ping_sitemaps(options.sitemap_urls)
 
     async def start(self) -> AsyncIterator[Any]:
         self._since = parse_lastmod(self.since) if self.mode == "incremental" else None
         self._known = known_ids(self)
         for url in self.options.sitemap_urls:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True)
+            yield scrapy.Request(
+                url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True, meta=NO_RENDER
+            )
 
     def _wanted(self, url: str) -> bool:
         if self.options.allow and not any(re.search(p, url) for p in self.options.allow):
@@ -95,7 +105,9 @@ class SitemapConnector(RecheckMixin, Connector):
         self.crawler.stats.inc_value("pushcrawl/sitemaps")
         for entry in parsed.entries:
             if parsed.kind == "sitemapindex":
-                yield scrapy.Request(entry.loc, callback=self.parse_sitemap, errback=self.listing_errback)
+                yield scrapy.Request(
+                    entry.loc, callback=self.parse_sitemap, errback=self.listing_errback, meta=NO_RENDER
+                )
             elif self._wanted(entry.loc):
                 self.seen(entry.loc)
                 if entry.lastmod is not None:
@@ -106,6 +118,7 @@ class SitemapConnector(RecheckMixin, Connector):
                         self.crawler.stats.inc_value("pushcrawl/sitemap/not_modified")
                         self.crawler.stats.inc_value("pushcrawl/unchanged")
                         continue
+                self.crawler.stats.inc_value("pushcrawl/expected")  # the progress line's total
                 yield scrapy.Request(
                     entry.loc,
                     callback=self.parse_page,
