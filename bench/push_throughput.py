@@ -93,10 +93,11 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, in
     return elapsed, max([*samples, 0.0]) or peak, statistics.median(samples or [0.0]), proc.returncode, cpu
 
 
-def wait_applied(base: str, timeout: float = 1800) -> None:
+def wait_applied(base: str, key: str, timeout: float = 1800) -> None:
     deadline = time.monotonic() + timeout
+    auth = {"Authorization": f"Bearer {key}"}  # /local/status needs a key when the server has keys
     while time.monotonic() < deadline:
-        if requests.get(f"{base}/local/status", timeout=10).json().get("pending", 1) == 0:
+        if requests.get(f"{base}/local/status", headers=auth, timeout=10).json().get("pending", 1) == 0:
             return
         time.sleep(0.1)
 
@@ -215,7 +216,7 @@ sites:
     ]
     server_cpu = _cpu_s(server_pid)
     push_s, rss, rss_median, code, crawl_cpu = timed(crawl, env)
-    wait_applied(base)
+    wait_applied(base, key)
     server_cpu = _cpu_s(server_pid) - server_cpu
     applied_s = time.perf_counter() - started
     data = json.loads(report.read_text())

@@ -19,9 +19,29 @@ def register(subparsers: Any) -> None:
         description="Serve the local Push API, Platform/Search API subsets and the Content Browser at /. "
         f"API keys come from --api-key (repeatable) or ${ENV_KEYS} (comma-separated); with none, any "
         "non-empty Bearer is accepted (dev mode). Keys may be scoped: KEY:push, KEY:push=<sourceId>, "
-        "KEY:identities, KEY:view (join scopes with +).",
+        "KEY:identities, KEY:view (join scopes with +). With keys, the Content Browser asks for a view key "
+        "(or open the one-time login link printed at start). Listening beyond loopback needs a key.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: loopback only; any other address needs --api-key)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a Host name clients use besides loopback ones and --host (repeatable; others get 421)",
+    )
+    p.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the crawler's state.sqlite, to show its runs in the Content Browser (read only; default: "
+        "state.sqlite next to the --data directory, as a crawl's default state_dir leaves it, when it exists)",
+    )
     p.add_argument("--port", type=int, default=8090, help="port (default 8090; 0 picks a free one)")
     p.add_argument("--data", type=Path, default=Path(".pushcrawl/local"), help="data directory")
     p.add_argument("--org-id", default="pushcrawl-local", help="organization id the URLs must carry")
@@ -55,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             processing_delay=args.processing_delay,
             queue_delay_scale=args.queue_delay_scale,
             faults=args.faults,
+            allowed_hosts=args.allow_host,
+            state_db=args.state or _default_state(args.data),
         )
         server.start()
     except (OSError, ValueError) as exc:
@@ -68,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     mode = f"{len(keys)} API key(s)" if keys else "dev mode: any Bearer accepted"
     print(f"Local Push API on {server.base_url} (org {args.org_id}, {mode})", flush=True)
-    print(f"Content Browser: {server.base_url}/", flush=True)
+    if keys:
+        # A one-time link, so the operator's browser gets a session without pasting a key into a form.
+        link = f"{server.base_url}/login?once={server.ctx.auth.one_time_link()}"
+        print(f"Content Browser: {server.base_url}/ (log in with a view key, or once with {link})", flush=True)
+    else:
+        print(f"Content Browser: {server.base_url}/", flush=True)
     print(f"Push API base: {server.base_url}/push/v1/organizations/{args.org_id}", flush=True)
     try:
         while not stop.wait(0.5):
@@ -77,3 +104,9 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
     print("Local Push API stopped.", flush=True)
     return 0
+
+
+def _default_state(data: Path) -> Path | None:
+    """``.pushcrawl/state.sqlite`` for the default ``--data .pushcrawl/local``: where a crawl keeps its runs."""
+    candidate = data.parent / "state.sqlite"
+    return candidate if candidate.exists() else None

@@ -2,9 +2,11 @@
 
 Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
 ``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
-(``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), and the unauthenticated local pages
-(``/local/status``, ``/local/activity``, ``/local/item`` and the Content Browser). Faults are injected
-only on ``push`` and ``upload``.
+(``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), ``local`` (``/local/status``,
+``/local/activity``: any valid key; ``/local/item``: a ``view`` key), ``page`` (the Content Browser: a ``view``
+key, through a login session cookie or a Bearer header) and ``login``/``static`` (open). Every request must
+carry a loopback or configured Host header first (hosts.py). Faults are injected only on ``push`` and
+``upload``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from werkzeug.wrappers import Request, Response
 
 from crawler.localapi import browser, local, platform, push, searchapi
 from crawler.localapi.apierror import ApiError, too_large
+from crawler.localapi.browse import login
 from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults
+from crawler.localapi.hosts import HostCheck
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Response]
@@ -73,9 +77,10 @@ PLATFORM_ROUTES: list[tuple[str, str, Handler]] = [
 
 
 class App:
-    def __init__(self, ctx: Context, faults: Faults) -> None:
+    def __init__(self, ctx: Context, faults: Faults, hosts: HostCheck | None = None) -> None:
         self.ctx = ctx
         self.faults = faults
+        self.hosts = hosts or HostCheck("127.0.0.1")
         self.routes: dict[str, Route] = {}
         rules: list[Rule] = []
 
@@ -100,14 +105,18 @@ class App:
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
         add("POST", "/rest/privilege/evaluate", Route("privilege", platform.evaluate_privilege))
-        for path, handler in (
-            ("/status", local.status),
-            ("/activity", local.activity),
-            ("/item", local.item),
+        for path, handler, capability in (
+            ("/status", local.status, "read"),
+            ("/activity", local.activity, "read"),
+            ("/item", local.item, "search"),  # an item's full text, whatever its permissions: view keys only
         ):
-            add("GET", "/local" + path, Route("local", handler))
+            add("GET", "/local" + path, Route("local", handler, capability=capability))
         for path, handler in browser.PAGES.items():
-            add("GET", path, Route("local", handler))
+            add("GET", path, Route("page", handler, capability="search"))
+        add("GET", "/login", Route("login", login.form))
+        add("POST", "/login", Route("login", login.submit))
+        add("POST", "/logout", Route("login", login.logout))
+        add("GET", "/static/<name>", Route("static", browser.static))
         self.url_map = Map(rules)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -123,6 +132,13 @@ class App:
     def dispatch(self, request: Request) -> Response:
         values: dict[str, Any] = {}
         route: Route | None = None
+        if not self.hosts.allows(request.headers.get("Host")):
+            return ApiError(
+                421,
+                "MISDIRECTED_REQUEST",
+                "This server answers loopback Host names only (and --allow-host ones); "
+                f"not {request.headers.get('Host', '(none)')!r}.",
+            ).response()
         try:
             endpoint, matched = self.url_map.bind_to_environ(request.environ).match()
             values = dict(matched)
@@ -175,4 +191,10 @@ class App:
             ctx.auth.require(caller, "search")
             if route.group == "search":
                 return searchapi.search(ctx, request, caller.user_ids)
+        elif route.group == "local" and not ctx.auth.dev_mode:  # dev mode serves loopback only, keyless
+            ctx.auth.require(ctx.auth.caller(request), route.capability)
+        elif route.group == "page":
+            denied = login.check(ctx, request)
+            if denied is not None:
+                return denied
         return route.handler(ctx, request, **values)

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -30,6 +31,7 @@ class Context:
     processing_delay: float
     queue_delay_scale: float
     base_url: Callable[[], str]
+    state_db: Path | None = None  # the crawler's state.sqlite, for the Content Browser's run pages
 
     def check_org(self, org: str) -> None:
         if org != self.org_id:

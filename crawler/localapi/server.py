@@ -10,9 +10,11 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from crawler.localapi.app import App
 from crawler.localapi.auth import Auth
+from crawler.localapi.browse.sources import ensure_indexes
 from crawler.localapi.context import Context
 from crawler.localapi.faults import Faults
 from crawler.localapi.files import FileContainers
+from crawler.localapi.hosts import HostCheck, is_loopback
 from crawler.localapi.store import Store
 from crawler.localapi.worker import Worker
 
@@ -34,6 +36,10 @@ class LocalPushAPI:
 
     ``api_keys`` empty or None is lenient dev mode: any non-empty Bearer is accepted. ``queue_delay_scale`` is
     the number of seconds one minute of ``queueDelay`` lasts (tests use ~0.01). ``faults`` see faults.py.
+
+    Listening on a non-loopback address is refused without API keys (anyone on the network could read and
+    write the index) and logged as a warning with them. ``allowed_hosts``: Host names besides loopback ones
+    the server answers (hosts.py). ``state_db``: the crawler's state.sqlite, shown as run pages.
     """
 
     def __init__(
@@ -47,13 +53,23 @@ class LocalPushAPI:
         queue_delay_scale: float = 60.0,
         container_ttl_s: float = 3600.0,
         faults: str | None = None,
+        allowed_hosts: list[str] | None = None,
+        state_db: Path | None = None,
     ) -> None:
+        if not is_loopback(host):
+            if not api_keys:
+                raise ValueError(
+                    f"refusing to listen on {host!r} without an API key: anyone who can reach it could read "
+                    "and change the index; pass --api-key (or listen on 127.0.0.1)"
+                )
+            log.warning("the local Push API listens on %s, reachable beyond this machine", host)
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.host = host
         self.port = port
         self.org_id = org_id
         self.store = Store(self.data_dir / "localapi.sqlite3")
+        ensure_indexes(self.store)  # the Content Browser's sort indexes
         self.files = FileContainers(self.store, self.data_dir / "files", container_ttl_s)
         self.worker = Worker(self.store, self.files)
         self.ctx = Context(
@@ -65,8 +81,9 @@ class LocalPushAPI:
             processing_delay,
             queue_delay_scale,
             lambda: self.base_url,
+            state_db,
         )
-        self.app = App(self.ctx, Faults.parse(faults))
+        self.app = App(self.ctx, Faults.parse(faults), HostCheck(host, allowed_hosts))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

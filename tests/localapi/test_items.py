@@ -51,7 +51,7 @@ def test_legacy_prefix_and_status_route(client: Client, source: str) -> None:
     r = client.call("PUT", url, {"data": "legacy words", "permissions": PUBLIC}, documentId="https://x.test/l")
     assert r.status_code == 202
     client.idle()
-    status = client.session.get(f"{client.base}/local/status").json()
+    status = client.call("GET", "/local/status").json()
     assert status == {"pending": 0, "items": {source: 1}}
 
 

@@ -113,21 +113,15 @@ def test_source_visibility_in_search(client: Client) -> None:
 
 
 def test_local_json_routes(client: Client, source: str) -> None:
-    import requests
 
     client.put_doc(source, "https://x.test/j", {"data": "jackal", "kb_zone": "b", "permissions": PUBLIC})
     client.put_doc(source, "https://x.test/j", {"data": "older"}, orderingId=1)
     client.idle()
-    item = requests.get(
-        f"{client.base}/local/item", params={"source": source, "documentId": "https://x.test/j"}, timeout=5
-    ).json()
+    item = client.call("GET", "/local/item", source=source, documentId="https://x.test/j").json()
     assert item["text"] == "jackal" and item["collectedMetadata"] == {"kb_zone": "b"}
     assert item["permissions"][0]["permissionSets"][0]["allowAnonymous"] is True
-    log = requests.get(f"{client.base}/local/activity", params={"documentId": "https://x.test/j"}, timeout=5).json()
+    log = client.call("GET", "/local/activity", documentId="https://x.test/j").json()
     assert [e["outcome"] for e in log] == ["OUT_OF_SEQUENCE_OPERATION", "ADDED"]
     meta = client.call("GET", f"{client.platform}/sources/{source}/metadata").json()
     assert meta == {"collectedNotIndexed": [{"name": "kb_zone", "itemCount": 1}]}
-    assert (
-        requests.get(f"{client.base}/local/item", params={"source": source, "documentId": "x"}, timeout=5).status_code
-        == 404
-    )
+    assert client.call("GET", "/local/item", source=source, documentId="x").status_code == 404

@@ -75,9 +75,11 @@ def test_serve_process_keeps_data_and_stops_on_sigterm(tmp_path: Path) -> None:
         timeout=5,
     )
     deadline = time.monotonic() + 10
-    while requests.get(f"{base}/local/status", timeout=5).json()["pending"] and time.monotonic() < deadline:
+    while (
+        requests.get(f"{base}/local/status", headers=hdr, timeout=5).json()["pending"] and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
-    assert requests.get(f"{base}/local/status", timeout=5).json() == {"pending": 0, "items": {src: 1}}
+    assert requests.get(f"{base}/local/status", headers=hdr, timeout=5).json() == {"pending": 0, "items": {src: 1}}
     proc.send_signal(signal.SIGTERM)
     out = proc.communicate(timeout=15)[0]
     assert proc.returncode == 0 and "stopped" in out
