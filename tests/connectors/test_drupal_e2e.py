@@ -11,7 +11,6 @@ from tests.connectors.e2e import Site
 from tests.fixtures.drupal_server import PASSWORD, USERNAME, DrupalServer
 
 pytestmark = pytest.mark.integration
-pytest.importorskip("crawler.localapi", reason="the local Push API has not landed on this branch yet")
 UNPUBLISHED = "/news/reorg-plan"
 
 

@@ -11,7 +11,6 @@ from tests.connectors.e2e import Site
 from tests.fixtures.wordpress_server import PASSWORD, USERNAME, WordPressServer
 
 pytestmark = pytest.mark.integration
-pytest.importorskip("crawler.localapi", reason="the local Push API has not landed on this branch yet")
 PRIVATE = "/2024/04/12/team-offsite/"
 
 

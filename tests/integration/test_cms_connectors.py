@@ -22,7 +22,6 @@ from tests.fixtures.wagtail_server import WagtailServer
 from tests.fixtures.web_server import WebServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-pytest.importorskip("crawler.localapi", reason="the local Push API (crawler.localapi) is not merged yet")
 
 
 def _settings(tmp_path: Path, connector: str, options: dict[str, Any]) -> Path:
