@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import read_report, run_cli
+from tests.conftest import cli_in_process, read_report, run_cli
 from tests.fixtures.mediawiki_server import MediaWikiServer
 from tests.fixtures.sitemap_server import SitemapServer
 from tests.fixtures.wagtail_server import WagtailServer
@@ -44,7 +44,7 @@ def _crawl(settings: Path, tmp_path: Path, name: str) -> dict[str, Any]:
 
 
 def _search(settings: Path, word: str) -> int:
-    result = run_cli("search", word, "--json", "--settings", str(settings))
+    result = cli_in_process("search", word, "--json", "--settings", str(settings))  # no crawl: no process
     assert result.returncode == 0, result.stderr
     return int(json.loads(result.stdout)["totalCount"])
 
