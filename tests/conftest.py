@@ -1,13 +1,15 @@
-"""Shared fixtures: temporary settings files and running the real CLI in a subprocess."""
+"""Shared fixtures: temporary settings files, and running the real CLI in a subprocess or in this process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,42 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def cli_in_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``pushcrawl`` through ``crawler.cli.main`` in this process, for commands that start no crawl
+    (``search``, ``fields``…), where a process start would only add seconds: the same parser, command and
+    exit code, stdout and stderr captured. Crawls stay in ``run_cli``: Scrapy's reactor is per process."""
+    from crawler import secrets
+    from crawler.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    registered = set(secrets._secrets)
+    with _environ(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse errors and --help exit
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            # forget the secrets the command registered, as its process would have: a later test must not
+            # see a value masked only because an earlier one loaded it
+            with secrets._lock:
+                secrets._secrets.intersection_update(registered)
+    return subprocess.CompletedProcess(["pushcrawl", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _environ(extra: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def read_report(path: Path) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler import defaults
+from crawler.localapi import LocalPushAPI
 from tests.devkit_support import Project, fixture_cms, free_port, new_project
 
 pytestmark = pytest.mark.integration
@@ -28,8 +29,7 @@ def project(tmp_path: Path) -> Project:
 
 @pytest.fixture
 def push_api(tmp_path: Path) -> Iterator[object]:
-    localapi = pytest.importorskip("crawler.localapi")
-    server = localapi.LocalPushAPI(tmp_path / "coveo-data", org_id="acme", api_keys=[GOOD_KEY])
+    server = LocalPushAPI(tmp_path / "coveo-data", org_id="acme", api_keys=[GOOD_KEY])
     server.start()
     yield server
     server.stop()
@@ -52,7 +52,6 @@ def coveo_target(project: Project, base_url: str, provider: str | None = None) -
 
 
 def test_good_site_on_the_local_target_passes_and_lists_settings_with_origins(project: Project) -> None:
-    pytest.importorskip("crawler.localapi")
     with fixture_cms(project) as url:
         proc = project.cli("check", "intranet", "-s", "push.max_in_flight=2", env={project.env_var: url})
     out = proc.stdout

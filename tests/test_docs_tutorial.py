@@ -56,7 +56,6 @@ def _console_steps(body: str) -> list[tuple[str, list[str]]]:
 
 
 def test_tutorial_blocks_run_in_order(tmp_path: Path) -> None:
-    pytest.importorskip("crawler.localapi")
     port = str(free_port())
     text = DOC.read_text(encoding="utf-8").replace("8765", port)
     env = {**os.environ, "INTRANET_URL": f"http://127.0.0.1:{port}"}

@@ -21,8 +21,6 @@ import yaml
 
 from crawler import defaults
 
-pytest.importorskip("crawler.localapi", reason="the local Push API is not on this branch yet")
-
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 

@@ -86,7 +86,6 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpr
 def test_generated_connector_passes_its_tests_and_crawls_its_fixture_into_the_local_push_api(
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("crawler.localapi")
     proc = _run([sys.executable, "-m", "crawler.cli", "new-connector", "intranet", "--path", str(tmp_path)], REPO)
     assert proc.returncode == 0, proc.stderr
     root = tmp_path / "intranet"

@@ -1,4 +1,8 @@
-"""Helpers for connector end-to-end tests: the real CLI crawls a fixture CMS into the local Push API."""
+"""Helpers for connector end-to-end tests: the real CLI crawls a fixture CMS into the local Push API.
+
+Crawls run ``pushcrawl crawl`` in a subprocess (the process is what runs a crawl in production); the searches
+that read the index back run ``pushcrawl search`` in this process, which saves a Python start per query.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import read_report, run_cli
+from tests.conftest import cli_in_process, read_report, run_cli
 
 
 @dataclass
@@ -50,7 +54,7 @@ class Site:
 
     def search(self, query: str, as_user: str | None = None) -> list[dict[str, Any]]:
         args = ["search", query, "--json", "-n", "50", "--settings", self.settings]
-        result = run_cli(*args, *(["--as", as_user] if as_user else []), env=self.env)
+        result = cli_in_process(*args, *(["--as", as_user] if as_user else []), env=self.env)
         assert result.returncode == 0, result.stderr[-4000:]
         return list(json.loads(result.stdout)["results"])
 

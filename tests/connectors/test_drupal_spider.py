@@ -1,4 +1,4 @@
-"""The Drupal spider run for real against the JSON:API fixture server (each run in a fresh subprocess)."""
+"""The Drupal spider run for real against the JSON:API fixture server (in this process, on the test reactor)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ from tests.connectors.e2e import Site
 from tests.fixtures.mediawiki_server import BOT_PASSWORD, BOT_USER, MediaWikiServer
 
 pytestmark = pytest.mark.integration
-pytest.importorskip("crawler.localapi", reason="the local Push API has not landed on this branch yet")
 
 
 @pytest.fixture

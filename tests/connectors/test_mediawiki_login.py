@@ -1,6 +1,7 @@
 """MediaWiki bot-password login: ping's errors, and crawls of a private wiki (the fixture in private mode).
 
-The crawls run the real spider in a subprocess against the fixture server; nothing of our own is mocked.
+The crawls run the real spider in this process (the test reactor) against the fixture server; nothing of
+our own is mocked.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,26 +12,35 @@ from tests.connectors.e2e import Site
 from tests.fixtures.wordpress_server import PASSWORD, USERNAME, WordPressServer
 
 pytestmark = pytest.mark.integration
-pytest.importorskip("crawler.localapi", reason="the local Push API has not landed on this branch yet")
 PRIVATE = "/2024/04/12/team-offsite/"
+
+
+def _site(folder: Path, server: WordPressServer) -> Site:
+    options = {
+        "base_url": server.base_url,
+        "post_types": ["posts", "pages", "books"],
+        "page_size": 2,
+        "auth": {"username": USERNAME, "password": "${WP_APP_PASSWORD}"},
+    }
+    return Site.create(folder, "blog", "wordpress", options, env={"WP_APP_PASSWORD": PASSWORD})
 
 
 @pytest.fixture
 def wp(tmp_path: Path) -> Iterator[tuple[WordPressServer, Site]]:
     with WordPressServer() as server:
-        options = {
-            "base_url": server.base_url,
-            "post_types": ["posts", "pages", "books"],
-            "page_size": 2,
-            "auth": {"username": USERNAME, "password": "${WP_APP_PASSWORD}"},
-        }
-        site = Site.create(tmp_path, "blog", "wordpress", options, env={"WP_APP_PASSWORD": PASSWORD})
-        yield server, site  # type: ignore[misc]
+        yield server, _site(tmp_path, server)  # type: ignore[misc]
 
 
-def test_first_run_pushes_public_and_private_items(wp: tuple[WordPressServer, Site]) -> None:
-    server, site = wp
-    report = site.crawl()
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WordPressServer, Site, dict[str, Any]]]:
+    """One first crawl shared by the tests that only read its report and search its index (none writes)."""
+    with WordPressServer() as server:
+        site = _site(tmp_path_factory.mktemp("wp"), server)
+        yield server, site, site.crawl()  # type: ignore[misc]
+
+
+def test_first_run_pushes_public_and_private_items(first_run: tuple[WordPressServer, Site, dict[str, Any]]) -> None:
+    server, site, report = first_run
     assert report["status"] == "finished" and report["counts"]["errors"] == 0
     assert report["counts"]["pushed"] == 9  # 6 public posts/pages/books, 2 media, 1 private post
     (hit,) = site.search("cafeteria")
@@ -42,16 +52,14 @@ def test_first_run_pushes_public_and_private_items(wp: tuple[WordPressServer, Si
     assert PASSWORD not in (site.folder / "report1.json").read_text()
 
 
-def test_private_post_visible_to_its_author_only(wp: tuple[WordPressServer, Site]) -> None:
-    server, site = wp
-    site.crawl()
+def test_private_post_visible_to_its_author_only(first_run: tuple[WordPressServer, Site, dict[str, Any]]) -> None:
+    server, site, _ = first_run
     assert site.search("offsite") == []  # anonymous
     assert site.uris("offsite", as_user="bob", base=server.base_url) == {PRIVATE}
 
 
-def test_private_post_visible_to_editor_role_member(wp: tuple[WordPressServer, Site]) -> None:
-    server, site = wp
-    site.crawl()
+def test_private_post_visible_to_editor_role_member(first_run: tuple[WordPressServer, Site, dict[str, Any]]) -> None:
+    server, site, _ = first_run
     assert site.uris("offsite", as_user="jane", base=server.base_url) == {PRIVATE}
 
 

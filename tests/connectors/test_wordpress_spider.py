@@ -1,4 +1,4 @@
-"""The WordPress spider run for real against the fixture server (each run in a fresh subprocess)."""
+"""The WordPress spider run for real against the fixture server (in this process, on the test reactor)."""
 
 from __future__ import annotations
 

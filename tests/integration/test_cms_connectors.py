@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import read_report, run_cli
+from tests.conftest import cli_in_process, read_report, run_cli
 from tests.fixtures.mediawiki_server import MediaWikiServer
 from tests.fixtures.sitemap_server import SitemapServer
 from tests.fixtures.wagtail_server import WagtailServer
 from tests.fixtures.web_server import WebServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-pytest.importorskip("crawler.localapi", reason="the local Push API (crawler.localapi) is not merged yet")
 
 
 def _settings(tmp_path: Path, connector: str, options: dict[str, Any]) -> Path:
@@ -45,7 +44,7 @@ def _crawl(settings: Path, tmp_path: Path, name: str) -> dict[str, Any]:
 
 
 def _search(settings: Path, word: str) -> int:
-    result = run_cli("search", word, "--json", "--settings", str(settings))
+    result = cli_in_process("search", word, "--json", "--settings", str(settings))  # no crawl: no process
     assert result.returncode == 0, result.stderr
     return int(json.loads(result.stdout)["totalCount"])
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, read_report, run_cli
+from tests.conftest import DEMO, cli_in_process, read_report, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ sites:
 
 
 def _search(settings: Path, word: str) -> dict:
-    result = run_cli("search", word, "--json", "--settings", str(settings))
+    result = cli_in_process("search", word, "--json", "--settings", str(settings))  # no crawl: no process
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

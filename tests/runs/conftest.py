@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from crawler.localapi import LocalPushAPI
 from tests.fixtures.sitemap_site import SitemapSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 class Bench:
     tmp: Path
     site: SitemapSite
-    api: Any  # crawler.localapi.LocalPushAPI
+    api: LocalPushAPI
     settings: Path
     source_id: str
 
@@ -121,8 +122,6 @@ sites:
 
 @pytest.fixture
 def bench(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Bench]:
-    LocalPushAPI = pytest.importorskip("crawler.localapi").LocalPushAPI
-
     site = SitemapSite(pages=24).start()
     # queue_delay_scale: one minute of queueDelay lasts 10 ms, so the 15-minute sweep delay is 0.15 s
     marker = request.node.get_closest_marker("faults")
