@@ -114,6 +114,8 @@ def print_summary(report: RunReport, out: TextIO) -> None:
         if would_disable is not None:
             line += f" · would disable {len(would_disable)}"
         out.write(line + "\n")
+    if sweep := report.extra.get("identities_sweep"):  # what a complete full run disabled, said where people look
+        out.write(f"  {sweep}\n")
     if render := report.extra.get("render"):
         out.write(
             f"  rendered: {render.get('rendered', 0)} (auto {render.get('auto', 0)}) · plain {render.get('plain', 0)}"
