@@ -3,6 +3,8 @@
 Push API writes only queue an operation (the HTTP answer means "queued", CONTRACT.md §2); this thread applies
 them in (due time, arrival) order, each in its own transaction that also removes it from the queue, so a
 restart resumes exactly where it stopped. Due times are wall-clock epoch seconds for the same reason.
+Between operations it brings the search index up to date (textindex.py): when the queue has nothing due,
+and every few thousand applied items during a long queue.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from crawler.localapi.apply_items import ItemApplier
 from crawler.localapi.files import FileContainers
 from crawler.localapi.identities import IdentityApplier
 from crawler.localapi.store import Store
+from crawler.localapi.textindex import SYNC_CHUNK
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class Worker:
                 op = db.execute("SELECT * FROM queue ORDER BY due, id LIMIT 1").fetchone()
             wait = 1.0 if op is None else op["due"] - time.time()
             if wait > 0:
+                if self._index():
+                    continue  # the index caught up with what was applied; look at the queue again
                 with self.cond:
                     if not self._stop:
                         self.cond.wait(min(wait, 1.0))
@@ -87,9 +92,24 @@ class Worker:
                         "ERROR",
                         ordering_id=op["ordering_id"],
                         detail="internal error while applying; see the server log",
+                        task="INDEXING",
                     )
+            if self.store.unindexed() >= SYNC_CHUNK:
+                self._index()  # a long queue still becomes searchable chunk by chunk
             with self.cond:
                 self.cond.notify_all()
+
+    def _index(self) -> bool:
+        """Bring the search index up to date with the store; True when there was something to index."""
+        try:
+            done = self.store.index.sync()
+        except Exception:  # the outbox keeps the entries: the next round retries them
+            log.exception("could not update the search index")
+            return False
+        if done:
+            with self.cond:
+                self.cond.notify_all()
+        return done > 0
 
     def apply(self, op: dict[str, Any]) -> None:
         payload = json.loads(op["payload"])
