@@ -2,7 +2,8 @@
 
 Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
 ``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
-(``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), and the unauthenticated local pages
+(``/rest/organizations/{org}/...``, and the Source Logs API ``/logs/v1/organizations/{org}``), ``search``
+(``/rest/search/v2``), and the unauthenticated local pages
 (``/local/status``, ``/local/activity``, ``/local/item`` and the Content Browser). Faults are injected
 only on ``push`` and ``upload``.
 """
@@ -18,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from crawler.localapi import browser, local, platform, push, searchapi
+from crawler.localapi import browser, local, logsapi, platform, push, searchapi
 from crawler.localapi.apierror import ApiError, too_large
 from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults
@@ -96,6 +97,8 @@ class App:
             "/upload/<file_id>",
             Route("upload", lambda ctx, req, file_id: ctx.files.upload(req, file_id), "upload"),
         )
+        # Source Logs API (E13): its own host at Coveo, the same server here so `base_url` reaches it
+        add("POST", "/logs/v1/organizations/<org>", Route("platform", logsapi.logs, capability="read"))
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
