@@ -5,7 +5,7 @@ Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` a
 (``/rest/organizations/{org}/...``, and the Source Logs API ``/logs/v1/organizations/{org}``), ``search``
 (``/rest/search/v2``), and the unauthenticated local pages
 (``/local/status``, ``/local/activity``, ``/local/item`` and the Content Browser). Faults are injected
-only on ``push`` and ``upload``.
+only on ``push`` and ``upload``, and on the Logs API when a fault names it (``@logs``).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class App:
             Route("upload", lambda ctx, req, file_id: ctx.files.upload(req, file_id), "upload"),
         )
         # Source Logs API (E13): its own host at Coveo, the same server here so `base_url` reaches it
-        add("POST", "/logs/v1/organizations/<org>", Route("platform", logsapi.logs, capability="read"))
+        add("POST", "/logs/v1/organizations/<org>", Route("logs", logsapi.logs, "logs", "read"))
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
@@ -166,10 +166,12 @@ class App:
             self.faults.inject(request, route.name)
         elif route.group == "upload":
             self.faults.inject(request, "upload")
-        elif route.group == "platform":
+        elif route.group in ("platform", "logs"):
             caller = ctx.auth.caller(request)
             ctx.check_org(values["org"])
             ctx.auth.require(caller, route.capability)
+            if route.group == "logs":
+                self.faults.inject(request, "logs", named_only=True)
         elif route.group in ("search", "token"):
             caller = ctx.auth.caller(request, ctx.token_user if route.group == "search" else None)
             ctx.auth.require(caller, "search")

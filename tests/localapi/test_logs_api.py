@@ -4,11 +4,13 @@ filters, paging and errors, on the same server as the Push API."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.localapi.conftest import ORG, Client
+from crawler.localapi import LocalPushAPI
+from tests.localapi.conftest import KEY, ORG, Client
 
 PUBLIC = [{"allowAnonymous": True, "allowedPermissions": [], "deniedPermissions": []}]
 
@@ -103,3 +105,11 @@ def test_errors_are_400s_and_keys_are_checked(client: Client, source: str) -> No
     assert _logs(client, key="ro").status_code == 200  # a view key reads the logs
     r = client.call("POST", "/logs/v1/organizations/other-org", {}, **_window())
     assert r.status_code == 404
+
+
+def test_logs_faults_apply_only_when_named(tmp_path: Path) -> None:
+    """A client's backoff on the Logs API is testable offline; a push fault spec leaves the route alone."""
+    for spec, expected in (("429=1", 200), ("429=1@logs", 429), ("5xx=1@logs", None)):
+        with LocalPushAPI(tmp_path / spec, api_keys=[KEY], faults=spec) as server:
+            r = _logs(Client(server))
+            assert r.status_code == expected if expected else r.status_code in (500, 503, 504), (spec, r.text)
