@@ -3,6 +3,7 @@ and an index that follows updates, deletions and restarts (tantivy fed from the 
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from crawler.localapi import LocalPushAPI
@@ -98,3 +99,39 @@ def test_index_follows_updates_deletes_and_restarts(tmp_path: Path) -> None:
         client = Client(server)
         client.idle()
         assert [h["uri"] for h in client.search("dolphin")["results"]] == ["https://x.test/a"]
+
+
+def test_a_data_dir_from_the_fts5_version_is_migrated(tmp_path: Path) -> None:
+    """Texts move from the old FTS5 table to ``texts`` (keeping each item's language); nothing is lost."""
+    data = tmp_path / "data"
+    data.mkdir()
+    db = sqlite3.connect(data / "localapi.sqlite3")
+    db.executescript(
+        """
+        CREATE TABLE sources(id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+            visibility TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'IDLE', created_ms INTEGER NOT NULL,
+            threshold INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE items(rid INTEGER PRIMARY KEY, source_id TEXT NOT NULL, document_id TEXT NOT NULL,
+            ordering_id INTEGER NOT NULL, parent_id TEXT, fields TEXT NOT NULL, collected TEXT NOT NULL,
+            permissions TEXT, public INTEGER NOT NULL, updated_ms INTEGER NOT NULL, UNIQUE(source_id, document_id));
+        CREATE VIRTUAL TABLE items_fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 2');
+        CREATE TABLE activity(id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, target TEXT NOT NULL,
+            document_id TEXT, operation TEXT NOT NULL, ordering_id INTEGER, outcome TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '');
+        INSERT INTO sources VALUES ('pushcrawl-local-s1', 'old', 'old', 'SHARED', 'IDLE', 1, 0);
+        INSERT INTO items VALUES (1, 'pushcrawl-local-s1', 'https://x.test/fr', 5, NULL,
+            '{"title": "Écurie", "uri": "https://x.test/fr", "language": "fr"}', '{}', NULL, 1, 1);
+        INSERT INTO items_fts(rowid, title, body) VALUES (1, 'Écurie', 'Les chevaux dorment.');
+        """
+    )
+    db.close()
+    with LocalPushAPI(data, api_keys=[KEY]) as server:
+        client = Client(server)
+        client.idle()
+        hits = client.search("cheval")["results"]  # French stemming: the language came from the item's fields
+        assert [h["uri"] for h in hits] == ["https://x.test/fr"]
+        assert hits[0]["excerpt"] == "Les chevaux dorment."
+        item = client.session.get(
+            f"{client.base}/local/item", params={"source": "pushcrawl-local-s1", "documentId": "https://x.test/fr"}
+        )
+        assert item.status_code == 200 and "Les chevaux dorment." in item.text
