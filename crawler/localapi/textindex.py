@@ -87,13 +87,14 @@ class TextIndex:
             return {r[0] for r in db.execute("SELECT DISTINCT lang FROM texts")} or {languages.DEFAULT}
 
     # -- writing (worker thread) ----------------------------------------------------------------------------
-    def sync(self) -> int:
-        """Index what the outbox lists, one commit per chunk; the number of entries done."""
+    def sync(self, minimum: int = 1) -> int:
+        """Index what the outbox lists, one commit per chunk of up to SYNC_CHUNK entries, as long as a chunk
+        has at least ``minimum`` entries; the number of entries done."""
         done = 0
         while True:
             with self.store.read() as db:
                 rows = db.execute("SELECT seq, rid FROM search_outbox ORDER BY seq LIMIT ?", (SYNC_CHUNK,)).fetchall()
-                if not rows:
+                if not rows or len(rows) < minimum:
                     return done
                 rids = sorted({r[1] for r in rows})
                 items = db.execute(
