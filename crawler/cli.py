@@ -26,6 +26,8 @@ COMMANDS = (
     "runs",
     "fields",
     "sources",
+    "delete",
+    "purge",
 )
 
 

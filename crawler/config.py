@@ -228,12 +228,27 @@ def check_secret_refs(data: dict[str, Any], file: str) -> None:
             )
 
 
+#: ``-s NAME=VALUE`` with an upper-case name is a Scrapy setting (DOWNLOAD_DELAY, CONCURRENT_REQUESTS...)
+SCRAPY_SETTING = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> None:
     """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``)."""
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise SettingsError("command line", f"-s {item}", "KEY=VALUE, e.g. -s push.batch_max_items=500")
+        if SCRAPY_SETTING.fullmatch(key):
+            # a Scrapy setting name (Scrapy users' habit: -s DOWNLOAD_DELAY=1) goes to every site's `scrapy:`
+            # block, the layer a site's own Scrapy settings live in
+            for name, site in (data.get("sites") or {}).items():
+                if not isinstance(site, dict):
+                    raise SettingsError(file, f"sites.{name}", "a mapping (connector:, options:, ...)")
+                block = site.setdefault("scrapy", {})
+                if not isinstance(block, dict):
+                    raise SettingsError(file, f"sites.{name}.scrapy", "a mapping of Scrapy setting names to values")
+                block[key] = yaml.safe_load(raw)
+            continue
         node = data
         parts = key.split(".")
         for part in parts[:-1]:

@@ -37,6 +37,10 @@ MAX_DELETIONS_RATIO = 0.10
 # rare enough that a 1-hour run writes ~240 lines. Scrapy setting PUSHCRAWL_PROGRESS_INTERVAL per site.
 PROGRESS_INTERVAL_S = 15.0
 
+# Per-run log files kept per site under <state_dir>/logs (crawler.runlog): a schedule every 5 minutes keeps
+# about 4 hours of history; each log of a small incremental run is a few KB.
+RUN_LOGS_KEPT = 50
+
 # `pushcrawl runs --check`: a fall of documents larger than this share between two runs of the same mode fails.
 RUNS_MAX_DROP = 0.2
 

@@ -25,6 +25,7 @@ class RunReport:
     target: str = ""
     source: str = ""
     location: str = ""
+    log_file: str = ""  # this run's full log (crawler.runlog)
     deleted_ids: list[str] = field(default_factory=list)
     dropped_by_reason: dict[str, int] = field(default_factory=dict)
     collected_not_indexed: list[str] = field(default_factory=list)
@@ -112,7 +113,25 @@ def print_summary(report: RunReport, out: TextIO) -> None:
         out.write(f"  {report.message}\n")
     if report.location and not report.dry_run:
         out.write(f"  index: target {report.target}, source {report.source}, {report.location}\n")
-        if report.target and report.extra.get("local"):
-            out.write(
-                "  look:  pushcrawl search WORD   ·   pushcrawl serve  (Content Browser on http://127.0.0.1:8090/)\n"
-            )
+        if look := _look_hint(report):
+            out.write(f"  look:  {look}\n")
+    if report.log_file:
+        out.write(f"  log:   {_short(report.log_file)}\n")
+
+
+def _short(path: str) -> str:
+    """A path relative to the working directory when it is below it (what a person would type)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def _look_hint(report: RunReport) -> str:
+    """How to see what a local run indexed: the exact ``serve`` command for this data directory."""
+    if not report.extra.get("local"):
+        return ""
+    serve = "pushcrawl serve"
+    if Path(report.location).resolve() != Path(".pushcrawl/local").resolve():  # serve's --data default
+        serve += f" --data {report.location}"
+    return f"pushcrawl search WORD   ·   {serve}  (Content Browser on http://127.0.0.1:8090/, or --port)"

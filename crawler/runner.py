@@ -29,6 +29,7 @@ from crawler.errors import PushcrawlError, RunRefused
 from crawler.finish import finish
 from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
+from crawler.runlog import Verbosity, open_run_log
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
@@ -36,10 +37,13 @@ from pipelines import ORDER
 logger = logging.getLogger(__name__)
 
 
-def scrapy_settings(settings: Settings, site: str, log_level: str) -> dict[str, Any]:
+def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Verbosity = "normal") -> dict[str, Any]:
     values: dict[str, Any] = dict(defaults.SCRAPY)
     values.update(
         {
+            "PUSHCRAWL_VERBOSITY": verbosity,
+            # crawler.runlog already routed the log (file + terminal by verbosity): Scrapy adds no handler
+            "LOG_INSTALL_ROOT_HANDLER": False,
             "ITEM_PIPELINES": dict(ORDER),
             "LOG_FORMATTER": "crawler.logformatter.PushcrawlLogFormatter",
             "LOG_LEVEL": log_level,
@@ -61,6 +65,7 @@ def run_site(
     allow_mass_deletion: bool = False,
     log_level: str = "INFO",
     dry_run_out: TextIO | None = None,
+    verbosity: Verbosity = "normal",
 ) -> RunReport:
     started = time.monotonic()
     _abort_on_sigterm()
@@ -82,6 +87,8 @@ def run_site(
     report = RunReport(site, mode, "failed", ordering_id, {}, 0, 0.0, dry_run=dry_run, target=target_name)
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
+    runlog = open_run_log(state_dir, site, run_id, verbosity, log_level)
+    report.log_file = str(runlog.path or "")
     try:
         cls.ping(options)
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
@@ -111,7 +118,7 @@ def run_site(
         )
         if opened and settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "REBUILD" if full else "INCREMENTAL")
-        spider, stats, reason = _crawl(settings, site, cls, options, ctx, since, log_level)
+        spider, stats, reason = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
     except RunRefused as exc:
@@ -134,6 +141,7 @@ def run_site(
             state.finish_run(run_id, report.status, report.counts, secrets.redact(report.message))
             state.close()
         finally:
+            runlog.close()
             lock.release()
     return report
 
@@ -201,9 +209,10 @@ def _crawl(
     ctx: RunContext,
     since: str | None,
     log_level: str,
+    verbosity: Verbosity,
 ) -> tuple[Any, dict[str, Any], str]:
     _Stop.raise_now = False
-    process = CrawlerProcess(scrapy_settings(settings, site, log_level))
+    process = CrawlerProcess(scrapy_settings(settings, site, log_level, verbosity))
     crawler = process.create_crawler(cls)
     crawler.pushcrawl = ctx  # type: ignore[attr-defined]
     # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors can

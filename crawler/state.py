@@ -317,6 +317,15 @@ class StateStore:
                 [(scope, provider, k) for k in keys],
             )
 
+    def forget_scope(self, scope: str) -> int:
+        """Forget every item, the cursor and an unfinished full reindex of a scope (its source was purged), so
+        the next run lists and pushes everything again. Returns how many items were forgotten."""
+        with self._tx() as db:
+            n = db.execute("DELETE FROM items WHERE scope=?", (scope,)).rowcount
+            db.execute("DELETE FROM cursors WHERE scope=?", (scope,))
+            db.execute("DELETE FROM full_runs WHERE scope=?", (scope,))
+            return int(n)
+
     # ---- cursors ----
     def cursor(self, scope: str) -> str | None:
         with self._lock:

@@ -162,6 +162,8 @@ class ExtractPipeline:
         self.crawler.stats.inc_value("pushcrawl/documents")
         if item.html is not None and item.text is None and item.binary is None:
             extract_html(item, self.cfg)
+            # the body carries the extracted text (.txt for the converter); the index's filetype stays the page's
+            item.metadata.setdefault("filetype", "html")
             if not item.text and not item.title:
                 raise drop(self.crawler, "empty", f"{item.document_id} has no text and no title")
         elif item.text and not item.language:

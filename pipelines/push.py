@@ -31,6 +31,7 @@ from scrapy.exceptions import DropItem
 
 from crawler import identities, secrets
 from crawler.context import RunContext, get_context
+from crawler.dryrun import printable
 from crawler.model import Deletion, Document, Identity
 from crawler.pushapi.batch import IDENTITY_SECTIONS, ITEM_SECTIONS, SpooledBatch
 from crawler.pushapi.body import document_body
@@ -100,6 +101,7 @@ class PushPipeline:
                 prepared = prepare(item, self.cfg.container_max_bytes)
         except Rejected as exc:
             raise drop(self.crawler, exc.reason, str(exc)) from None
+        self.crawler.stats.inc_value("pushcrawl/queued")  # the progress line's "queued" (acknowledged comes later)
         if len(self.idents):
             await self._flush_identities()
         if prepared.encoded is None:
@@ -153,7 +155,7 @@ class PushPipeline:
         out = self.ctx.dry_run_out
         if out is None:
             return
-        out.write(json.dumps(secrets.redact_obj(body), ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(secrets.redact_obj(printable(body)), ensure_ascii=False, indent=2) + "\n")
         if item is not None and item.collected_only:
             out.write(f"# collected, not indexed (no declared field): {', '.join(item.collected_only)}\n")
         for note in item.notes if item is not None else []:

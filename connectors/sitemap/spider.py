@@ -106,6 +106,7 @@ class SitemapConnector(RecheckMixin, Connector):
                         self.crawler.stats.inc_value("pushcrawl/sitemap/not_modified")
                         self.crawler.stats.inc_value("pushcrawl/unchanged")
                         continue
+                self.crawler.stats.inc_value("pushcrawl/expected")  # the progress line's total
                 yield scrapy.Request(
                     entry.loc,
                     callback=self.parse_page,

@@ -7,6 +7,7 @@ Scrapy's reactor cannot be restarted inside a process.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,36 @@ from typing import Any
 from crawler.config import load_settings
 from crawler.errors import RunRefused, SettingsError
 
+#: every exit status of ``pushcrawl crawl`` (README's "Exit status" lists the same)
+EXIT_CODES = """exit status:
+  0    the run finished (every site, with several)
+  1    a run failed: errors counted, a listing incomplete, the push stopped (the summary says why)
+  2    nothing ran: invalid settings or command line, unknown site, connector or target unusable
+  3    refused by a data-safety rule (a deletion set above max_deletions): see --dry-run, --allow-mass-deletion
+  75   another run of the same site holds its lock (try again later)
+  130  interrupted (Ctrl-C or SIGTERM): nothing swept, the next run resumes"""
+
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("crawl", help="crawl sites and push what changed")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "crawl",
+        help="crawl sites and push what changed",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("sites", nargs="*", metavar="SITE", help="site names from settings.yaml")
     p.add_argument("--all", action="store_true", help="every site in settings.yaml")
     p.add_argument("--full", action="store_true", help="full reindex: push everything, sweep what was not seen")
     p.add_argument("--dry-run", action="store_true", help="print what would be pushed and deleted; send nothing")
     p.add_argument("--target", help="target name from settings.yaml (default: the site's or 'target:')")
     p.add_argument("--settings", help="settings file (default: ./settings.yaml or $PUSHCRAWL_SETTINGS)")
-    p.add_argument("--report", type=Path, help="write the JSON run report to this file")
+    p.add_argument("--report", type=Path, help="write the JSON run report to this file ('-': standard output)")
+    p.add_argument("--json", action="store_true", help="print the JSON run report on standard output")
+    loud = p.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="print the closing summary only")
+    loud.add_argument(
+        "-v", "--verbose", action="store_true", help="show the whole log live (it is always in the run's log file)"
+    )
     p.add_argument("--allow-mass-deletion", action="store_true", help="allow deleting more than max_deletions")
     p.add_argument(
         "-s",
@@ -33,7 +54,8 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a setting, e.g. -s push.batch_max_items=500 (repeatable)",
+        help="override a setting: a settings.yaml key (-s push.batch_max_items=500) or a Scrapy setting for the"
+        " sites run (-s DOWNLOAD_DELAY=1); repeatable",
     )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(func=run)
@@ -65,14 +87,16 @@ def run(args: argparse.Namespace) -> int:
             "--log-level",
             args.log_level,
         ]
-        for flag in ("full", "dry_run", "allow_mass_deletion"):
+        for flag in ("full", "dry_run", "allow_mass_deletion", "json", "quiet", "verbose"):
             if getattr(args, flag):
                 argv.append("--" + flag.replace("_", "-"))
         if args.target:
             argv += ["--target", args.target]
         for override in args.overrides:
             argv += ["-s", override]
-        if args.report:
+        if args.report and str(args.report) == "-":
+            argv += ["--report", "-"]
+        elif args.report:
             argv += ["--report", str(args.report.with_name(f"{args.report.stem}-{site}{args.report.suffix}"))]
         worst = max(worst, subprocess.call(argv))
     return worst
@@ -82,6 +106,7 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
     from crawler.report import print_summary
     from crawler.runner import run_site
 
+    to_stdout = args.json or (report_path is not None and str(report_path) == "-")
     report = run_site(
         settings,
         site,
@@ -90,11 +115,24 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
         target_override=args.target,
         allow_mass_deletion=args.allow_mass_deletion,
         log_level=args.log_level,
-        dry_run_out=sys.stdout,
+        # standard output is the report's when asked for: the dry-run bodies move to stderr
+        dry_run_out=sys.stderr if to_stdout else sys.stdout,
+        verbosity="quiet" if args.quiet else "verbose" if args.verbose else "normal",
     )
+    if args.dry_run and report.ok and not report.extra.get("would_push") and not report.deleted_ids:
+        # an empty stdout would read as "broken"; say why nothing would be sent
+        unchanged = report.counts.get("unchanged", 0)
+        hint = "" if args.full else "; `--full --dry-run` prints every item"
+        print(
+            f"# nothing would be pushed or deleted: {unchanged} item(s) unchanged since the last run{hint}",
+            file=sys.stderr if to_stdout else sys.stdout,
+        )
     print_summary(report, sys.stderr)
-    if report_path is not None:
+    if report_path is not None and str(report_path) != "-":
         report.write(report_path)
+    if to_stdout:
+        # one compact object per line: several sites give JSON Lines
+        print(json.dumps(report.to_json(), sort_keys=True), flush=True)
     if report.ok:
         return 0
     return RunRefused.exit_code if report.extra.get("refused") else 1

@@ -30,6 +30,15 @@ def register(sub: Any) -> None:
         "--grace", type=float, default=defaults.SCHEDULE_GRACE_S, help="seconds a terminated crawl gets before SIGKILL"
     )
     p.add_argument("--target", help="target name passed to every run")
+    p.add_argument(
+        "-s",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting for every run: a settings.yaml key or a Scrapy setting name (repeatable)",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(func=run)
 
@@ -39,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from crawler.scheduler import Scheduler
 
     setup_logging(args.log_level)
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, args.overrides)
     file = str(settings.source_file)
     for site in args.sites:
         if site not in settings.sites:
@@ -54,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     if not schedules:
         raise SettingsError(file, "sites.*.schedule", "at least one site with a cron 'schedule:' to run")
     extra = ["--log-level", args.log_level] + (["--target", args.target] if args.target else [])
+    for override in args.overrides:
+        extra += ["-s", override]
     scheduler = Scheduler(
         settings.source_file,
         {k: v for k, v in schedules.items() if v},

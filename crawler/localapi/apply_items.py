@@ -112,8 +112,8 @@ class ItemApplier:
         fields.setdefault("clickableuri", doc_id)
         fields.setdefault("date", now_ms())
         fields.update({"uri": doc_id, "source": source["name"], "sourcetype": "Push", "size": extracted.size})
-        if ext:
-            fields["filetype"] = ext.lstrip(".").lower()
+        if ext:  # metadata named filetype (auto-mapped above) wins over the converter's guess from the extension
+            fields.setdefault("filetype", ext.lstrip(".").lower())
         if doc["parentId"]:
             fields["parentid"] = doc["parentId"]
         levels = doc["permissions"]

@@ -45,6 +45,7 @@ def test_20000_documents_through_injected_faults(tmp_path: Path) -> None:
         result = run_cli(
             "crawl",
             "synth",
+            "-v",  # the retry and batch lines are INFO: in the run's log file, and live with -v
             "--settings",
             str(settings),
             "--report",
