@@ -3,10 +3,11 @@
 Why tantivy rather than SQLite FTS5 (measured side by side, see bench/RESULTS.md): a query matching 80% of
 100,000 items, filtered by permissions, took ~3 s in FTS5 (BM25 over every match, then an OR of permission
 tokens) and ~60 ms in tantivy (block-max WAND top-k, a term-set filter on the permission-body id); tantivy
-also ships Snowball stemmers for the languages Coveo stems, and ingests faster.
+also ships Snowball stemmers for the languages Coveo stems, and its raw indexing is faster
+(bench/search_engines.py; end to end, ingest is not yet faster than before: see bench/RESULTS.md).
 
 SQLite stays the only truth. Every change to an item adds its row id to ``search_outbox`` in the same
-transaction; the worker thread drains the outbox into tantivy (delete + re-add by row id, commit) and only
+transaction; the worker's indexer thread drains the outbox into tantivy (delete + re-add by row id, commit) and only
 then removes the entries it indexed, so a crash in between re-indexes them — idempotent. A missing, corrupt
 or older-schema index is rebuilt from SQLite on open. ``Store.pending()`` counts the outbox, so
 ``wait_idle()`` means "searchable".
