@@ -75,7 +75,7 @@ def _check(r: Any) -> None:
         assert isinstance(body["totalCount"], int) and isinstance(body["results"], list)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies)
 def test_no_search_body_yields_500(client: Client, source: str, body: dict[str, Any]) -> None:
     if not getattr(client, "seeded", False):
@@ -85,7 +85,7 @@ def test_no_search_body_yields_500(client: Client, source: str, body: dict[str, 
     _check(client.call("POST", "/rest/search/v2", body))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(args=st.dictionaries(st.sampled_from(["q", "aq", "numberOfResults", "firstResult"]), syntax_text))
 def test_no_search_query_string_yields_500(client: Client, args: dict[str, str]) -> None:
     _check(
