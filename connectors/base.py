@@ -33,6 +33,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from connectors.failures import describe
+
 logger = logging.getLogger(__name__)
 
 
@@ -109,7 +111,7 @@ class Connector(scrapy.Spider):
         """Errback for listing requests: a failed listing page makes the run incomplete."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        self.listing_failed(f"{url}: {failure.getErrorMessage()}")
+        self.listing_failed(f"{url}: {describe(failure)}")
 
     def list_id(self, document_id: str) -> None:
         self.listed_ids.add(document_id)

@@ -18,6 +18,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from connectors.failures import describe
 from crawler.model import Deletion
 
 GONE = (404, 410)
@@ -92,6 +93,4 @@ class RecheckMixin:
     def _recheck_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("pushcrawl/recheck/failed")
         request = getattr(failure, "request", None)
-        self.logger.warning(
-            "recheck failed (item kept): %s: %s", getattr(request, "url", "?"), failure.getErrorMessage()
-        )
+        self.logger.warning("recheck failed (item kept): %s: %s", getattr(request, "url", "?"), describe(failure))

@@ -184,12 +184,19 @@ class Settings(_Model):
         return name, self.targets[name]
 
 
-def interpolate(node: Any, file: str, path: str = "") -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a YAML tree."""
+def interpolate(node: Any, file: str, path: str = "", skip: str | None = None) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a YAML tree.
+
+    ``skip`` names a top-level key whose references are left unresolved: a command that never opens a target
+    (``pushcrawl runs`` reads local history only) must not fail on, or even read, the targets' secrets.
+    """
     if isinstance(node, dict):
-        return {k: interpolate(v, file, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+        return {
+            k: v if not path and k == skip else interpolate(v, file, f"{path}.{k}" if path else str(k), skip)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [interpolate(v, file, f"{path}[{i}]") for i, v in enumerate(node)]
+        return [interpolate(v, file, f"{path}[{i}]", skip) for i, v in enumerate(node)]
     if not isinstance(node, str) or "${" not in node:
         return node
 
@@ -233,11 +240,17 @@ SCRAPY_SETTING = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> None:
-    """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``)."""
+    """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``).
+
+    The rule of settings.yaml holds here too: an API key is a ``${VAR}`` reference (quote it from the shell),
+    never the key itself, which would sit in shell history and ``ps`` output. Any other secret-looking value
+    is registered for redaction before anything can print it.
+    """
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise SettingsError("command line", f"-s {item}", "KEY=VALUE, e.g. -s push.batch_max_items=500")
+            shown = item if "=" not in item else key + "=" + secrets.MASK
+            raise SettingsError("command line", f"-s {shown}", "KEY=VALUE, e.g. -s push.batch_max_items=500")
         if SCRAPY_SETTING.fullmatch(key):
             # a Scrapy setting name (Scrapy users' habit: -s DOWNLOAD_DELAY=1) goes to every site's `scrapy:`
             # block, the layer a site's own Scrapy settings live in
@@ -249,6 +262,17 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> No
                     raise SettingsError(file, f"sites.{name}.scrapy", "a mapping of Scrapy setting names to values")
                 block[key] = yaml.safe_load(raw)
             continue
+        if _SECRET_KEY.search(key):
+            if key.rsplit(".", 1)[-1] == "api_key" and not _ENV_REF.fullmatch(raw.strip()):
+                secrets.register(raw.strip())
+                raise SettingsError(
+                    "command line",
+                    f"-s {key}",
+                    "a reference to an environment variable such as '${COVEO_API_KEY}' (single-quoted so the "
+                    "shell leaves it alone), never the key itself (it would stay in shell history and in ps)",
+                )
+            raw = interpolate(raw, "command line", key)
+            secrets.register(raw.strip())
         node = data
         parts = key.split(".")
         for part in parts[:-1]:
@@ -295,8 +319,14 @@ def find_settings_file(explicit: str | None) -> Path:
     return path
 
 
-def load_settings(explicit: str | None = None, overrides: list[str] | None = None) -> Settings:
-    """Read, interpolate, override and validate settings.yaml. Raises SettingsError with a clear message."""
+def load_settings(
+    explicit: str | None = None, overrides: list[str] | None = None, *, resolve_targets: bool = True
+) -> Settings:
+    """Read, interpolate, override and validate settings.yaml. Raises SettingsError with a clear message.
+
+    ``resolve_targets=False`` leaves ``${VAR}`` references under ``targets:`` as written, for commands that
+    never open a target and so need none of its secrets.
+    """
     path = find_settings_file(explicit)
     file = str(path)
     try:
@@ -308,7 +338,7 @@ def load_settings(explicit: str | None = None, overrides: list[str] | None = Non
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
     check_secret_refs(data, file)
-    data = interpolate(data, file)
+    data = interpolate(data, file, skip=None if resolve_targets else "targets")
     apply_overrides(data, overrides or [], file)
     try:
         settings = Settings.model_validate(data)

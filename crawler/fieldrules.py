@@ -26,6 +26,7 @@ import re
 import string
 from typing import Any, Literal
 
+from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from crawler.pushapi.body import RESERVED_KEYS
@@ -41,8 +42,12 @@ ARG_TRANSFORMS = ("split", "join", "regex_extract", "regex_replace")
 
 
 def normalise_name(name: str) -> str:
-    """The field-name form of ``name`` (CONTRACT.md §3: lower-case ``^[a-z][a-z0-9_]*$``); '' when impossible."""
-    candidate = re.sub(r"_+", "_", _INVALID_CHARS.sub("_", name.strip().lower())).strip("_")
+    """The field-name form of ``name`` (CONTRACT.md §3: lower-case ``^[a-z][a-z0-9_]*$``); '' when impossible.
+
+    Letters are transliterated first (``déjà-vu`` → ``deja_vu``, ``Straße`` → ``strasse``) so a name keeps
+    its meaning instead of losing every non-ASCII letter.
+    """
+    candidate = re.sub(r"_+", "_", _INVALID_CHARS.sub("_", anyascii(name).strip().lower())).strip("_")
     if candidate and not candidate[0].isalpha():
         candidate = f"f_{candidate}"
     return candidate if FIELD_NAME.match(candidate) else ""

@@ -20,11 +20,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler import defaults, identities
+from crawler import defaults, identities, indexfields
 from crawler.context import RunContext
 from crawler.errors import RunRefused
 from crawler.model import Deletion
-from crawler.report import RunReport, apply_field_stats, counts_from_stats
+from crawler.report import RunReport, apply_field_stats, apply_render_stats, counts_from_stats
 from crawler.targets import OpenTarget, source_name_for
 
 logger = logging.getLogger(__name__)
@@ -189,6 +189,8 @@ def finish(
     report.batches = int(stats.get("pushcrawl/batches", 0))
     report.extra["would_push"] = int(stats.get("pushcrawl/would_push", 0))
     apply_field_stats(report, stats)  # collected-not-indexed, renamed and rejected field names
+    indexfields.compare_with_target(report, stats, None if opened is None or ctx.dry_run else opened.client)
+    apply_render_stats(report, stats)
     report.extra["sweep_from"] = ctx.sweep_from
     why = incomplete_reasons(ctx, spider, stats, reason, counts["errors"])
     complete = not why

@@ -78,6 +78,16 @@ def apply_field_stats(report: RunReport, stats: dict[str, Any]) -> None:
     rejected = names("pushcrawl/fields/rejected/")
     if renamed or rejected:
         report.extra["fields"] = {"renamed": renamed, "rejected": rejected}
+    if invalid_dates := int(stats.get("pushcrawl/dates/invalid", 0)):  # crawler.dates.INVALID_STAT
+        report.extra["invalid_dates"] = invalid_dates
+
+
+def apply_render_stats(report: RunReport, stats: dict[str, Any]) -> None:
+    """Pages rendered in the browser, kept plain, rendered by ``auto``; script errors, crashes, restarts."""
+    prefix = "pushcrawl/render/"
+    render = {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
+    if render:
+        report.extra["render"] = render
 
 
 def print_summary(report: RunReport, out: TextIO) -> None:
@@ -101,6 +111,12 @@ def print_summary(report: RunReport, out: TextIO) -> None:
         if would_disable is not None:
             line += f" · would disable {len(would_disable)}"
         out.write(line + "\n")
+    if render := report.extra.get("render"):
+        out.write(
+            f"  rendered: {render.get('rendered', 0)} (auto {render.get('auto', 0)}) · plain {render.get('plain', 0)}"
+            f" · script errors {render.get('script_errors', 0)} · browser crashes {render.get('browser_crashes', 0)}"
+            f" · restarts {render.get('browser_restarts', 0)}\n"
+        )
     if report.dropped_by_reason:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped_by_reason.items()))
         out.write(f"  dropped by reason: {reasons}\n")
@@ -109,6 +125,8 @@ def print_summary(report: RunReport, out: TextIO) -> None:
     if fields := report.extra.get("fields"):
         renames = ", ".join(f"{k} → {v}" for k, v in fields["renamed"].items())
         out.write(f"  field names renamed: {renames or 'none'} · rejected: {', '.join(fields['rejected']) or 'none'}\n")
+    if report.extra.get("invalid_dates"):
+        out.write(f"  invalid dates ignored: {report.extra['invalid_dates']} (each noted on its item)\n")
     if report.message:
         out.write(f"  {report.message}\n")
     if report.location and not report.dry_run:

@@ -49,6 +49,9 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
             "LOG_LEVEL": log_level,
             # crawler.progress replaces LogStats: a live line on a terminal, periodic log lines otherwise
             "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None, "crawler.progress.Progress": 500},
+            # nothing larger than a file container can be pushed: refuse it from Content-Length, or stop
+            # reading at the cap, instead of holding it in memory (connectors count it as too_large)
+            "DOWNLOAD_MAXSIZE": settings.push.container_max_bytes,
         }
     )
     values.update(settings.sites[site].scrapy)
@@ -84,6 +87,7 @@ def run_site(
     except BaseException:
         lock.release()
         raise
+    mode = _continue_pending_full(state, scope, mode)
     report = RunReport(site, mode, "failed", ordering_id, {}, 0, 0.0, dry_run=dry_run, target=target_name)
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
@@ -117,7 +121,7 @@ def run_site(
             dry_run_out=dry_run_out if dry_run else None,
         )
         if opened and settings.push.set_source_status:
-            opened.client.set_status(opened.source_id, "REBUILD" if full else "INCREMENTAL")
+            opened.client.set_status(opened.source_id, "REBUILD" if mode == "full" else "INCREMENTAL")
         spider, stats, reason = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         finish(report, ctx, spider, stats, reason, opened, allow_mass_deletion)
@@ -170,6 +174,27 @@ def _abort_on_sigterm() -> None:
     _Stop.raise_now = True
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _Stop.handler)
+
+
+def _continue_pending_full(state: StateStore, scope: str, mode: str) -> str:
+    """An incremental run while a full reindex is unfinished continues that reindex (as a full run).
+
+    A killed ``--full`` leaves items both old and new, and only a full run ends that (it pushes what is left
+    and sweeps what neither run saw). Scheduled runs are incremental; if they merely resumed their cursor and
+    exited 0, the reindex would stay half done for ever with every run reported green. Continuing costs only
+    what the killed run did not push (items it acknowledged are skipped), and the sweep keeps every safety
+    rule (complete run only, mass-deletion guard).
+    """
+    pending = state.pending_full(scope) if mode == "incremental" else None
+    if pending is None:
+        return mode
+    logger.warning(
+        "the full reindex of %s started by run %s did not finish: this run continues it as a full run "
+        "(incremental runs resume once it has completed)",
+        scope,
+        pending["run_id"],
+    )
+    return "full"
 
 
 def _prepare(state: StateStore, scope: str, run_id: int, mode: str, ordering_id: int, dry_run: bool) -> int:

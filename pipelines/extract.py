@@ -25,6 +25,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from crawler import dates
 from crawler.context import get_context
 from crawler.fieldrules import ExtractConfig, Selector
 from crawler.model import Document
@@ -125,12 +126,14 @@ def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
     ld_author = ld_author.get("name") if isinstance(ld_author, dict) else ld_author
     doc.author = doc.author or _first(meta, AUTHOR_KEYS) or (ld_author if isinstance(ld_author, str) else None)
     if doc.date is None:
-        doc.date = parse_date(_first(meta, DATE_KEYS)) or parse_date(ld.get("datePublished"))
+        doc.date = parse_date(_first(meta, DATE_KEYS), doc.notes) or parse_date(ld.get("datePublished"), doc.notes)
         if doc.date is None:
             time_el = next(iter(tree.iter("time")), None)
-            doc.date = parse_date(time_el.get("datetime") if time_el is not None else None)
+            doc.date = parse_date(time_el.get("datetime") if time_el is not None else None, doc.notes)
     if doc.modified is None:
-        doc.modified = parse_date(_first(meta, MODIFIED_KEYS)) or parse_date(ld.get("dateModified"))
+        doc.modified = parse_date(_first(meta, MODIFIED_KEYS), doc.notes) or parse_date(
+            ld.get("dateModified"), doc.notes
+        )
     declared = tree.get("lang") or _first(meta, ("og:locale", "content-language", "language")) or ld.get("inLanguage")
     if not doc.language and isinstance(declared, str) and declared.strip():
         doc.language = re.split(r"[-_]", declared.strip())[0].lower()
@@ -162,6 +165,8 @@ class ExtractPipeline:
         self.crawler.stats.inc_value("pushcrawl/documents")
         if item.html is not None and item.text is None and item.binary is None:
             extract_html(item, self.cfg)
+            if invalid_dates := dates.count_invalid(item.notes):  # noted on the item, counted for the report
+                self.crawler.stats.inc_value(dates.INVALID_STAT, invalid_dates)
             # the body carries the extracted text (.txt for the converter); the index's filetype stays the page's
             item.metadata.setdefault("filetype", "html")
             if not item.text and not item.title:

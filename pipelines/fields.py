@@ -107,6 +107,7 @@ class Mapped:
     renamed: dict[str, str] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)
     invalid: int = 0
+    metadata_names: list[str] = field(default_factory=list)  # every non-standard field sent
 
 
 class FieldMapper:
@@ -124,7 +125,7 @@ class FieldMapper:
         values: dict[str, Any] = dict(standard_fields(doc))
         for name, value in doc.metadata.items():
             fname = normalise_name(name)
-            if fname is None:
+            if not fname:
                 out.notes.append(f"metadata {name!r} rejected: no valid field name can be made from it")
                 out.rejected.append(name)
                 continue
@@ -156,8 +157,11 @@ class FieldMapper:
             if coerce_value(value) is None or value == []:
                 del values[name]  # a rule produced nothing usable (None, empty list)
         out.fields = values
+        # Provisional: the end of the run compares the metadata sent with the target's real fields
+        # (crawler.indexfields); a dry run, which opens no target, keeps this comparison with declarations.
+        out.metadata_names = sorted(n for n in values if n not in STANDARD_FIELDS)
         if self.declared:
-            out.collected_only = sorted(n for n in values if n not in self.declared and n not in STANDARD_FIELDS)
+            out.collected_only = [n for n in out.metadata_names if n not in self.declared]
         del out.notes[MAX_NOTES:]
         return out
 
@@ -190,6 +194,8 @@ class FieldsPipeline:
             stats.inc_value(f"pushcrawl/fields/rejected/{name}")
         for name in mapped.collected_only:
             stats.inc_value(f"pushcrawl/fields/collected_only/{name}")
+        for name in mapped.metadata_names:
+            stats.inc_value(f"pushcrawl/fields/sent/{name}")
         if mapped.invalid:
             stats.inc_value("pushcrawl/fields/invalid_values", mapped.invalid)
         return item

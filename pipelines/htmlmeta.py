@@ -15,6 +15,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from crawler import dates
 from crawler.fieldrules import normalise_name
 
 #: meta names that describe the page's rendering, not its content
@@ -25,17 +26,14 @@ DATE_KEYS = ("article:published_time", "date", "dc.date", "dcterms.created", "da
 MODIFIED_KEYS = ("article:modified_time", "last-modified", "dcterms.modified", "datemodified")
 AUTHOR_KEYS = ("author", "article:author", "dc.creator")
 _STANDARD = frozenset(DATE_KEYS + MODIFIED_KEYS + AUTHOR_KEYS + ("title", "og:title"))
+_CONVENTIONAL = re.compile(r"[a-z][a-z0-9_]*(?:[:.\-][a-z0-9_]+)*")
 _LIST_KEYS = frozenset(("keywords", "news_keywords", "article:tag"))
 _JSONLD_TYPES = ("Article", "NewsArticle", "TechArticle", "BlogPosting", "WebPage", "Product", "Report", "Event")
 
 
-def parse_date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def parse_date(value: Any, notes: list[str] | None = None) -> datetime | None:
+    """A page date (ISO 8601, RFC 2822, "14 March 2025"...); an unreadable one is noted (crawler.dates)."""
+    return dates.parse_or_note(value, notes)
 
 
 def meta_tags(tree: Any) -> dict[str, list[str]]:
@@ -55,7 +53,9 @@ def meta_metadata(meta: dict[str, list[str]]) -> dict[str, Any]:
     for key, values in meta.items():
         if key in IGNORED_META or key in _STANDARD:
             continue
-        name = normalise_name(key)
+        # conventional namespaced names (og:title, dc.date, twitter:card) are normalised quietly; any other
+        # name goes on as the page wrote it, so the fields pipeline reports its renaming or rejection
+        name = normalise_name(key) if _CONVENTIONAL.fullmatch(key) else key
         if not name or name in out:
             continue
         if key in _LIST_KEYS:

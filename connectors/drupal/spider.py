@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from connectors.base import Connector
 from connectors.drupal import client, mapping
 from connectors.drupal.client import DrupalOptions
+from connectors.failures import describe
 from connectors.http import polite_settings
 from crawler.errors import ConnectorError
 
@@ -138,6 +139,6 @@ class DrupalConnector(Connector):
     def _identity_errback(self, failure: Failure) -> None:
         self.logger.warning(
             "cannot list users (%s): identities are not pushed; the account needs 'administer users'",
-            failure.getErrorMessage(),
+            describe(failure),
         )
         self.crawler.stats.inc_value("pushcrawl/identity_errors")

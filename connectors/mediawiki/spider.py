@@ -29,6 +29,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
+from connectors.failures import describe
 from connectors.http import auth_headers, polite_settings
 from connectors.mediawiki import client, mapping
 
@@ -130,7 +131,7 @@ class MediaWikiConnector(Connector):
         yield from waiting
 
     def login_errback(self, failure: Failure) -> None:
-        self._login_failed(failure.getErrorMessage())
+        self._login_failed(describe(failure))
 
     def _login_failed(self, why: str) -> None:
         """No session: every request that waited for it fails, so the run is not proven complete."""
@@ -258,7 +259,7 @@ class MediaWikiConnector(Connector):
 
     def item_errback(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        self._error(f"{getattr(request, 'url', '?')}: {failure.getErrorMessage()}")
+        self._error(f"{getattr(request, 'url', '?')}: {describe(failure)}")
 
     def _error(self, message: str) -> None:
         self.crawler.stats.inc_value("pushcrawl/errors")

@@ -25,18 +25,26 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from connectors import render
 from connectors.base import Connector, ConnectorOptions, RegexList
+from connectors.failures import describe, is_too_large
 from connectors.recheck import RecheckMixin, known_ids
+from connectors.render import RenderableOptions
+from connectors.robots import noindex_reason
 from connectors.sitemap.client import ping_sitemaps
 from connectors.sitemap.mapping import page_document
 from connectors.sitemap.parse import parse_lastmod, parse_sitemap
+from crawler import dates
 from crawler.model import Deletion
 
 
-class SitemapOptions(ConnectorOptions):
+class SitemapOptions(ConnectorOptions, RenderableOptions):
     sitemap_urls: list[str] = Field(min_length=1, description="sitemap or sitemap-index URLs (http, https, file)")
     allow: RegexList = Field(default_factory=list, description="only page URLs matching one of these regexes")
     deny: RegexList = Field(default_factory=list, description="skip page URLs matching one of these regexes")
+    obey_noindex: bool = Field(
+        True, description="drop pages marked noindex (robots meta or X-Robots-Tag); false indexes them anyway"
+    )
 
     @field_validator("sitemap_urls")
     @classmethod
@@ -51,6 +59,10 @@ class SitemapOptions(ConnectorOptions):
             else:  # a local path, relative to settings.yaml's folder
                 out.append((base / url).resolve().as_uri())
         return out
+
+
+#: sitemaps are XML for the parser, never pages for the browser (render: always)
+NO_RENDER = {"dont_render": True}
 
 
 def cursor_value(when: datetime) -> str:
@@ -69,19 +81,23 @@ class SitemapConnector(RecheckMixin, Connector):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        render.apply_settings(crawler, spider.options)
         spider.setup_recheck()
         return spider
 
     @classmethod
     def ping(cls, options: ConnectorOptions) -> None:
         assert isinstance(options, SitemapOptions)
+        render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         ping_sitemaps(options.sitemap_urls)
 
     async def start(self) -> AsyncIterator[Any]:
         self._since = parse_lastmod(self.since) if self.mode == "incremental" else None
         self._known = known_ids(self)
         for url in self.options.sitemap_urls:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True)
+            yield scrapy.Request(
+                url, callback=self.parse_sitemap, errback=self.listing_errback, dont_filter=True, meta=NO_RENDER
+            )
 
     def _wanted(self, url: str) -> bool:
         if self.options.allow and not any(re.search(p, url) for p in self.options.allow):
@@ -92,10 +108,20 @@ class SitemapConnector(RecheckMixin, Connector):
         parsed = parse_sitemap(response.body, response.url)
         if parsed.damaged:
             self.listing_failed(f"{response.url}: {parsed.damaged}")
+        if parsed.invalid_lastmods:  # the page is still crawled, only without a lastmod (always fetched)
+            self.crawler.stats.inc_value(dates.INVALID_STAT, len(parsed.invalid_lastmods))
+            self.logger.warning(
+                "%s: %d <lastmod> value(s) unreadable, pages fetched without one: %s",
+                response.url,
+                len(parsed.invalid_lastmods),
+                "; ".join(parsed.invalid_lastmods[:3]),
+            )
         self.crawler.stats.inc_value("pushcrawl/sitemaps")
         for entry in parsed.entries:
             if parsed.kind == "sitemapindex":
-                yield scrapy.Request(entry.loc, callback=self.parse_sitemap, errback=self.listing_errback)
+                yield scrapy.Request(
+                    entry.loc, callback=self.parse_sitemap, errback=self.listing_errback, meta=NO_RENDER
+                )
             elif self._wanted(entry.loc):
                 self.seen(entry.loc)
                 if entry.lastmod is not None:
@@ -116,6 +142,10 @@ class SitemapConnector(RecheckMixin, Connector):
 
     def parse_page(self, response: Response, lastmod: Any = None) -> Any:
         self.seen(response.url)
+        if self.options.obey_noindex and (why := noindex_reason(response)):
+            self.crawler.stats.inc_value("pushcrawl/dropped/noindex")
+            self.logger.info("dropped (noindex) %s: %s", response.url, why)
+            return
         doc = page_document(response, lastmod)
         if doc is None:
             self.crawler.stats.inc_value("pushcrawl/dropped/unsupported_content")
@@ -137,6 +167,10 @@ class SitemapConnector(RecheckMixin, Connector):
             if self.mode == "incremental" and url in known_ids(self):  # indexed before, positively gone now
                 return [Deletion(document_id=url, reason=f"HTTP {error.response.status}")]
             return []
+        if is_too_large(failure):  # over DOWNLOAD_MAXSIZE (the file container limit): cannot be pushed anyway
+            self.crawler.stats.inc_value("pushcrawl/dropped/too_large")
+            self.logger.warning("dropped (too_large) %s: %s", url, describe(failure))
+            return []
         self.crawler.stats.inc_value("pushcrawl/errors")
-        self.logger.error("page failed: %s: %s", url, failure.getErrorMessage())
+        self.logger.error("page failed: %s: %s", url, describe(failure))
         return []

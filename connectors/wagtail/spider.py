@@ -27,6 +27,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
+from connectors.failures import describe
 from connectors.http import auth_headers, polite_settings
 from connectors.recheck import known_ids
 from connectors.wagtail import client, files, mapping
@@ -195,7 +196,7 @@ class WagtailConnector(Connector):
 
     def item_errback(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        self._error(f"{request.url if request is not None else '?'}: {failure.getErrorMessage()}")
+        self._error(f"{request.url if request is not None else '?'}: {describe(failure)}")
 
     def _error(self, message: str) -> None:
         # an item we listed but could not read: counted as an error, so a full run does not sweep it

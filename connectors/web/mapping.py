@@ -19,6 +19,7 @@ from parsel import Selector
 from pydantic import BaseModel, ConfigDict, model_validator
 from scrapy.http import Response, TextResponse
 
+from connectors.robots import NOINDEX, header_directives
 from crawler.model import Document, MetadataValue
 
 #: share of U+FFFD replacement characters above which a page is considered undecodable
@@ -90,7 +91,7 @@ def last_modified(response: Response) -> datetime | None:
 
 
 def page_document(
-    response: Response, document_id: str, rules: dict[str, FieldRule] | None = None
+    response: Response, document_id: str, rules: dict[str, FieldRule] | None = None, obey_noindex: bool = True
 ) -> Document | Refused:
     if not isinstance(response, TextResponse) or b"html" not in (response.headers.get("Content-Type") or b"html"):
         return Refused("not_html", (response.headers.get("Content-Type") or b"?").decode("latin-1"))
@@ -98,8 +99,10 @@ def page_document(
     if text.count("\ufffd") > MAX_REPLACEMENT_RATIO * max(len(text), 1):
         return Refused("undecodable", f"declared {response.encoding}, too many unreadable characters")
     sel = Selector(text=text, type="html")
-    if "noindex" in robots_directives(sel) or "none" in robots_directives(sel):
+    if obey_noindex and ("noindex" in robots_directives(sel) or "none" in robots_directives(sel)):
         return Refused("noindex", "robots meta says noindex")
+    if obey_noindex and header_directives(response) & NOINDEX:
+        return Refused("noindex", "X-Robots-Tag header says noindex")
     body_text = " ".join(t.strip() for t in sel.xpath("//body//text()[not(ancestor::script)]").getall()).strip()
     if not body_text:
         return Refused("empty", "no text in the page body")

@@ -30,21 +30,27 @@ from scrapy.http import Response
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.internet.defer import CancelledError
 
+from connectors import render
 from connectors.base import Connector, ConnectorOptions, RegexList
+from connectors.failures import describe
 from connectors.http import fetch, polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
+from connectors.render import RenderableOptions
 from connectors.web import documents, mapping
 from crawler import defaults
 from crawler.errors import ConnectorError
 from crawler.model import Deletion
 
 
-class WebOptions(ConnectorOptions):
+class WebOptions(ConnectorOptions, RenderableOptions):
     start_urls: list[str] = Field(min_length=1)
     allow: RegexList = Field(default_factory=list, description="follow/index only URLs matching one of these")
     deny: RegexList = Field(default_factory=list, description="never follow/index URLs matching these")
     max_depth: int = Field(3, ge=0, description="link hops from a start URL")
     obey_robots: bool = True
+    obey_noindex: bool = Field(
+        True, description="drop pages marked noindex (robots meta or X-Robots-Tag); false indexes them anyway"
+    )
     autothrottle: bool = True
     fields: dict[str, mapping.FieldRule] = Field(default_factory=dict)
     documents: list[str] = Field(
@@ -93,6 +99,7 @@ class WebConnector(RecheckMixin, Connector):
         crawler.settings.set("ROBOTSTXT_OBEY", opts.obey_robots, priority="spider")
         crawler.settings.set("AUTOTHROTTLE_ENABLED", opts.autothrottle, priority="spider")
         crawler.settings.set("DEPTH_LIMIT", opts.max_depth + 1, priority="spider")  # our own check is exact
+        render.apply_settings(crawler, opts)
         spider.setup_recheck()
         return spider
 
@@ -111,6 +118,7 @@ class WebConnector(RecheckMixin, Connector):
     def ping(cls, options: ConnectorOptions) -> None:
         """The first start URL answers with a page (robots.txt and links are the crawl's business)."""
         assert isinstance(options, WebOptions)
+        render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         url = options.start_urls[0]
         resp = fetch(url, what="start page", hint="check start_urls")
         ctype = resp.headers.get("Content-Type", "")
@@ -168,7 +176,7 @@ class WebConnector(RecheckMixin, Connector):
         if doc_id in self.indexed:
             self.crawler.stats.inc_value("pushcrawl/web/duplicate_canonical")
             return None
-        result = mapping.page_document(response, doc_id, self.options.fields)
+        result = mapping.page_document(response, doc_id, self.options.fields, self.options.obey_noindex)
         if isinstance(result, mapping.Refused):
             self._drop(result.reason, response.url, result.detail)
             return None
@@ -211,4 +219,4 @@ class WebConnector(RecheckMixin, Connector):
             return
         # a page we could not read may still exist: an error, so a full run does not sweep it
         self.crawler.stats.inc_value("pushcrawl/errors")
-        self.logger.error("page failed: %s: %s", url, failure.getErrorMessage())
+        self.logger.error("page failed: %s: %s", url, describe(failure))

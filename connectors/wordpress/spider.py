@@ -20,6 +20,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from connectors.base import Connector
+from connectors.failures import describe
 from connectors.http import polite_settings
 from connectors.wordpress import client, mapping
 from connectors.wordpress.client import WordPressOptions
@@ -203,13 +204,13 @@ class WordPressConnector(Connector):
 
     def _binary_errback(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        self.logger.warning("media download failed: %s (%s)", getattr(request, "url", "?"), failure.getErrorMessage())
+        self.logger.warning("media download failed: %s (%s)", getattr(request, "url", "?"), describe(failure))
         self.crawler.stats.inc_value("pushcrawl/wordpress/media_errors")
 
     def _identity_errback(self, failure: Failure) -> None:
         self._user_pages.add(-1)  # never complete: a partial member list must not replace the groups
         self.logger.warning(
             "cannot list users (%s): identities are not pushed; the account needs the list_users capability",
-            failure.getErrorMessage(),
+            describe(failure),
         )
         self.crawler.stats.inc_value("pushcrawl/identity_errors")

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from connectors import registry
 from connectors.base import Connector
-from crawler import secrets
+from crawler import privileges, secrets
 from crawler.config import CoveoTarget, LocalTarget, Settings, connector_options, load_settings
 from crawler.errors import PushcrawlError, PushError, SettingsError, TargetError
 from crawler.provenance import effective_settings, format_settings
@@ -217,6 +217,7 @@ def _check_coveo(report: Report, settings: Settings, name: str, target: CoveoTar
         if target.source_id and not settings.sites[site].source:
             if target.source_id in by_id:
                 report.ok(f"target {name}: source id {target.source_id} for site {site} exists")
+                _check_privileges(report, settings, client, name, target, site, target.source_id, source)
             else:
                 report.fail(
                     f"target {name}: source id {target.source_id!r} (site {site}) not found",
@@ -224,6 +225,7 @@ def _check_coveo(report: Report, settings: Settings, name: str, target: CoveoTar
                 )
         elif source in by_name:
             report.ok(f"target {name}: source {source!r} for site {site} exists (id {by_name[source]})")
+            _check_privileges(report, settings, client, name, target, site, by_name[source], source)
         else:
             report.fail(
                 f"target {name}: source {source!r} (site {site}) does not exist in organization "
@@ -233,6 +235,36 @@ def _check_coveo(report: Report, settings: Settings, name: str, target: CoveoTar
             )
     if target.security_provider:
         _check_provider(report, client, name, target.security_provider)
+
+
+def _check_privileges(
+    report: Report,
+    settings: Settings,
+    client: PushApiClient,
+    name: str,
+    target: CoveoTarget,
+    site: str,
+    source_id: str,
+    source: str,
+) -> None:
+    """Ask the target whether the key may push to this source (and identities, for content_system sites)."""
+    sets = [("push items to source " + repr(source), privileges.push_items(source_id, source))]
+    if settings.sites[site].security.mode == "content_system":
+        sets.append(("push identities to the security identity provider", privileges.push_identities()))
+    for what, needed in sets:
+        try:
+            lacking = privileges.missing(client, target.organization_id, needed)
+        except privileges.EvaluatorUnavailable as exc:
+            report.out.write(f"  note  target {name}: privileges not verified (no privilege evaluator: {exc})\n")
+            return
+        if lacking:
+            report.fail(
+                f"target {name}: the API key may not {what} (site {site})",
+                "give the key these privileges (Administration Console > API Keys, or create one from the "
+                f"Push source's page): {'; '.join(lacking)}",
+            )
+        else:
+            report.ok(f"target {name}: the API key may {what} (site {site})")
 
 
 def _check_provider(report: Report, client: PushApiClient, target: str, provider: str) -> None:

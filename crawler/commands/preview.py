@@ -43,6 +43,9 @@ def register(sub: Any) -> None:
     p.add_argument("url", nargs="?", metavar="URL", help="preview this one page instead of the connector's start")
     p.add_argument("--limit", type=int, help="stop after N items (default: 10; 1 with a URL)")
     p.add_argument("--json", action="store_true", help="also print each item's Push API JSON")
+    p.add_argument(
+        "--render", action="store_true", help="with URL: its main text fetched plainly and rendered, side by side"
+    )
     p.add_argument("--settings", help="settings file (default: ./settings.yaml or $PUSHCRAWL_SETTINGS)")
     p.add_argument("-s", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--log-level", default="ERROR", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -201,6 +204,14 @@ def run(args: argparse.Namespace) -> int:
     if args.site not in settings.sites:
         known = ", ".join(sorted(settings.sites)) or "none"
         raise SettingsError(str(settings.source_file), f"sites.{args.site}", f"a site defined (known: {known})")
+    if args.render:
+        if not args.url:
+            raise SettingsError("command line", "--render", "a URL to preview (pushcrawl preview SITE URL --render)")
+        from crawler.commands.preview_render import render_options, show
+        from crawler.config import connector_options
+
+        _, options = connector_options(settings, args.site)
+        return show(args.url, render_options(options), settings.sites[args.site].extract.main_content, sys.stdout)
     limit = args.limit if args.limit is not None else (1 if args.url else 10)
     if limit < 1:
         raise SettingsError("command line", "--limit", "a number of items of at least 1")

@@ -93,7 +93,7 @@ def check(runs: list[dict[str, Any]], site: str, max_drop: float) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, resolve_targets=False)  # local history only: no target secrets
     for site in args.sites:
         if site not in settings.sites:
             known = ", ".join(sorted(settings.sites)) or "none"

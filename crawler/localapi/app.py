@@ -102,6 +102,7 @@ class App:
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
+        add("POST", "/rest/privilege/evaluate", Route("privilege", platform.evaluate_privilege))
         for path, handler in (
             ("/status", local.status),
             ("/activity", local.activity),
@@ -172,6 +173,8 @@ class App:
             ctx.auth.require(caller, route.capability)
             if route.group == "logs":
                 self.faults.inject(request, "logs", named_only=True)
+        elif route.group == "privilege":  # any valid key may ask what it may do (pushcrawl check)
+            return platform.evaluate_privilege(ctx, request, ctx.auth.caller(request))
         elif route.group in ("search", "token"):
             caller = ctx.auth.caller(request, ctx.token_user if route.group == "search" else None)
             ctx.auth.require(caller, "search")

@@ -198,3 +198,32 @@ def create_fields(ctx: Context, request: Request, org: str) -> Response:
         db.executemany("INSERT INTO fields(name, type, system, spec) VALUES (?,?,0,?)", rows)
     # Auto-mapping applies to items pushed from now on, like Coveo (a rebuild would remap older ones).
     return json_response({} if isinstance(body, list) else {"name": rows[0][0], "type": rows[0][1]}, 201)
+
+
+# Coveo's privilege evaluator (``POST /rest/privilege/evaluate``, as coveo/platform-client and the Coveo CLI
+# call it): {"organizationId", "requestedPrivilege": {"owner", "targetDomain", "type", "targetId"}} →
+# {"approved": bool, "evaluationReport": ...}. Domains a Push key is checked for map onto the local scopes.
+def evaluate_privilege(ctx: Context, request: Request, caller: Any) -> Response:
+    body = json_body(request)
+    wanted = body.get("requestedPrivilege") if isinstance(body, dict) else None
+    if not isinstance(wanted, dict):
+        raise ApiError(400, "INVALID_JSON", "The body needs a 'requestedPrivilege' object.")
+    org = body.get("organizationId") or ctx.org_id
+    domain = str(wanted.get("targetDomain", "")).upper()
+    kind = str(wanted.get("type", "")).upper()
+    target = str(wanted.get("targetId") or "*")
+    if org != ctx.org_id:
+        approved, verdict = False, "OPERATION_FORBIDDEN_FOR_AUTHENTICATION_BOUND_TO_DIFFERENT_ORGANIZATION"
+    else:
+        if domain == "SOURCE" and kind == "EDIT":
+            approved = caller.can("push", target) if target != "*" else caller.can("push", None)
+        elif domain == "SECURITY_PROVIDER" and kind == "EDIT":
+            approved = caller.can("identities")
+        elif domain in ("SOURCE", "ORGANIZATION", "SECURITY_PROVIDER", "FIELD") and kind == "VIEW":
+            approved = caller.can("read")
+        else:
+            approved = caller.can("admin")
+        verdict = "OPERATION_GRANTED" if approved else "OPERATION_NOT_ALLOWED"
+    return json_response(
+        {"approved": approved, "evaluationReport": verdict, "organizationId": org, "requestedPrivilege": wanted}
+    )

@@ -1,0 +1,57 @@
+"""Rendering JavaScript pages in headless Chromium through scrapy-playwright, only where needed.
+
+``options`` (the ``render:`` model a connector's Options inherits), ``middleware`` (which requests go to the
+browser: always, or auto after a plain fetch), ``browser`` (context recycling and the memory bound), and
+``apply_settings`` below: what a connector's ``from_crawler`` calls to switch the download handler on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from connectors.render.options import RenderableOptions, RenderOptions, check_ready
+
+__all__ = ["RenderOptions", "RenderableOptions", "apply_settings", "check_ready"]
+
+HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+MIDDLEWARE = "connectors.render.middleware.RenderMiddleware"
+#: flags for a root, headless, offline Chromium: no sandbox (root), and no background calls home, which a
+#: closed network refuses many at a time
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def apply_settings(crawler: Crawler, options: Any) -> None:
+    """Switch a crawler to scrapy-playwright when its site renders (called from the spider's from_crawler,
+    while the settings are still writable)."""
+    render = getattr(options, "render", None)
+    if not isinstance(render, RenderOptions) or not render.enabled:
+        return
+    blocked = set(render.block)
+    values: dict[str, Any] = {
+        # plain requests still go through Scrapy's own downloader: scrapy-playwright passes on requests
+        # without meta["playwright"]
+        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": render.browser(), "headless": True, "args": CHROMIUM_ARGS},
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": render.max_concurrent,
+        "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the current generation and the one being closed
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": render.timeout_s * 1000,
+        "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        "PLAYWRIGHT_ABORT_REQUEST": (lambda req: req.resource_type in blocked) if blocked else None,
+    }
+    for key, value in values.items():
+        crawler.settings.set(key, value, priority="spider")
+    middlewares = dict(crawler.settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares[MIDDLEWARE] = 100  # near the engine: sees responses after decompression and redirects
+    crawler.settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")

@@ -1,0 +1,137 @@
+"""BrowserWatch: the request meta that sends a page through scrapy-playwright, and the bounds on the browser.
+
+Contexts: pages are opened in the context ``pushcrawl-<generation>``; after ``max_pages_per_context`` pages the
+generation moves on and the old context is closed once its last page is done. The browser: after each page the
+resident memory of this process's descendants (Playwright's driver and every Chromium process) is read with
+psutil; above ``max_browser_mb`` the browser is closed, and scrapy-playwright launches a new one for the next
+request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). Pages still rendering in the old browser are retried once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections import Counter
+from typing import Any
+
+import psutil
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from connectors.render.options import RenderOptions
+
+logger = logging.getLogger(__name__)
+
+META = "pushcrawl_render"
+
+
+def browser_rss_mb() -> float:
+    """Proportional memory (PSS) of this process's descendants — the browser and its driver — in MiB.
+
+    PSS, not RSS: Chromium's processes share most of their pages, and a sum of RSS counts them once per process
+    (1.4 GB "used" by a browser with three tabs)."""
+    total = 0
+    for child in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            info = child.memory_full_info()
+        except psutil.Error:  # exited meanwhile, or /proc/PID/smaps not readable
+            continue
+        total += getattr(info, "pss", info.rss)
+    return total / 2**20
+
+
+class BrowserWatch:
+    def __init__(self, crawler: Crawler, options: RenderOptions) -> None:
+        self.crawler = crawler
+        self.options = options
+        self.generation = 0
+        self.started_in_generation = 0
+        self.open: Counter[int] = Counter()
+        self.peak_mb = 0.0
+
+    # ---- the request side ----
+    def meta_for(self, request: Request, why: str) -> dict[str, Any]:
+        if self.started_in_generation >= self.options.max_pages_per_context:
+            self.generation += 1
+            self.started_in_generation = 0
+            self.crawler.stats.inc_value("pushcrawl/render/contexts_recycled")
+        self.started_in_generation += 1
+        self.open[self.generation] += 1
+        timeout_ms = self.options.timeout_s * 1000
+        wait = self.options.wait_for
+        goto: dict[str, Any] = {"timeout": timeout_ms, "wait_until": "networkidle" if wait == "networkidle" else "load"}
+        meta: dict[str, Any] = {
+            META: why,
+            "playwright": True,
+            "playwright_context": f"pushcrawl-{self.generation}",
+            "pushcrawl_render_generation": self.generation,
+            "playwright_include_page": True,  # so this module closes pages and recycles their context
+            "playwright_page_goto_kwargs": goto,
+            "playwright_page_event_handlers": {"pageerror": self._script_error},
+        }
+        if wait not in ("load", "networkidle"):
+            from scrapy_playwright.page import PageMethod
+
+            # attached, not visible: a marker element may be empty
+            meta["playwright_page_methods"] = [
+                PageMethod("wait_for_selector", wait, state="attached", timeout=timeout_ms)
+            ]
+        return meta
+
+    def _script_error(self, error: Any) -> None:
+        # the page is still rendered and indexed: a script error is counted, not fatal
+        self.crawler.stats.inc_value("pushcrawl/render/script_errors")
+        logger.info("a script threw while rendering: %s", str(error)[:200])
+
+    # ---- the response side ----
+    async def page_done(self, request: Request, response: Response) -> None:
+        await self._release(request)
+
+    async def page_failed(self, request: Request) -> None:
+        await self._release(request)
+
+    async def _release(self, request: Request) -> None:
+        page = request.meta.pop("playwright_page", None)
+        generation = int(request.meta.get("pushcrawl_render_generation", self.generation))
+        self.open[generation] -= 1
+        context = None
+        if page is not None:
+            context = page.context
+            try:
+                await page.close()
+            except Exception:  # the browser may be gone already (crash, restart): nothing left to close
+                context = None
+        if generation < self.generation and self.open[generation] <= 0:
+            del self.open[generation]
+            if context is not None:
+                with contextlib.suppress(Exception):
+                    await context.close()
+        await self._check_memory()
+
+    async def _check_memory(self) -> None:
+        used = browser_rss_mb()
+        self.peak_mb = max(self.peak_mb, used)
+        self.crawler.stats.max_value("pushcrawl/render/browser_peak_mb", int(self.peak_mb))
+        if used <= self.options.max_browser_mb:
+            return
+        handler = self._handler()
+        browser = getattr(handler, "browser", None) if handler is not None else None
+        if browser is None:
+            return
+        logger.warning(
+            "the browser uses %.0f MB (> render.max_browser_mb %s): restarting it", used, self.options.max_browser_mb
+        )
+        self.crawler.stats.inc_value("pushcrawl/render/browser_restarts")
+        self.generation += 1
+        self.started_in_generation = 0
+        try:
+            await browser.close()  # scrapy-playwright relaunches on the next request
+        except Exception as exc:
+            logger.warning("closing the browser: %s", exc)
+
+    def _handler(self) -> Any:
+        engine = getattr(self.crawler, "engine", None)
+        handlers = getattr(getattr(getattr(engine, "downloader", None), "handlers", None), "_handlers", {})
+        return handlers.get("http") or handlers.get("https")

@@ -1,0 +1,130 @@
+"""RenderMiddleware: send the pages that need a browser through scrapy-playwright, and keep it bounded.
+
+Enabled by ``render_settings()`` (from the connector's ``from_crawler``) when ``render.mode`` is not never.
+
+- **always**: every request whose URL matches ``url_patterns`` is marked for the browser before download,
+  except robots.txt and requests a connector marks ``meta["dont_render"]`` (the sitemap connector's sitemaps).
+- **auto**: every page is fetched plainly first. It is rendered again in the browser only when both hold:
+  the HTML has at least one ``<script>`` (a page without scripts cannot change when rendered) and its main
+  text — the text of ``<main>``, ``[role=main]`` or ``<article>`` when present, else of ``<body>`` without
+  script, style, noscript, nav, header and footer — is shorter than ``auto_min_text`` characters (200).
+  Counted: ``pushcrawl/render/plain`` (kept as fetched), ``pushcrawl/render/auto`` (rendered after the check).
+- Every rendered page counts ``pushcrawl/render/rendered``; a page whose scripts threw is still rendered and
+  counts ``pushcrawl/render/script_errors``; a page that does not settle within ``timeout_s`` is dropped
+  (``pushcrawl/dropped/render_timeout``) and the run goes on; a browser that crashed is relaunched by
+  scrapy-playwright and the page retried once (``pushcrawl/render/browser_crashes``).
+- Bounds: pages are rendered in browser contexts named by generation; after ``max_pages_per_context`` pages
+  a new context is used and the old one closed once its last page is done (contexts are where Chromium's
+  memory grows). After each page the browser's processes are measured; above ``max_browser_mb`` the browser
+  is closed and relaunched by the next request (``pushcrawl/render/browser_restarts``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lxml import html as lxml_html
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import HtmlResponse, Response
+
+from connectors.render.browser import META, BrowserWatch
+from connectors.render.options import RenderOptions
+
+logger = logging.getLogger(__name__)
+MAIN = "//main | //*[@role='main'] | //article"
+NOISE = ("script", "style", "noscript", "nav", "header", "footer", "template")
+
+
+def main_text_length(body: bytes | str) -> tuple[int, bool]:
+    """(length of the page's main text, whether it has scripts) — the facts ``auto`` decides on."""
+    try:
+        tree = lxml_html.fromstring(body)
+    except (ValueError, TypeError, lxml_html.etree.ParserError):
+        return 0, False
+    has_script = bool(tree.xpath("//script"))
+    found = tree.xpath(MAIN)
+    roots = found or tree.xpath("//body") or [tree]
+    total = 0
+    for root in roots:
+        for bad in root.xpath(" | ".join(f".//{tag}" for tag in NOISE)):
+            bad.drop_tree()
+        total += len(" ".join(root.text_content().split()))
+    return total, has_script
+
+
+class RenderMiddleware:
+    def __init__(self, crawler: Crawler, options: RenderOptions) -> None:
+        self.crawler = crawler
+        self.options = options
+        self.stats = crawler.stats
+        self.watch = BrowserWatch(crawler, options)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RenderMiddleware:
+        options = getattr(getattr(crawler.spider, "options", None), "render", None)
+        if not isinstance(options, RenderOptions) or not options.enabled:
+            raise NotConfigured("render.mode is never")
+        return cls(crawler, options)
+
+    def _mark(self, request: Request, why: str) -> None:
+        request.meta.update(self.watch.meta_for(request, why))
+
+    def process_request(self, request: Request) -> None:
+        if META in request.meta or request.meta.get("dont_render") or not self.options.wanted(request.url):
+            return
+        if self.options.mode == "always" and not request.url.endswith("/robots.txt"):
+            self._mark(request, "always")
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if META in request.meta:
+            await self.watch.page_done(request, response)
+            self.stats.inc_value("pushcrawl/render/rendered")
+            return response
+        if (
+            self.options.mode != "auto"
+            or request.meta.get("dont_render")
+            or not isinstance(response, HtmlResponse)
+            or not self.options.wanted(request.url)
+        ):
+            return response
+        if response.status != 200:
+            return response
+        length, has_script = main_text_length(response.body)
+        if has_script and length < self.options.auto_min_text:
+            self.stats.inc_value("pushcrawl/render/auto")
+            again = request.replace(dont_filter=True)  # the plain fetch already marked the URL as seen
+            self._mark(again, "auto")
+            return again
+        self.stats.inc_value("pushcrawl/render/plain")
+        return response
+
+    async def process_exception(self, request: Request, exception: BaseException) -> Request | None:
+        if META not in request.meta:
+            return None
+        await self.watch.page_failed(request)
+        name = type(exception).__name__
+        text = str(exception)
+        if name == "TimeoutError" or ("Timeout" in text and "exceeded" in text):
+            self.stats.inc_value("pushcrawl/dropped/render_timeout")
+            logger.warning(
+                "not indexed (render_timeout): %s did not settle within %ss", request.url, self.options.timeout_s
+            )
+            raise IgnoreRequest(f"render_timeout: {request.url}")
+        if _browser_gone(text) and not request.meta.get("pushcrawl_render_retry"):
+            self.stats.inc_value("pushcrawl/render/browser_crashes")
+            logger.warning("the browser went away while rendering %s (%s): retrying once", request.url, name)
+            retry = request.replace(dont_filter=True)
+            retry.meta["pushcrawl_render_retry"] = 1
+            for key in [k for k in retry.meta if k.startswith("playwright")]:
+                del retry.meta[key]
+            retry.meta.pop(META, None)
+            self._mark(retry, str(request.meta.get(META)))
+            return retry
+        return None
+
+
+def _browser_gone(text: str) -> bool:
+    gone = ("has been closed", "Target closed", "Browser closed", "crashed", "disconnected", "Failed to open a new tab")
+    return any(s in text for s in gone)
