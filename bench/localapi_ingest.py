@@ -1,15 +1,19 @@
 """Benchmark of the local Push API: ingest N items through batch file containers, then time searches.
 
-    .venv/bin/python bench/localapi_ingest.py [--items 100000] [--batch 5000] [--searches 200]
+    .venv/bin/python bench/localapi_ingest.py [--items 100000] [--batch 5000] [--searches 200] [--json]
 
 Measures the end-to-end ingest rate (first upload to every operation applied), then search latency p50/p95
-anonymously and as a user whose access goes through nested groups (permission filtering on every result).
-Everything talks HTTP to a real server on 127.0.0.1, as a crawler would.
+anonymously and as a user whose access goes through nested groups (permission filtering on every result),
+for broad queries (two common words: ~80% of the items match) and narrow ones (a rare topic word and a
+common word: 0.5% match). Everything talks HTTP to a real server on 127.0.0.1, as a crawler would.
+``--json`` prints the figures as one JSON object (bench/search_compare.py runs this script against two
+implementations and compares them).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import random
@@ -52,6 +56,9 @@ WORDS = [
 ]
 
 
+TOPICS = 200
+
+
 def item(i: int, rng: random.Random) -> dict[str, object]:
     kind = i % 4
     if kind == 0:
@@ -65,7 +72,8 @@ def item(i: int, rng: random.Random) -> dict[str, object]:
                 "deniedPermissions": [{"identity": "blocked", "identityType": "User"}],
             }
         ]
-    text = " ".join(rng.choice(WORDS) for _ in range(60))
+    # one rare word per item: "topicN" with N = i mod 200, so a narrow query matches 0.5% of the items
+    text = " ".join(rng.choice(WORDS) for _ in range(60)) + f" topic{i % TOPICS}"
     return {
         "documentId": f"https://bench.test/doc/{i}",
         "title": f"Document {i} {rng.choice(WORDS)}",
@@ -80,6 +88,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,10 +134,16 @@ def main() -> None:
             json={"userIds": [{"name": "u1@example.com", "provider": "Email Security Provider", "type": "User"}]},
         ).json()["token"]
         results = {}
-        for label, key in (("anonymous (API key)", "bench"), ("user via nested groups", token)):
+        kinds = (
+            ("broad", lambda: " ".join(rng.sample(WORDS, 2))),
+            ("narrow", lambda: f"topic{rng.randrange(TOPICS)} {rng.choice(WORDS)}"),
+        )
+        for (label, key), (kind, make) in itertools.product(
+            (("anonymous (API key)", "bench"), ("user via nested groups", token)), kinds
+        ):
             times, total = [], 0
             for _ in range(args.searches):
-                q = " ".join(rng.sample(WORDS, 2))
+                q = make()
                 t0 = time.perf_counter()
                 r = s.post(
                     f"{server.base_url}/rest/search/v2",
@@ -136,14 +151,20 @@ def main() -> None:
                     headers={"Authorization": f"Bearer {key}"},
                 )
                 times.append((time.perf_counter() - t0) * 1000)
+                r.raise_for_status()
                 total += r.json()["totalCount"]
             times.sort()
-            results[label] = (
+            results[f"{kind} {label}"] = (
                 statistics.median(times),
                 times[int(len(times) * 0.95) - 1],
                 total / args.searches,
             )
         server.stop()
+    if args.json:
+        figures = {"items": args.items, "accepted_s": accepted, "applied_s": ingest, "items_per_s": args.items / ingest}
+        figures["search"] = {k: {"p50": v[0], "p95": v[1], "avg_total": v[2]} for k, v in results.items()}
+        print(json.dumps(figures))
+        return
     print(
         f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
         f"python {platform.python_version()}"

@@ -2,11 +2,12 @@
 
 Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
 ``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
-(``/rest/organizations/{org}/...``), ``search`` (``/rest/search/v2``), ``local`` (``/local/status``,
-``/local/activity``: any valid key; ``/local/item``: a ``view`` key), ``page`` (the Content Browser: a ``view``
-key, through a login session cookie or a Bearer header) and ``login``/``static`` (open). Every request must
-carry a loopback or configured Host header first (hosts.py). Faults are injected only on ``push`` and
-``upload``.
+(``/rest/organizations/{org}/...``, and the Source Logs API ``/logs/v1/organizations/{org}``), ``search``
+(``/rest/search/v2``), ``local`` (``/local/status``, ``/local/activity``: any valid key; ``/local/item``: a
+``view`` key), ``page`` (the Content Browser: a ``view`` key, through a login session cookie or a Bearer
+header) and ``login``/``static`` (open). Every request must carry a loopback or configured Host header first
+(hosts.py). Faults are injected only on ``push`` and ``upload``, and on the Logs API when a fault names it
+(``@logs``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from crawler.localapi import browser, local, platform, push, searchapi
+from crawler.localapi import browser, local, logsapi, platform, push, searchapi
 from crawler.localapi.apierror import ApiError, too_large
 from crawler.localapi.browse import login
 from crawler.localapi.context import MAX_REQUEST, Context
@@ -101,6 +102,8 @@ class App:
             "/upload/<file_id>",
             Route("upload", lambda ctx, req, file_id: ctx.files.upload(req, file_id), "upload"),
         )
+        # Source Logs API (E13): its own host at Coveo, the same server here so `base_url` reaches it
+        add("POST", "/logs/v1/organizations/<org>", Route("logs", logsapi.logs, "logs", "read"))
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))
         add("POST", "/rest/search/v2/token", Route("token", searchapi.make_token))
@@ -180,10 +183,12 @@ class App:
             self.faults.inject(request, route.name)
         elif route.group == "upload":
             self.faults.inject(request, "upload")
-        elif route.group == "platform":
+        elif route.group in ("platform", "logs"):
             caller = ctx.auth.caller(request)
             ctx.check_org(values["org"])
             ctx.auth.require(caller, route.capability)
+            if route.group == "logs":
+                self.faults.inject(request, "logs", named_only=True)
         elif route.group == "privilege":  # any valid key may ask what it may do (pushcrawl check)
             return platform.evaluate_privilege(ctx, request, ctx.auth.caller(request))
         elif route.group in ("search", "token"):

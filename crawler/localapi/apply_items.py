@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from crawler.localapi import content, security, validate
+from crawler.localapi import content, languages, security, validate
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.files import FileContainers
 from crawler.localapi.store import Store, now_ms
@@ -37,6 +37,7 @@ class ItemApplier:
                 document_id=doc_id,
                 ordering_id=oid,
                 detail=f"orderingId below the olderthan threshold {source['threshold']}",
+                task="CONSUMING",
             )
             return False
         row = db.execute(
@@ -51,6 +52,7 @@ class ItemApplier:
                 document_id=doc_id,
                 ordering_id=oid,
                 detail=f"a later operation ({row[0]}) was already applied",
+                task="CONSUMING",
             )
             return False
         return True
@@ -92,6 +94,7 @@ class ItemApplier:
                 document_id=doc_id,
                 ordering_id=oid,
                 detail=f"cannot read the item's content: {exc}",
+                task="PROCESSING",
             )
             return
         known = self.store.field_names(db)
@@ -142,11 +145,14 @@ class ItemApplier:
                 " perm_id=?, public=?, updated_ms=? WHERE rid=?",
                 (*values, rid),
             )
-            db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
             outcome = "UPDATED"
         title = fields["title"]
         title_text = " ".join(map(str, title)) if isinstance(title, list) else str(title)
-        db.execute("INSERT INTO items_fts(rowid, title, body) VALUES (?,?,?)", (rid, title_text, extracted.text))
+        db.execute(
+            "INSERT OR REPLACE INTO texts(rid, lang, title, body) VALUES (?,?,?,?)",
+            (rid, languages.code(fields.get("language")), title_text, extracted.text),
+        )
+        db.execute("INSERT INTO search_outbox(rid) VALUES (?)", (rid,))  # same transaction: never missed
         self._seq(db, source["id"], doc_id, oid)
         self.store.log(
             db,
@@ -156,11 +162,13 @@ class ItemApplier:
             document_id=doc_id,
             ordering_id=oid,
             detail=extracted.warning,
+            task="INDEXING",
         )
 
     def _remove(self, db: sqlite3.Connection, rid: int) -> None:
         db.execute("DELETE FROM items WHERE rid=?", (rid,))
-        db.execute("DELETE FROM items_fts WHERE rowid=?", (rid,))
+        db.execute("DELETE FROM texts WHERE rid=?", (rid,))
+        db.execute("INSERT INTO search_outbox(rid) VALUES (?)", (rid,))
 
     def delete(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, children: bool, oid: int) -> None:
         if not self._admissible(db, source, doc_id, oid, "DELETE"):
@@ -184,7 +192,9 @@ class ItemApplier:
                     self._seq(db, source["id"], kid["document_id"], oid)
                     removed += 1
             detail = f"{detail}; {removed} child item(s) deleted".lstrip("; ")
-        self.store.log(db, source["id"], "DELETE", "DELETED", document_id=doc_id, ordering_id=oid, detail=detail)
+        self.store.log(
+            db, source["id"], "DELETE", "DELETED", document_id=doc_id, ordering_id=oid, detail=detail, task="INDEXING"
+        )
 
     def older_than(self, db: sqlite3.Connection, source: dict[str, Any], threshold: int) -> None:
         rows = db.execute(
@@ -200,6 +210,7 @@ class ItemApplier:
             "DELETED",
             ordering_id=threshold,
             detail=f"{len(rows)} item(s) deleted",
+            task="INDEXING",
         )
 
     def batch(
@@ -214,7 +225,15 @@ class ItemApplier:
             entries += [(False, e) for e in validate.ci(body, "delete") or []]
         except (OSError, ApiError, AttributeError) as exc:
             with self.store.write() as db:
-                self.store.log(db, source["id"], "BATCH", "ERROR", ordering_id=oid, detail=f"file {file_id}: {exc}")
+                self.store.log(
+                    db,
+                    source["id"],
+                    "BATCH",
+                    "ERROR",
+                    ordering_id=oid,
+                    detail=f"file {file_id}: {exc}",
+                    task="CONSUMING_BATCH",
+                )
                 done(db)
                 self.files.discard(file_id)
             return
@@ -242,6 +261,7 @@ class ItemApplier:
                 document_id=doc_id,
                 ordering_id=oid,
                 detail=f"{exc.code}: {exc.message}",
+                task="VALIDATION",
             )
             return
         # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
@@ -257,6 +277,7 @@ class ItemApplier:
                 "REJECTED",
                 ordering_id=oid,
                 detail=f"delete entry without documentId: {entry!r}",
+                task="VALIDATION",
             )
             return
         self.delete(db, source, doc_id, bool(validate.ci(entry, "deleteChildren", False)), oid)

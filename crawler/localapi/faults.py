@@ -4,7 +4,8 @@ Spec: comma-separated ``KIND=VALUE[@ROUTE]``. Kinds: ``429`` (probability; half 
 ``Retry-After: 1``), ``limit`` (probability of a 412 ``DOCUMENT_LIMIT_EXCEEDED``), ``5xx`` (probability
 of a 500/503/504), ``reset`` (probability of dropping the connection without any response), ``latency``
 (milliseconds added to every request), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
-to one route: status, document, delete, olderthan, files, upload, batch, identity.
+to one route: status, document, delete, olderthan, files, upload, batch, identity, or logs (the Source
+Logs API, faulted only when named, so a spec written for pushes does not change it).
 Example: ``429=0.1,5xx=0.05,reset=0.05@batch,latency=20``.
 """
 
@@ -20,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from crawler.localapi.apierror import ApiError
 
 KINDS = {"429", "limit", "5xx", "reset", "latency"}
-ROUTES = {"status", "document", "delete", "olderthan", "files", "upload", "batch", "identity"}
+ROUTES = {"status", "document", "delete", "olderthan", "files", "upload", "batch", "identity", "logs"}
 
 
 class ConnectionReset(Exception):
@@ -63,10 +64,11 @@ class Faults:
             out.faults.append(Fault(key, number, route or None))
         return out
 
-    def inject(self, request: Request, route: str) -> Response | None:
-        """Sleep, raise a 429/5xx ApiError, or reset the connection; None means no fault this time."""
+    def inject(self, request: Request, route: str, named_only: bool = False) -> Response | None:
+        """Sleep, raise a 429/5xx ApiError, or reset the connection; None means no fault this time.
+        ``named_only``: only faults that name ``route`` apply."""
         for fault in self.faults:
-            if fault.route not in (None, route):
+            if fault.route not in (None, route) or (named_only and fault.route is None):
                 continue
             if fault.kind == "latency":
                 time.sleep(fault.value / 1000)

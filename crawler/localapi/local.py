@@ -1,10 +1,10 @@
 """Unauthenticated JSON routes for tools and tests on the same machine (never faulted).
 
-``GET /local/status`` -> ``{"pending": <queued operations>, "items": {sourceId: count}}``: lets another
-process wait until everything pushed was applied. ``GET /local/activity`` is the activity log as JSON
-(filters ``target``, ``documentId``, ``outcome``, ``limit``); ``GET /local/item?source=&documentId=`` is one
-item as stored (fields, collected metadata, permissions, text), without permission filtering. These are
-local extensions, not part of Coveo's API.
+``GET /local/status`` -> ``{"pending": <queued operations + items not yet indexed>, "items": {sourceId:
+count}}``: lets another process wait until everything pushed was applied and is searchable.
+``GET /local/activity`` is the activity log as JSON (filters ``target``, ``documentId``, ``outcome``,
+``limit``); ``GET /local/item?source=&documentId=`` is one item as stored (fields, collected metadata,
+permissions, text), without permission filtering. These are local extensions, not part of Coveo's API.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def status_body(ctx: Context) -> dict[str, Any]:
     with ctx.store.read() as db:
-        pending = db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+        pending = ctx.store.pending()  # queued operations and items not yet searchable
         sql = "SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s"
         counts = {r[0]: r[1] for r in db.execute(sql)}
     return {"pending": pending, "items": counts}

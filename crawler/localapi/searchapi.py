@@ -3,6 +3,9 @@
 An API key searches as the anonymous user (only items public by §4 evaluation); a search token searches as
 the user it was made for, expanded through groups, aliases and granted identities. Source visibility:
 SHARED shows every item to everyone, SECURED evaluates item permissions, PRIVATE hides items from search.
+Words are matched in the tantivy index (textindex.py, stemmed per item language), ``aq`` field expressions
+in SQL (query.py); each result carries a Coveo-shaped ``excerpt`` with ``excerptHighlights``. Every bad
+input is a 400 with a Coveo-style error body.
 """
 
 from __future__ import annotations
@@ -11,13 +14,22 @@ import json
 import secrets
 from typing import Any
 
+import tantivy
+from tantivy import Occur
 from werkzeug.wrappers import Request, Response
 
-from crawler.localapi import security
+from crawler.localapi import excerpt, languages, security
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
-from crawler.localapi.query import aq_sql, fts_match
+from crawler.localapi.query import QuerySyntaxError, parse_aq, words
 from crawler.localapi.store import Store, now_ms
+from crawler.localapi.textindex import TextIndex
+
+Clause = tuple[Occur, tantivy.Query]
+#: Coveo's own cap on numberOfResults
+MAX_RESULTS = 1000
+#: deeper than any local index; past it a page is refused (400) rather than overflowing the engine
+MAX_FIRST = 1_000_000
 
 
 def make_token(ctx: Context, request: Request) -> Response:
@@ -31,83 +43,116 @@ def make_token(ctx: Context, request: Request) -> Response:
     return json_response({"token": token})
 
 
-def _allowed(db: Any, user_ids: list[dict[str, Any]]) -> tuple[str, list[Any]]:
-    """SQL condition (and its parameters) for the items a user may see.
+def _visibility(db: Any, index: TextIndex, user_ids: list[dict[str, Any]] | None) -> list[Clause] | None:
+    """Index filters (or None: nothing visible) for the items a caller may see.
 
     Items share permission bodies (table ``perms``), so each distinct body is evaluated once per group of
-    sources with the same default provider, and the database filters items by the allowed body ids.
+    sources with the same default provider, and the index filters items by the allowed body ids.
     """
-    principal = security.expand(db, user_ids)
-    defaults = security.default_providers(db)
-    groups: dict[str | None, list[str]] = {}
-    for (sid,) in db.execute("SELECT id FROM sources WHERE visibility = 'SECURED'"):
-        groups.setdefault(defaults.get(sid), []).append(sid)
-    bodies = [(r[0], json.loads(r[1])) for r in db.execute("SELECT pid, body FROM perms")]
-    parts = ["s.visibility = 'SHARED'", "i.perm_id IS NULL"]
-    params: list[Any] = []
-    for provider, sources in groups.items():
-        allowed = [pid for pid, levels in bodies if security.evaluate(levels, principal, provider)]
-        parts.append(
-            "(i.source_id IN (SELECT value FROM json_each(?)) AND i.perm_id IN (SELECT value FROM json_each(?)))"
-        )
-        params += [json.dumps(sources), json.dumps(allowed)]
-    return "(" + " OR ".join(parts) + ")", params
+    by_vis: dict[str, list[str]] = {}
+    for sid, vis in db.execute("SELECT id, visibility FROM sources"):
+        by_vis.setdefault(vis, []).append(sid)
+    clauses: list[Clause] = []
+    if by_vis.get("PRIVATE"):
+        clauses.append((Occur.MustNot, index.term_set("src", by_vis["PRIVATE"])))
+    options: list[tantivy.Query] = []
+    if by_vis.get("SHARED"):
+        options.append(index.term_set("src", by_vis["SHARED"]))
+    if user_ids is None:
+        options.append(index.term_set("pub", [1]))
+    else:
+        principal = security.expand(db, user_ids)
+        defaults = security.default_providers(db)
+        groups: dict[str | None, list[str]] = {}
+        for sid in by_vis.get("SECURED", []):
+            groups.setdefault(defaults.get(sid), []).append(sid)
+        bodies = [(r[0], json.loads(r[1])) for r in db.execute("SELECT pid, body FROM perms")]
+        options.append(index.term_set("perm", [-1]))
+        for provider, sources in groups.items():
+            allowed = [pid for pid, levels in bodies if security.evaluate(levels, principal, provider)]
+            if allowed:
+                options.append(
+                    tantivy.Query.boolean_query(
+                        [(Occur.Must, index.term_set("src", sources)), (Occur.Must, index.term_set("perm", allowed))]
+                    )
+                )
+    if not options:
+        return None
+    clauses.append((Occur.Must, tantivy.Query.boolean_query([(Occur.Should, q) for q in options])))
+    return clauses
+
+
+def _integer(query: dict[str, Any], key: str, default: int, maximum: int) -> int:
+    """A paging parameter: an integer (or its decimal text, as a GET sends it) in 0..maximum, else 400."""
+    value = query.get(key, default)
+    if isinstance(value, str) and value.strip().lstrip("+").isdigit() and len(value) < 20:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, "INVALID_PARAMETER", f"'{key}' must be an integer, not {value!r:.40}.")
+    if not 0 <= value <= maximum:
+        raise ApiError(400, "INVALID_PARAMETER", f"'{key}' must be between 0 and {maximum:,}, not {str(value)[:40]}.")
+    return value
+
+
+def _text(query: dict[str, Any], key: str) -> str:
+    value = query.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "INVALID_PARAMETER", f"'{key}' must be a string, not {type(value).__name__}.")
+    return value
 
 
 def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The search itself, shared by the HTTP route and the Content Browser."""
-    q = str(query.get("q") or "")
-    aq = str(query.get("aq") or "")
-    count = max(0, min(int(query.get("numberOfResults", 10)), 1000))
-    first = max(0, int(query.get("firstResult", 0)))
-    where, params, words = aq_sql(aq)
-    match = fts_match(f"{q} {words}")
-    joins = " FROM items i JOIN sources s ON s.id = i.source_id"
-    args: list[Any] = []
-    if match:
-        joins += " JOIN items_fts f ON f.rowid = i.rid"
-        where.insert(0, "items_fts MATCH ?")
-        args.append(match)
-    where.append("s.visibility != 'PRIVATE'")
+    """The search itself, shared by the HTTP route and the Content Browser; ApiError 400 on bad input."""
+    q, aq = _text(query, "q"), _text(query, "aq")
+    count = _integer(query, "numberOfResults", 10, MAX_RESULTS)
+    first = _integer(query, "firstResult", 0, MAX_FIRST)
+    try:
+        where, params, free = parse_aq(aq)
+    except QuerySyntaxError as exc:
+        raise ApiError(400, "INVALID_QUERY_SYNTAX", f"aq: {exc}") from None
+    wanted = words(q) + free
+    index = store.index
+    empty = {"totalCount": 0, "totalCountFiltered": 0, "results": []}
     with store.read() as db:
-        if user_ids is None:
-            where.append("(s.visibility = 'SHARED' OR i.public = 1)")
-        else:
-            condition, extra = _allowed(db, user_ids)
-            where.append(condition)
-            params += extra
-        tail = joins + " WHERE " + " AND ".join(where)
-        total = db.execute("SELECT COUNT(*)" + tail, [*args, *params]).fetchone()[0]
-        order = " ORDER BY bm25(items_fts, 5.0, 1.0), i.rid" if match else " ORDER BY i.updated_ms DESC, i.rid DESC"
-        page = [
-            r[0]
-            for r in db.execute("SELECT i.rid" + tail + order + " LIMIT ? OFFSET ?", [*args, *params, count, first])
-        ]
-        results = [_result(db, rid, match) for rid in page]
+        filters = _visibility(db, index, user_ids)
+        if filters is None:
+            return empty
+        if where:
+            rids = [r[0] for r in db.execute("SELECT i.rid FROM items i WHERE " + " AND ".join(where), params)]
+            if not rids:
+                return empty
+            filters.append((Occur.Must, index.term_set("rid", rids)))
+        total, page = index.search(wanted, filters, first, count)
+        rows = {
+            r["rid"]: r
+            for r in db.execute(
+                "SELECT i.rid, i.fields, t.lang, t.title, t.body FROM items i JOIN texts t ON t.rid = i.rid"
+                " WHERE i.rid IN (SELECT value FROM json_each(?))",
+                (json.dumps(page),),
+            )
+        }
+    # an item deleted between the index read and the row read is left out of the page (never an error)
+    results = [_result(index, rows[rid], [w for w, _ in wanted]) for rid in page if rid in rows]
     return {"totalCount": total, "totalCountFiltered": total, "results": results}
 
 
-def _result(db: Any, rid: int, match: str | None) -> dict[str, Any]:
-    if match:
-        row = db.execute(
-            "SELECT i.fields, snippet(items_fts, 1, '', '', '…', 24) AS excerpt FROM items i"
-            " JOIN items_fts f ON f.rowid = i.rid WHERE i.rid = ? AND items_fts MATCH ?",
-            (rid, match),
-        ).fetchone()
-    else:
-        row = db.execute(
-            "SELECT i.fields, substr(f.body, 1, 200) AS excerpt FROM items i"
-            " JOIN items_fts f ON f.rowid = i.rid WHERE i.rid = ?",
-            (rid,),
-        ).fetchone()
+def _result(index: TextIndex, row: Any, query_words: list[str]) -> dict[str, Any]:
     fields = json.loads(row["fields"])
+    analyzer = index.analyzers.get(row["lang"], index.analyzers[languages.DEFAULT])
+    wanted = excerpt.terms(analyzer, query_words)
+    text, marks = excerpt.excerpt(row["body"], analyzer, wanted)
+    title = fields.get("title")
     return {
-        "title": fields.get("title"),
+        "title": title,
         "uri": fields.get("uri"),
         "printableUri": fields.get("uri"),
         "clickUri": fields.get("clickableuri", fields.get("uri")),
-        "uniqueId": str(rid),
-        "excerpt": row["excerpt"] or "",
+        "uniqueId": str(row["rid"]),
+        "excerpt": text,
+        "excerptHighlights": marks,
+        "titleHighlights": excerpt.highlights(title, analyzer, wanted) if isinstance(title, str) else [],
         "raw": fields,
     }
 
@@ -119,7 +164,4 @@ def search(ctx: Context, request: Request, user_ids: list[dict[str, Any]] | None
         query = json_body(request) if request.get_data() else {}
     if not isinstance(query, dict):
         raise ApiError(400, "INVALID_JSON", "The search body must be a JSON object.")
-    try:
-        return json_response(run(ctx.store, query, user_ids))
-    except (TypeError, ValueError) as exc:
-        raise ApiError(400, "INVALID_PARAMETER", f"Invalid search parameters: {exc}") from None
+    return json_response(run(ctx.store, query, user_ids))

@@ -1,5 +1,5 @@
-"""SQLite storage of the local Push API: sources, items (+ FTS5 index), the operation queue, identities,
-file containers, fields, tokens and the activity log.
+"""SQLite storage of the local Push API: sources, items (+ their text), the operation queue, identities,
+file containers, fields, tokens and the activity log; and the search index derived from it (textindex.py).
 
 One database file in WAL mode. Connections come from a small pool (werkzeug runs each request in a fresh
 thread, so thread-local connections would be opened and dropped per request). Writers serialise on one lock
@@ -18,6 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crawler.localapi import languages
+from crawler.localapi.textindex import TextIndex
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources(
     id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE, visibility TEXT NOT NULL,
@@ -27,8 +30,8 @@ CREATE TABLE IF NOT EXISTS items(
     parent_id TEXT, fields TEXT NOT NULL, collected TEXT NOT NULL, permissions TEXT, public INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL, UNIQUE(source_id, document_id));
 CREATE TABLE IF NOT EXISTS perms(pid INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
-    title, body, tokenize='unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS texts(rid INTEGER PRIMARY KEY, lang TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS search_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, rid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seqs(
     source_id TEXT NOT NULL, document_id TEXT NOT NULL, ordering_id INTEGER NOT NULL,
     PRIMARY KEY(source_id, document_id));
@@ -41,7 +44,8 @@ CREATE TABLE IF NOT EXISTS files(
     uploaded INTEGER NOT NULL DEFAULT 0, consumed INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS activity(
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, target TEXT NOT NULL, document_id TEXT,
-    operation TEXT NOT NULL, ordering_id INTEGER, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+    operation TEXT NOT NULL, ordering_id INTEGER, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+    task TEXT);
 CREATE TABLE IF NOT EXISTS fields(
     name TEXT PRIMARY KEY, type TEXT NOT NULL, system INTEGER NOT NULL DEFAULT 0, spec TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS providers(
@@ -97,6 +101,7 @@ class Store:
                     "INSERT OR IGNORE INTO fields(name, type, system, spec) VALUES (?,?,1,?)",
                     (name, ftype, json.dumps(spec)),
                 )
+        self.index = TextIndex(path.with_suffix(".search"), self)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         """Bring a data directory written by an earlier version up to date (nothing is ever dropped)."""
@@ -107,6 +112,22 @@ class Store:
             for rid, body in db.execute("SELECT rid, permissions FROM items WHERE permissions IS NOT NULL").fetchall():
                 db.execute("UPDATE items SET perm_id = ? WHERE rid = ?", (self.perm_id(db, body), rid))
         db.execute("CREATE INDEX IF NOT EXISTS items_perm ON items(source_id, perm_id)")
+        if "task" not in {r[1] for r in db.execute("PRAGMA table_info(activity)")}:
+            db.execute("ALTER TABLE activity ADD COLUMN task TEXT")  # the pipeline stage (Source Logs API)
+        kind = db.execute("SELECT type FROM sqlite_master WHERE name = 'items_fts'").fetchone()
+        if kind is not None and kind[0] == "table":
+            # Texts used to live in an FTS5 table; search moved to tantivy (textindex.py), which is rebuilt
+            # from ``texts`` on open. Items keep their language from their fields.
+            db.execute(
+                "INSERT OR IGNORE INTO texts(rid, lang, title, body) SELECT f.rowid, '', f.title, f.body"
+                " FROM items_fts f JOIN items i ON i.rid = f.rowid"
+            )
+            for rid, fields in db.execute("SELECT rid, fields FROM items").fetchall():
+                lang = languages.code(json.loads(fields).get("language"))
+                db.execute("UPDATE texts SET lang = ? WHERE rid = ?", (lang, rid))
+            db.execute("DROP TABLE items_fts")
+        # Readers that join ``items_fts`` for an item's text (Content Browser, /local/item) keep working.
+        db.execute("CREATE VIEW IF NOT EXISTS items_fts(rowid, title, body) AS SELECT rid, title, body FROM texts")
 
     @staticmethod
     def perm_id(db: sqlite3.Connection, body: str | None) -> int | None:
@@ -155,6 +176,7 @@ class Store:
                 self._local.db = None
 
     def close(self) -> None:
+        self.index.close()
         with self._pool_lock:
             for db in self._pool:
                 db.close()
@@ -171,11 +193,13 @@ class Store:
         document_id: str | None = None,
         ordering_id: int | None = None,
         detail: str = "",
+        task: str | None = None,
     ) -> None:
+        """One activity entry; ``task`` is the pipeline stage an item outcome happened at (logsapi.py)."""
         db.execute(
-            "INSERT INTO activity(ts_ms, target, document_id, operation, ordering_id, outcome, detail)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (now_ms(), target, document_id, operation, ordering_id, outcome, detail),
+            "INSERT INTO activity(ts_ms, target, document_id, operation, ordering_id, outcome, detail, task)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (now_ms(), target, document_id, operation, ordering_id, outcome, detail, task),
         )
 
     def source(self, source_id: str) -> dict[str, Any] | None:
@@ -187,8 +211,14 @@ class Store:
         return {r[0] for r in db.execute("SELECT name FROM fields")}
 
     def pending(self) -> int:
+        """Queued operations plus items not yet in the search index: 0 means everything is searchable."""
         with self.read() as db:
-            return int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
+            queued = int(db.execute("SELECT COUNT(*) FROM queue").fetchone()[0])
+            return queued + int(db.execute("SELECT COUNT(*) FROM search_outbox").fetchone()[0])
+
+    def unindexed(self) -> int:
+        with self.read() as db:
+            return int(db.execute("SELECT COUNT(*) FROM search_outbox").fetchone()[0])
 
     def enqueue(self, kind: str, target: str, ordering_id: int, payload: dict[str, Any], due: float) -> None:
         with self.write() as db:

@@ -3,6 +3,8 @@
 Push API writes only queue an operation (the HTTP answer means "queued", CONTRACT.md §2); this thread applies
 them in (due time, arrival) order, each in its own transaction that also removes it from the queue, so a
 restart resumes exactly where it stopped. Due times are wall-clock epoch seconds for the same reason.
+A second thread brings the search index up to date (textindex.py): in chunks of a few thousand items while
+operations are due, and whatever is left once the queue has nothing due.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from crawler.localapi.apply_items import ItemApplier
 from crawler.localapi.files import FileContainers
 from crawler.localapi.identities import IdentityApplier
 from crawler.localapi.store import Store
+from crawler.localapi.textindex import SYNC_CHUNK
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +32,24 @@ class Worker:
         self.identities = IdentityApplier(store, files)
         self.cond = threading.Condition()
         self._stop = False
-        self._thread: threading.Thread | None = None
+        self._busy = False  # operations are due: the indexer waits for whole chunks
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self._stop = False
-        self._thread = threading.Thread(target=self._run, name="localapi-worker", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name="localapi-worker", daemon=True),
+            threading.Thread(target=self._index_loop, name="localapi-indexer", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         with self.cond:
             self._stop = True
             self.cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
     def poke(self) -> None:
         with self.cond:
@@ -66,7 +74,10 @@ class Worker:
             with self.store.read() as db:
                 op = db.execute("SELECT * FROM queue ORDER BY due, id LIMIT 1").fetchone()
             wait = 1.0 if op is None else op["due"] - time.time()
+            self._busy = wait <= 0
             if wait > 0:
+                with self.cond:
+                    self.cond.notify_all()  # the indexer may flush what is left
                 with self.cond:
                     if not self._stop:
                         self.cond.wait(min(wait, 1.0))
@@ -87,9 +98,28 @@ class Worker:
                         "ERROR",
                         ordering_id=op["ordering_id"],
                         detail="internal error while applying; see the server log",
+                        task="INDEXING",
                     )
             with self.cond:
                 self.cond.notify_all()
+
+    def _index_loop(self) -> None:
+        """The indexer thread: tantivy's indexing runs outside the GIL, so it overlaps with the applying.
+        While operations are due it indexes whole chunks only (fewer, larger commits); then the rest."""
+        while True:
+            with self.cond:
+                if self._stop:
+                    return
+            try:
+                done = self.store.index.sync(minimum=SYNC_CHUNK if self._busy else 1)
+            except Exception:  # the outbox keeps the entries: the next round retries them
+                log.exception("could not update the search index")
+                done = 0
+            with self.cond:
+                if done:
+                    self.cond.notify_all()
+                elif not self._stop:
+                    self.cond.wait(0.2)
 
     def apply(self, op: dict[str, Any]) -> None:
         payload = json.loads(op["payload"])

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.browse import facets
 from crawler.localapi.browse.render import Pager, render
-from crawler.localapi.query import aq_sql, fts_match
+from crawler.localapi.query import QuerySyntaxError, parse_aq
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
@@ -74,13 +74,16 @@ class View:
         self.chosen = facets.parse_filters(request.args.getlist("f"))
         self.aq = request.args.get("aq", "").strip()
         where, params = facets.filter_sql(self.chosen)
-        more, more_params, words = aq_sql(self.aq)
-        match = fts_match(words)
+        more, more_params, free = parse_aq(self.aq)  # QuerySyntaxError (a 400) for what aq cannot say
         joins, conds, self.args = " FROM items i", ["i.source_id = ?", *where, *more], [source_id]
-        if match:
-            joins += " JOIN items_fts f ON f.rowid = i.rid"
-            conds.insert(1, "items_fts MATCH ?")
-            self.args.append(match)
+        if free:
+            # free words inside one source's filter box: a plain substring match on the stored text (the
+            # stemmed, ranked search is the Search page's, through the search index)
+            joins += " JOIN texts t ON t.rid = i.rid"
+            text = ["(instr(lower(t.title), ?) > 0 OR instr(lower(t.body), ?) > 0)" for _ in free]
+            conds[1:1] = text
+            for word, _phrase in free:
+                self.args += [word.lower(), word.lower()]
         self.args += params + more_params
         self.tail = joins + " WHERE " + " AND ".join(conds)
         self.filtered = len(conds) > 1
@@ -107,7 +110,10 @@ def source_items(ctx: Context, request: Request, source_id: str) -> Response:
     source = ctx.store.source(source_id)
     if source is None:
         return render(ctx, request, "message.html", 404, title="Unknown source", message=f"No source {source_id}.")
-    view = View(request, source_id)
+    try:
+        view = View(request, source_id)
+    except QuerySyntaxError as exc:
+        return render(ctx, request, "message.html", 400, title="Unsupported filter", message=str(exc))
     sort, descending, size = _args(request)
     try:
         with ctx.store.read() as db:
@@ -165,7 +171,10 @@ def source_summary(ctx: Context, request: Request, source_id: str) -> Response:
     """The summary fragment (count, facets, collected metadata) the source page's script puts in place."""
     if ctx.store.source(source_id) is None:
         return render(ctx, request, "message.html", 404, title="Unknown source", message=f"No source {source_id}.")
-    view = View(request, source_id)
+    try:
+        view = View(request, source_id)
+    except QuerySyntaxError as exc:
+        return render(ctx, request, "message.html", 400, title="Unsupported filter", message=str(exc))
     sort, descending, size = _args(request)
     with ctx.store.read() as db:
         summary = view.summary(ctx, db, compute=True)

@@ -1,0 +1,182 @@
+"""The local search index: tantivy, kept in step with the SQLite store through an outbox.
+
+Why tantivy rather than SQLite FTS5 (measured side by side, see bench/RESULTS.md): a query matching 80% of
+100,000 items, filtered by permissions, took ~3 s in FTS5 (BM25 over every match, then an OR of permission
+tokens) and ~60 ms in tantivy (block-max WAND top-k, a term-set filter on the permission-body id); tantivy
+also ships Snowball stemmers for the languages Coveo stems, and its raw indexing is faster
+(bench/search_engines.py; end to end, ingest is not yet faster than before: see bench/RESULTS.md).
+
+SQLite stays the only truth. Every change to an item adds its row id to ``search_outbox`` in the same
+transaction; the worker's indexer thread drains the outbox into tantivy (delete + re-add by row id, commit) and only
+then removes the entries it indexed, so a crash in between re-indexes them — idempotent. A missing, corrupt
+or older-schema index is rebuilt from SQLite on open. ``Store.pending()`` counts the outbox, so
+``wait_idle()`` means "searchable".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tantivy
+
+from crawler.localapi import languages
+
+if TYPE_CHECKING:
+    from crawler.localapi.store import Store
+
+log = logging.getLogger(__name__)
+
+#: bump when the schema or the analysers change: the index is then rebuilt from SQLite on open
+VERSION = "1"
+#: outbox entries indexed per tantivy commit
+SYNC_CHUNK = 5000
+TITLE_BOOST = 5.0
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("rid", stored=True, indexed=True, fast=True)
+    sb.add_text_field("src", stored=False, tokenizer_name="raw")
+    sb.add_integer_field("perm", indexed=True, fast=True)  # the item's permission body id, -1 for none
+    sb.add_integer_field("pub", indexed=True)  # 1 when the anonymous user may see it
+    sb.add_integer_field("upd", fast=True)  # updated_ms: the order of an empty query
+    for lang in languages.CODES:
+        sb.add_text_field(f"title_{lang}", tokenizer_name=f"stem_{lang}")
+        sb.add_text_field(f"body_{lang}", tokenizer_name=f"stem_{lang}")
+    return sb.build()
+
+
+class TextIndex:
+    def __init__(self, path: Path, store: Store) -> None:
+        self.path = path
+        self.store = store
+        self.schema = _schema()
+        self.analyzers = {lang: languages.analyzer(lang) for lang in languages.CODES}
+        self._lock = threading.Lock()  # one writer, and a consistent reload
+        self._writer: tantivy.IndexWriter | None = None
+        self.index = self._open()
+        self.present: set[str] = self._languages_present()
+
+    # -- opening ------------------------------------------------------------------------------------------
+    def _open(self) -> tantivy.Index:
+        marker = self.path / "pushcrawl-version"
+        fresh = not (marker.exists() and marker.read_text() == VERSION)
+        if not fresh:
+            try:
+                index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            except (ValueError, OSError) as exc:
+                log.warning("search index %s unreadable (%s): rebuilding it from the store", self.path, exc)
+                fresh = True
+        if fresh:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir(parents=True)
+            index = tantivy.Index(self.schema, path=str(self.path))
+            with self.store.write() as db:  # every item goes through the outbox again
+                db.execute("INSERT INTO search_outbox(rid) SELECT rid FROM items")
+            marker.write_text(VERSION)
+        for lang, analyzer in self.analyzers.items():
+            index.register_tokenizer(f"stem_{lang}", analyzer)
+        return index
+
+    def _languages_present(self) -> set[str]:
+        with self.store.read() as db:
+            return {r[0] for r in db.execute("SELECT DISTINCT lang FROM texts")} or {languages.DEFAULT}
+
+    # -- writing (worker thread) ----------------------------------------------------------------------------
+    def sync(self, minimum: int = 1) -> int:
+        """Index what the outbox lists, one commit per chunk of up to SYNC_CHUNK entries, as long as a chunk
+        has at least ``minimum`` entries; the number of entries done."""
+        done = 0
+        while True:
+            with self.store.read() as db:
+                rows = db.execute("SELECT seq, rid FROM search_outbox ORDER BY seq LIMIT ?", (SYNC_CHUNK,)).fetchall()
+                if not rows or len(rows) < minimum:
+                    return done
+                rids = sorted({r[1] for r in rows})
+                items = db.execute(
+                    "SELECT i.rid, i.source_id, i.perm_id, i.public, i.updated_ms, t.lang, t.title, t.body"
+                    " FROM items i JOIN texts t ON t.rid = i.rid WHERE i.rid IN (SELECT value FROM json_each(?))",
+                    (json.dumps(rids),),
+                ).fetchall()
+            with self._lock:
+                if self._writer is None:
+                    self._writer = self.index.writer(heap_size=64_000_000, num_threads=1)
+                writer = self._writer
+                for rid in rids:
+                    writer.delete_documents_by_term("rid", rid)
+                for row in items:
+                    lang = row["lang"]
+                    self.present.add(lang)
+                    doc = tantivy.Document(
+                        rid=row["rid"],
+                        src=row["source_id"],
+                        perm=-1 if row["perm_id"] is None else row["perm_id"],
+                        pub=row["public"],
+                        upd=row["updated_ms"],
+                    )
+                    doc.add_text(f"title_{lang}", row["title"])
+                    doc.add_text(f"body_{lang}", row["body"])
+                    writer.add_document(doc)
+                writer.commit()
+                self.index.reload()
+            with self.store.write() as db:
+                db.execute("DELETE FROM search_outbox WHERE seq <= ?", (rows[-1][0],))
+            done += len(rows)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.wait_merging_threads()
+                self._writer = None
+
+    # -- reading (any thread) -------------------------------------------------------------------------------
+    def word_query(self, word: str, phrase: bool) -> tantivy.Query | None:
+        """One query word (or quoted phrase) against the title and body of every language present, each
+        stemmed by that language's analyser; None when no analyser keeps a token of it."""
+        options: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for lang in sorted(self.present):
+            tokens = self.analyzers[lang].analyze(word)
+            if not tokens:
+                continue
+            for name, boost in ((f"title_{lang}", TITLE_BOOST), (f"body_{lang}", 1.0)):
+                if len(tokens) == 1:
+                    q = tantivy.Query.term_query(self.schema, name, tokens[0])
+                elif phrase:
+                    q = tantivy.Query.phrase_query(self.schema, name, list[str | tuple[int, str]](tokens))
+                else:
+                    q = tantivy.Query.boolean_query(
+                        [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, name, t)) for t in tokens]
+                    )
+                options.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, boost) if boost != 1 else q))
+        return tantivy.Query.boolean_query(options) if options else None
+
+    def search(
+        self, words: list[tuple[str, bool]], filters: list[tuple[tantivy.Occur, tantivy.Query]], first: int, count: int
+    ) -> tuple[int, list[int]]:
+        """(total matches, row ids of the page): ``words`` all required, ranked by BM25, or newest first."""
+        clauses = list(filters)
+        for word, phrase in words:
+            q = self.word_query(word, phrase)
+            if q is not None:
+                clauses.append((tantivy.Occur.Must, q))
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        query = tantivy.Query.boolean_query(clauses)
+        searcher = self.index.searcher()
+        # tantivy refuses a limit of 0 (a Rust panic): numberOfResults=0 asks for the count only
+        limit = max(count, 1)
+        if words:
+            result = searcher.search(query, limit, count=True, offset=first)
+        else:
+            result = searcher.search(query, limit, count=True, order_by_field="upd", offset=first)
+        rids = [int(searcher.doc(addr)["rid"][0]) for _, addr in result.hits][:count]
+        total: int | None = getattr(result, "count", None)  # absent from tantivy's type stubs
+        return int(total or 0), rids
+
+    def term_set(self, field: str, values: list[Any]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, field, values)
