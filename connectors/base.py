@@ -13,7 +13,7 @@ Run context a connector receives (set by the runner, read-only for the connector
     ``self.since``    the previous successful run's cursor (None on a first or full run)
     ``self.site``     the site's name in settings.yaml
     ``self.known_ids`` ids indexed before for this site — passed (incremental runs) only to connectors that
-                      declare ``rechecks_known_ids``; an empty set otherwise
+                      declare ``uses_known_ids``; an empty set otherwise
 
 What a connector reports back (read by the pipelines and the runner at close):
     ``self.advance_cursor(value)``     the newest change seen; committed only if the run succeeds
@@ -79,9 +79,10 @@ class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
     supports_permissions: ClassVar[bool] = False
     #: can prove a complete listing of current ids (enables deletion by listing diff)
     lists_all_ids: ClassVar[bool] = False
-    #: rechecks ids indexed before that the crawl did not reach (connectors.recheck): the runner passes
-    #: ``known_ids`` only to connectors that say so, so the others never hold the site's id list in memory
-    rechecks_known_ids: ClassVar[bool] = False
+    #: reads the ids indexed before (connectors.recheck rechecks those the crawl did not reach; wagtail reuses
+    #: saved file validators only for files indexed before): the runner passes ``known_ids`` only to
+    #: connectors that say so, so the others never hold the site's id list in memory
+    uses_known_ids: ClassVar[bool] = False
 
     def __init__(
         self,

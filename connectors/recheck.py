@@ -51,7 +51,7 @@ class RecheckMixin:
         def logger(self) -> SpiderLoggerAdapter: ...
     mode: CrawlMode
     #: the runner passes ``known_ids`` to connectors that declare this (connectors.base.Connector)
-    rechecks_known_ids = True
+    uses_known_ids = True
 
     def setup_recheck(self) -> None:
         self._seen_ids: set[str] = set()

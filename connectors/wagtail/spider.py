@@ -39,6 +39,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
     Options = client.WagtailOptions
     supports_incremental = True
     lists_all_ids = True
+    uses_known_ids = True  # a file's saved validators count only for files indexed before (see _file)
     custom_settings = polite_settings()
     _since: datetime | None = None
     _warned_no_last_published = False

@@ -18,16 +18,25 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sqlite3
 import threading
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import tantivy
 
 from crawler.localapi import languages
 
-if TYPE_CHECKING:
-    from crawler.localapi.store import Store
+
+class Store(Protocol):
+    """What the index needs of crawler.localapi.store.Store (which owns the index): its connections. A
+    protocol, so the two modules do not import each other."""
+
+    def read(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def write(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
 
 log = logging.getLogger(__name__)
 

@@ -95,7 +95,7 @@ def test_crawl_obeys_robots_depth_hosts_and_counts_drops() -> None:
 
 
 @pytest.mark.integration
-def test_incremental_rechecks_known_ids_and_deletes_only_404_410() -> None:
+def test_incremental_uses_known_ids_and_deletes_only_404_410() -> None:
     with WebServer() as srv:
         opts = {"start_urls": [srv.base_url + "/"], "max_depth": 1}
         first = run_connector("web", opts)
