@@ -355,6 +355,13 @@ def load_settings(
     return settings
 
 
+def require_site(settings: Settings, name: str) -> None:
+    """SettingsError naming the known sites when ``name`` is not one of them."""
+    if name not in settings.sites:
+        known = ", ".join(sorted(settings.sites)) or "none"
+        raise SettingsError(str(settings.source_file), f"sites.{name}", f"a site defined in the file (known: {known})")
+
+
 def connector_options(settings: Settings, site_name: str) -> tuple[type[Any], Any]:
     """Load a site's connector class and validate its options; errors name the settings key."""
     from connectors import registry  # imported here: connectors depend on crawler, not the other way

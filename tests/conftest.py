@@ -85,3 +85,22 @@ def _environ(extra: dict[str, str]) -> Iterator[None]:
 
 def read_report(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def demo_settings(tmp_path: Path) -> Path:
+    """A settings.yaml for the bundled demo site, with state and the local index under ``tmp_path``."""
+    path = tmp_path / "settings.yaml"
+    path.write_text(
+        f"""
+state_dir: state
+targets:
+  local: {{kind: local, data_dir: local-index}}
+target: local
+sites:
+  demo:
+    connector: sitemap
+    options: {{sitemap_urls: ["{DEMO / "sitemap.xml"}"]}}
+""",
+        encoding="utf-8",
+    )
+    return path

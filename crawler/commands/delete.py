@@ -11,8 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from crawler.config import load_settings
-from crawler.errors import SettingsError
+from crawler.config import load_settings, require_site
 from crawler.operations import run_action
 from crawler.state import StateStore
 from crawler.targets import OpenTarget
@@ -33,11 +32,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings, args.overrides)
-    if args.site not in settings.sites:
-        known = ", ".join(sorted(settings.sites)) or "none"
-        raise SettingsError(
-            str(settings.source_file), f"sites.{args.site}", f"a site defined in the file (known: {known})"
-        )
+    require_site(settings, args.site)
 
     def action(target: OpenTarget, state: StateStore, scope: str, ordering_id: int) -> tuple[dict[str, int], str]:
         known = state.fingerprint(scope, args.document_id) is not None

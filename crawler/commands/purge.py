@@ -12,8 +12,8 @@ import argparse
 import sys
 from typing import Any
 
-from crawler.config import load_settings
-from crawler.errors import RunRefused, SettingsError
+from crawler.config import load_settings, require_site
+from crawler.errors import RunRefused
 from crawler.operations import run_action
 from crawler.state import StateStore
 from crawler.targets import OpenTarget
@@ -33,9 +33,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings, args.overrides)
     site = args.site
-    if site not in settings.sites:
-        names = ", ".join(sorted(settings.sites)) or "none"
-        raise SettingsError(str(settings.source_file), f"sites.{site}", f"a site defined in the file (known: {names})")
+    require_site(settings, site)
     target_name, _ = settings.target_for(site, args.target)
     known = _known_items(settings, f"{target_name}/{site}")
     if args.dry_run:

@@ -13,27 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, ROOT, run_cli
+from tests.conftest import ROOT, demo_settings, run_cli
 
 pytestmark = pytest.mark.integration
 
 
-def _settings(tmp_path: Path) -> Path:
-    path = tmp_path / "settings.yaml"
-    path.write_text(
-        f"""
-state_dir: state
-targets:
-  local: {{kind: local, data_dir: local-index}}
-target: local
-sites:
-  demo:
-    connector: sitemap
-    options: {{sitemap_urls: ["{DEMO / "sitemap.xml"}"]}}
-""",
-        encoding="utf-8",
-    )
-    return path
+_settings = demo_settings
 
 
 def _log_path(stderr: str, tmp_path: Path) -> Path:

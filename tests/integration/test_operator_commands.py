@@ -9,29 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, run_cli
+from tests.conftest import DEMO, demo_settings, run_cli
 
 pytestmark = pytest.mark.integration
 
 PAGE = "articles/trail-shoe-care.html"  # the one demo page that says "zephyrine"
 
 
-def _settings(tmp_path: Path) -> Path:
-    path = tmp_path / "settings.yaml"
-    path.write_text(
-        f"""
-state_dir: state
-targets:
-  local: {{kind: local, data_dir: local-index}}
-target: local
-sites:
-  demo:
-    connector: sitemap
-    options: {{sitemap_urls: ["{DEMO / "sitemap.xml"}"]}}
-""",
-        encoding="utf-8",
-    )
-    return path
+_settings = demo_settings
 
 
 def _count(settings: Path, query: str = "") -> int:
