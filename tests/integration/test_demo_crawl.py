@@ -10,26 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, cli_in_process, read_report, run_cli
+from tests.conftest import cli_in_process, demo_settings, read_report, run_cli
 
 pytestmark = pytest.mark.integration
 
 
-def _settings(tmp_path: Path) -> Path:
-    path = tmp_path / "settings.yaml"
-    path.write_text(
-        f"""
-target: local
-targets:
-  local: {{kind: local, data_dir: local-index}}
-sites:
-  demo:
-    connector: sitemap
-    options: {{sitemap_urls: ["{DEMO / "sitemap.xml"}"]}}
-""",
-        encoding="utf-8",
-    )
-    return path
+_settings = demo_settings  # the bundled demo site, state and index under tmp_path
 
 
 def _search(settings: Path, word: str) -> dict:
