@@ -24,14 +24,16 @@ from typing import Any, TextIO
 from scrapy.crawler import CrawlerProcess
 
 from connectors.base import Connector, ConnectorOptions
-from crawler import context, defaults, offline, secrets
+from crawler import context, defaults, indexed, offline, secrets
 from crawler.config import Settings, connector_options
 from crawler.context import Run
 from crawler.deletions import Listing
 from crawler.errors import PushcrawlError, RunRefused
 from crawler.finish import CrawlOutcome, PushedTo, finish
+from crawler.indexing_log import IndexingLog
 from crawler.ledger import SqliteLedger
 from crawler.naming import provider_id, source_name_for
+from crawler.reconcile import RunRef
 from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
 from crawler.runlog import Verbosity, open_run_log
@@ -80,7 +82,9 @@ def run_site(
     log_level: str = "INFO",
     dry_run_out: TextIO | None = None,
     verbosity: Verbosity = "normal",
+    wait_indexed: float | None = None,
 ) -> RunReport:
+    """``wait_indexed``: seconds to wait at the end until the index applied or refused every item pushed."""
     started = time.monotonic()
     _abort_on_sigterm()
     cls, options = connector_options(settings, site)
@@ -103,6 +107,7 @@ def run_site(
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
     ledger = SqliteLedger(state.path, run_id)
+    indexing = IndexingLog(state.path)  # what the index did with each run's items (crawler.reconcile)
     runlog = open_run_log(state_dir, site, run_id, verbosity, log_level)
     report.log_file = str(runlog.path or "")
     try:
@@ -118,6 +123,7 @@ def run_site(
                 opened.location,
                 opened.is_local,
             )
+            indexed.start(indexing, opened, scope, run_id, report)  # step: settle earlier runs' pending items
         target_cfg = settings.targets[target_name]
         ctx = Run(
             settings=settings,
@@ -143,6 +149,10 @@ def run_site(
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         pushed_to = PushedTo(opened.client, opened.source_id, opened.source_name, opened.is_local) if opened else None
         finish(report, ctx, outcome, pushed_to, allow_mass_deletion)
+        if not dry_run:  # step: what the index did with this run's items (--wait-indexed: wait for it)
+            indexed.end(
+                indexing, opened, scope, RunRef(run_id, ordering_id, ordering_id / 1000), report, ledger, wait_indexed
+            )
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)
         report.extra["refused"] = True  # `crawl` exits 3: a data-safety rule, not a broken run
@@ -162,6 +172,7 @@ def run_site(
             report.duration_s = round(time.monotonic() - started, 3)
             state.finish_run(run_id, report.status, report.counts, secrets.redact(report.message))
             ledger.close()
+            indexing.close()
             state.close()
         finally:
             runlog.close()

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from crawler import defaults
+from crawler.commands import runs_show
 from crawler.config import Settings, load_settings
 from crawler.errors import SettingsError
 from crawler.runlock import ScopeLock
@@ -25,8 +26,15 @@ COLUMNS = ("documents", "pushed", "unchanged", "deleted", "dropped", "errors")
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("runs", help="run history (mode, status, counts, duration)")
-    p.add_argument("sites", nargs="*", metavar="SITE", help="only these sites (default: all)")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "runs", help="run history (mode, status, counts, duration); `runs show RUN_ID`: one run's failures"
+    )
+    p.add_argument(
+        "sites",
+        nargs="*",
+        metavar="SITE",
+        help="only these sites (default: all); or `show RUN_ID`: every dropped, failed and rejected item of a run",
+    )
     p.add_argument("--settings", help="settings file (default: ./settings.yaml or $PUSHCRAWL_SETTINGS)")
     p.add_argument("--limit", type=int, default=20, help="runs to show per site (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -94,6 +102,8 @@ def check(runs: list[dict[str, Any]], site: str, max_drop: float) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings, resolve_targets=False)  # local history only: no target secrets
+    if args.sites[:1] == ["show"]:
+        return runs_show.run(settings, args.sites[1:], args.json)
     for site in args.sites:
         if site not in settings.sites:
             known = ", ".join(sorted(settings.sites)) or "none"

@@ -3,7 +3,9 @@
 Spec: comma-separated ``KIND=VALUE[@ROUTE]``. Kinds: ``429`` (probability; half of them carry
 ``Retry-After: 1``), ``limit`` (probability of a 412 ``DOCUMENT_LIMIT_EXCEEDED``), ``5xx`` (probability
 of a 500/503/504), ``reset`` (probability of dropping the connection without any response), ``latency``
-(milliseconds added to every request), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
+(milliseconds added to every request), ``lost`` (probability of handling the request — the batch is
+applied — and then dropping the connection without the answer: the lost 202 a client must survive without
+applying twice), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
 to one route: status, document, delete, olderthan, files, upload, batch, identity, or logs (the Source
 Logs API, faulted only when named, so a spec written for pushes does not change it).
 Example: ``429=0.1,5xx=0.05,reset=0.05@batch,latency=20``.
@@ -20,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from crawler.localapi.apierror import ApiError
 
-KINDS = {"429", "limit", "5xx", "reset", "latency"}
+KINDS = {"429", "limit", "5xx", "reset", "latency", "lost"}
 ROUTES = {"status", "document", "delete", "olderthan", "files", "upload", "batch", "identity", "logs"}
 
 
@@ -68,7 +70,7 @@ class Faults:
         """Sleep, raise a 429/5xx ApiError, or reset the connection; None means no fault this time.
         ``named_only``: only faults that name ``route`` apply."""
         for fault in self.faults:
-            if fault.route not in (None, route) or (named_only and fault.route is None):
+            if fault.route not in (None, route) or (named_only and fault.route is None) or fault.kind == "lost":
                 continue
             if fault.kind == "latency":
                 time.sleep(fault.value / 1000)
@@ -93,3 +95,15 @@ class Faults:
                         sock.shutdown(socket.SHUT_RDWR)
                     raise ConnectionReset()
         return None
+
+    def loses_answer(self, route: str) -> bool:
+        """Whether this request is handled and then its answer dropped (kind ``lost``)."""
+        return any(f.kind == "lost" and f.route in (None, route) and self.rng.random() < f.value for f in self.faults)
+
+
+def drop_answer(request: Request) -> ConnectionReset:
+    """Shut the client's socket after the request was handled; raise the result to send nothing."""
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        sock.shutdown(socket.SHUT_RDWR)
+    return ConnectionReset()
