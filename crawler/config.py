@@ -17,6 +17,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from crawler import defaults, secrets
+from crawler.alerts import AlertsConfig
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
 
@@ -167,6 +168,7 @@ class Settings(_Model):
     state_dir: Path = Path(defaults.STATE_DIR)
     keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)
     field_defaults: FieldsConfig = Field(default_factory=FieldsConfig)  # declarations and rules shared by all sites
+    alerts: AlertsConfig | None = None  # webhook/command when a run fails, items are rejected, documents fall
 
     # where the settings were read from; relative paths resolve against its folder
     source_file: Path = Field(default=Path(defaults.SETTINGS_FILE), exclude=True)

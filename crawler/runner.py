@@ -61,6 +61,7 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
                 "scrapy.extensions.logstats.LogStats": None,
                 "crawler.progress.Progress": 500,
                 "crawler.completeness.Completeness": 510,
+                "crawler.drops.NamedDrops": 520,  # each dropped item's id and reason in the run ledger
             },
             # nothing larger than a file container can be pushed: refuse it from Content-Length, or stop
             # reading at the cap, instead of holding it in memory (connectors count it as too_large)

@@ -121,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Path | None) -> int:
+    from crawler import alerts
+    from crawler.alerts import previous_documents
     from crawler.report import print_summary
     from crawler.runner import run_site
 
@@ -147,6 +149,15 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
             file=sys.stderr if to_stdout else sys.stdout,
         )
     print_summary(report, sys.stderr)
+    if settings.alerts is not None and not args.dry_run:  # scheduled runs: tell someone (crawler.alerts)
+        target_name, _ = settings.target_for(site, args.target)
+        before = previous_documents(
+            settings.resolve_path(settings.state_dir) / "state.sqlite",
+            f"{target_name}/{site}",
+            report.mode,
+            report.extra.get("run_id"),
+        )
+        alerts.after_run(settings.alerts, report, before)
     if report_path is not None and str(report_path) != "-":
         report.write(report_path)
     if to_stdout:

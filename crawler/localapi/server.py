@@ -84,6 +84,7 @@ class LocalPushAPI:
             state_db,
         )
         self.app = App(self.ctx, Faults.parse(faults), HostCheck(host, allowed_hosts))
+        self.worker.items.refuse = lambda: self.app.faults.refuses_item()  # the ``refuse`` fault (faults.py)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -133,3 +133,27 @@ def test_a_lost_202_counts_as_acknowledged_and_nothing_is_sent_twice(bench: Benc
     applied = Counter(bench.pushed_ids())
     assert set(applied) == bench.site.current_ids() and set(applied.values()) == {1}
     assert report["extra"]["funnel"]["indexed"] == 24
+
+
+@pytest.mark.faults("refuse=0.25,seed=7")
+def test_items_the_pipeline_validation_refuses_are_named_and_only_they_go_again(bench: Bench) -> None:
+    first = bench.crawl("--wait-indexed=30")
+    assert first.returncode == 4, first.stderr
+    with bench.api.store.read() as db:
+        refused = {
+            r[0] for r in db.execute("SELECT document_id FROM activity WHERE outcome='REJECTED' AND task='VALIDATION'")
+        }
+    assert 0 < len(refused) < 24  # the seed refuses some items, not all
+    report = bench.report()
+    assert {r["id"] for r in report["extra"]["rejected"]} == refused
+    assert all(r["task"] == "VALIDATION" and "refused" in r["reason"] for r in report["extra"]["rejected"])
+    assert _fingerprinted(bench) == bench.site.current_ids() - refused
+
+    bench.api.app.faults = Faults()  # the cause is gone
+    second = bench.crawl("--wait-indexed=30")
+    assert second.returncode == 0, second.stderr
+    assert sorted(bench.pushed_ids(bench.report()["ordering_id"])) == sorted(refused)
+
+    shown = cli_in_process("runs", "show", str(report["extra"]["run_id"]), "--settings", str(bench.settings))
+    assert shown.returncode == 0
+    assert all(f"rejected  {doc_id}: REJECTED at VALIDATION" in shown.stdout for doc_id in refused)
