@@ -30,6 +30,24 @@ def start(store: IndexingLog, opened: OpenTarget, scope: str, run_id: int, repor
         report.extra["earlier_runs"] = [r.summary.to_json() for r in readings]
 
 
+def relist(store: IndexingLog, scope: str, run_id: int, since: str | None) -> str | None:
+    """The cursor an incremental run uses: none while items the index rejected have not been met again.
+    A cursor-based connector (``modified_after``) would otherwise never fetch an unchanged rejected item,
+    and its fingerprint, taken back, would wait for the next full run; unchanged items are still skipped."""
+    if since is None:
+        return None
+    waiting = store.unresolved(scope, run_id)
+    if not waiting:
+        return since
+    logger.warning(
+        "%d item(s) were rejected by the index after their 202: this run lists the whole site (not only what"
+        " changed since %s) to push them again",
+        waiting,
+        since,
+    )
+    return None
+
+
 def end(
     store: IndexingLog,
     opened: OpenTarget | None,
@@ -38,9 +56,13 @@ def end(
     report: RunReport,
     ledger: RunLedger,
     wait_s: float | None,
+    relisted: bool,
 ) -> None:
-    """Fill the funnel and the named failures; with ``wait_s``, wait for the index first."""
+    """Fill the funnel and the named failures; with ``wait_s``, wait for the index first. ``relisted``: the
+    run listed the whole site (no cursor), so earlier rejections are resolved if it finished."""
     report.extra["run_id"] = run.run_id
+    if relisted and report.status == "finished":
+        store.resolve(scope, run.run_id)
     report.extra["failures_total"] = sum(ledger.count(k) for k in (ERROR, LISTING, FATAL))
     summary = None
     if opened is not None and opened.logs is not None and report.counts.get("pushed", 0):

@@ -9,7 +9,9 @@ Two tables beside the state store's (same file, own connection, as crawler.ledge
   ``truncated`` (the last read stopped at its page cap). ``pending`` 0 means the run is settled.
 - ``indexing_failures``: every item the index rejected after its 202, per run: id, result, stage, reason.
   A rejected item's fingerprint is taken back in the same transaction (data-safety rule 2: state advances
-  only on acknowledgement, and a later refusal withdraws it), so the next run pushes it again.
+  only on acknowledgement, and a later refusal withdraws it), so the next run pushes it again. ``resolved``
+  turns 1 once a later run listed the whole site (a full run, or an incremental one that ignored its cursor
+  because of these rejections): the item was pushed again then, or no longer exists.
 
 The items a run pushed are read from the state store's ``items`` table (``run_id`` = the run that last
 acknowledged each item) plus this module's failures (their ``items`` row is gone).
@@ -33,7 +35,7 @@ CREATE TABLE IF NOT EXISTS indexing_runs (
 );
 CREATE TABLE IF NOT EXISTS indexing_failures (
     run_id INTEGER NOT NULL, document_id TEXT NOT NULL, result TEXT NOT NULL, task TEXT NOT NULL,
-    reason TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (run_id, document_id)
+    reason TEXT NOT NULL, at REAL NOT NULL, resolved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, document_id)
 ) WITHOUT ROWID;
 """
 
@@ -100,7 +102,7 @@ class IndexingLog:
             try:
                 for r in rows:
                     self._db.execute(
-                        "INSERT OR REPLACE INTO indexing_failures VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO indexing_failures VALUES (?, ?, ?, ?, ?, ?, 0)",
                         (run_id, r.document_id, r.result, r.task, r.reason, now),
                     )
                     self._db.execute(
@@ -151,3 +153,30 @@ class IndexingLog:
                 (scope, before_run, since),
             ).fetchall()
         return [(int(a), int(b), float(c)) for a, b, c in rows]
+
+    def unresolved(self, scope: str, before_run: int) -> int:
+        """Rejections of earlier runs of ``scope`` no whole-site listing has met since."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM indexing_failures f JOIN runs r ON r.id = f.run_id"
+                " WHERE r.scope=? AND f.run_id<? AND f.resolved=0",
+                (scope, before_run),
+            ).fetchone()
+        return int(row[0])
+
+    def resolve(self, scope: str, before_run: int) -> None:
+        """A run listed the whole site and finished: earlier rejections were pushed again (or are gone)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE indexing_failures SET resolved=1 WHERE resolved=0 AND run_id<?"
+                " AND run_id IN (SELECT id FROM runs WHERE scope=?)",
+                (before_run, scope),
+            )
+
+    def prune(self, keep_run_ids: set[int]) -> None:
+        """Forget the runs the state store's retention dropped (``keep_runs``)."""
+        with self._lock:
+            for table in ("indexing_runs", "indexing_failures"):
+                ids = {int(r[0]) for r in self._db.execute(f"SELECT DISTINCT run_id FROM {table}")}
+                for run_id in ids - keep_run_ids:
+                    self._db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))

@@ -116,7 +116,9 @@ def run_site(
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
         sweep_from = _prepare(state, scope, run_id, mode, ordering_id, dry_run)
         if not dry_run:  # retention: the state file stays flat in the number of runs (defaults.KEEP_RUNS)
-            ledger.prune(state.prune(scope, settings.keep_runs))
+            kept = state.prune(scope, settings.keep_runs)
+            ledger.prune(kept)
+            indexing.prune(kept)
         if not dry_run:
             opened = open_target(settings, site, target_override)
             report.source, report.location, report.extra["local"] = (
@@ -125,6 +127,7 @@ def run_site(
                 opened.is_local,
             )
             indexed.start(indexing, opened, scope, run_id, report)  # step: settle earlier runs' pending items
+            since = indexed.relist(indexing, scope, run_id, since)  # rejected items must be fetched again
         target_cfg = settings.targets[target_name]
         ctx = Run(
             settings=settings,
@@ -152,7 +155,14 @@ def run_site(
         finish(report, ctx, outcome, pushed_to, allow_mass_deletion)
         if not dry_run:  # step: what the index did with this run's items (--wait-indexed: wait for it)
             indexed.end(
-                indexing, opened, scope, RunRef(run_id, ordering_id, ordering_id / 1000), report, ledger, wait_indexed
+                indexing,
+                opened,
+                scope,
+                RunRef(run_id, ordering_id, ordering_id / 1000),
+                report,
+                ledger,
+                wait_indexed,
+                relisted=since is None,
             )
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)

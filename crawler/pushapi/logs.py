@@ -126,7 +126,12 @@ class SourceLogsClient(ApiCore):
         return cls(logs_base, organization_id, client._api_key, client.retry, client._sleep)
 
     def entries(
-        self, source_id: str, since: datetime, until: datetime | None = None, max_pages: int = MAX_PAGES
+        self,
+        source_id: str,
+        since: datetime,
+        until: datetime | None = None,
+        max_pages: int = MAX_PAGES,
+        per_page: int = PER_PAGE,
     ) -> LogsRead:
         """Every add/update entry of ``source_id`` between ``since`` and ``until`` (default now), oldest first."""
         until = until or datetime.now(UTC)
@@ -140,7 +145,7 @@ class SourceLogsClient(ApiCore):
                     return LogsRead(out, calls, True)
                 # ``to`` rounded up to the next second: the entries of the last fraction of a second count
                 to = w3c(end + timedelta(seconds=1))
-                url = f"{self.root}?from={w3c(start)}&to={to}&page={page}&perPage={PER_PAGE}"
+                url = f"{self.root}?from={w3c(start)}&to={to}&page={page}&perPage={per_page}"
                 answer = self.request("POST", url, json_body=body, what="read source logs").json()
                 calls += 1
                 if not isinstance(answer, dict) or not isinstance(answer.get("documentLogEntries"), list):
