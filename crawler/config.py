@@ -327,8 +327,8 @@ def load_settings(
 ) -> Settings:
     """Read, interpolate, override and validate settings.yaml. Raises SettingsError with a clear message.
 
-    ``resolve_targets=False`` leaves ``${VAR}`` references under ``targets:`` as written, for commands that
-    never open a target and so need none of its secrets.
+    ``resolve_targets=False`` leaves ``${VAR}`` references under ``targets:`` as written (and ignores
+    ``alerts:``), for commands that never open a target and so need none of its secrets.
     """
     path = find_settings_file(explicit)
     file = str(path)
@@ -341,6 +341,8 @@ def load_settings(
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
     check_secret_refs(data, file)
+    if not resolve_targets:
+        data.pop("alerts", None)  # only a run sends alerts; their secrets are as unneeded here as the targets'
     data = interpolate(data, file, skip=None if resolve_targets else "targets")
     apply_overrides(data, overrides or [], file)
     try:

@@ -99,3 +99,14 @@ def test_a_command_reads_the_json_and_a_failed_channel_is_reported(tmp_path: Pat
     text = out.read_text()
     assert text.startswith("run failed: boom") and json.loads(text[len("run failed: boom") :])["site"] == "cms"
     secrets._secrets.discard(receiver.url)
+
+
+def test_runs_needs_no_alert_secret(write_settings: Any) -> None:
+    from tests.conftest import cli_in_process
+
+    path = write_settings("alerts:\n  webhook: ${PUSHCRAWL_TEST_UNSET_HOOK}\nsites: {}\n")
+    done = cli_in_process("runs", "--settings", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "no runs recorded yet" in done.stdout
+    failed = cli_in_process("crawl", "x", "--settings", str(path))
+    assert failed.returncode == 2 and "PUSHCRAWL_TEST_UNSET_HOOK" in failed.stderr  # a run does need it
