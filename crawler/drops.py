@@ -1,5 +1,6 @@
 """Named drops: every item a pipeline dropped (``DropItem``: duplicate, empty, too large, no permissions...)
-recorded in the run ledger with its id and reason, so ``pushcrawl runs show RUN_ID`` and the report's
+recorded in the run ledger with its id and reason (not the unchanged items ChangesPipeline stops, which are
+not lost but already indexed), so ``pushcrawl runs show RUN_ID`` and the report's
 ``extra.failures`` name it; the counters per reason (``pushcrawl/dropped/<reason>``) stay pipelines.drop's.
 
 Drops a connector decides before an item exists (a ``noindex`` page, content it does not support) are
@@ -14,6 +15,7 @@ from scrapy.http import Response
 
 from crawler.completeness import item_id
 from crawler.context import Run, get_context
+from pipelines.changes import Unchanged
 
 
 class NamedDrops:
@@ -27,4 +29,6 @@ class NamedDrops:
         return ext
 
     def item_dropped(self, item: object, response: Response | None, exception: Exception, spider: Spider) -> None:
+        if isinstance(exception, Unchanged):  # not a drop: the index already has this version (counted apart)
+            return
         self.run.ledger.record_drop(item_id(item), str(exception) or type(exception).__name__)
