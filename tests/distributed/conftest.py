@@ -5,11 +5,16 @@ by design (kill -9 of one of them is what some tests do)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 
 from tests.fixtures.redis_server import RedisServer, available
 from tests.runs.conftest import Bench, bench, write_bench_settings  # noqa: F401  (bench: a fixture)
@@ -41,3 +46,51 @@ def add_distributed(settings: Path, url: str, extra: str = "") -> None:
 
 def crawl(bench: Bench, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return bench.crawl(*args, timeout=timeout)
+
+
+def other_machine(bench: Bench, name: str = "other") -> Path:
+    """A second working directory with its own copy of the settings (so its own state directory and logs):
+    another machine in all but name."""
+    where = bench.tmp / name
+    where.mkdir()
+    (where / "settings.yaml").write_text(bench.settings.read_text(encoding="utf-8"), encoding="utf-8")
+    return where
+
+
+def cli(bench: Bench, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "crawler.cli", *args, "--settings", str(cwd / "settings.yaml")]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=bench.env(), cwd=cwd)
+
+
+def start_cli(bench: Bench, cwd: Path, *args: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "crawler.cli", *args, "--settings", str(cwd / "settings.yaml")]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=bench.env(), cwd=cwd)
+
+
+SCOPE = "idx/cms"
+
+
+def current_run(client: redis.Redis) -> int | None:
+    value = client.get(f"pushcrawl:{SCOPE}:current")
+    return None if value is None else int(value)
+
+
+def workers_of(client: redis.Redis, run_id: int) -> dict[str, dict[str, Any]]:
+    raw = client.hgetall(f"pushcrawl:{SCOPE}:run:{run_id}:workers")
+    return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+
+def fetched_by(client: redis.Redis, run_id: int) -> dict[str, int]:
+    raw = client.hgetall(f"pushcrawl:{SCOPE}:run:{run_id}:progress")
+    return {k.decode(): int(json.loads(v).get("downloader/response_count", 0)) for k, v in raw.items()}
+
+
+def wait_fetching(client: redis.Redis, workers: int, timeout: float = 90) -> int:
+    """Until a run is current and ``workers`` workers have each fetched something; returns the run id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run_id = current_run(client)
+        if run_id is not None and sum(1 for n in fetched_by(client, run_id).values() if n) >= workers:
+            return run_id
+        time.sleep(0.1)
+    raise AssertionError(f"no run with {workers} fetching worker(s) within {timeout}s")

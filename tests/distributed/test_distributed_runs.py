@@ -6,15 +6,16 @@ from collections import Counter
 
 import pytest
 
+from tests.distributed.conftest import add_distributed
+from tests.fixtures.redis_server import RedisServer
 from tests.runs.conftest import Bench
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("workers", [2, 3])
-def test_workers_push_the_whole_site_once_and_one_report_sums_them(dbench: Bench, workers: int) -> None:
+def test_two_workers_push_the_site_once_then_sweep_5_percent_and_refuse_30(dbench: Bench) -> None:
     dbench.site.delay = 0.05  # every worker gets some of the pages
-    run = dbench.crawl("--full", "--workers", str(workers))
+    run = dbench.crawl("--full", "--workers", "2")
     assert run.returncode == 0, run.stderr
     rep = dbench.report()
     assert rep["status"] == "finished", rep["message"]
@@ -22,8 +23,45 @@ def test_workers_push_the_whole_site_once_and_one_report_sums_them(dbench: Bench
     pushed = Counter(dbench.pushed_ids(rep["ordering_id"]))
     assert set(pushed) == dbench.site.current_ids() and set(pushed.values()) == {1}  # each document once
     per_worker = rep["extra"]["workers"]
-    assert len(per_worker) == workers
+    assert len(per_worker) == 2
     assert sum(w["pushed"] for w in per_worker.values()) == rep["counts"]["pushed"] == 24
-    assert sum(1 for w in per_worker.values() if w["fetched"]) >= 2  # the work was shared
-    # every page was fetched once across the workers (the shared dupefilter), the sitemaps too
-    assert dbench.site.hits_pages() == 24
+    assert all(w["fetched"] for w in per_worker.values()), per_worker  # the work was shared
+    assert dbench.site.hits_pages() == 24  # every page fetched once across the workers (shared dupefilter)
+    with dbench.state() as db:  # the coordinator committed every worker's acknowledgements
+        assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 24
+
+    # the guard and the sweep apply to the run as a whole (max_deletions 10 %)
+    dbench.settings.write_text(dbench.settings.read_text().replace("max_deletions: 0.5", "max_deletions: 0.1"))
+    dbench.site.remove("page-7")  # 1 of 24 pages (about 5 %)
+    run = dbench.crawl("--full", "--workers", "2")
+    assert run.returncode == 0, run.stderr
+    rep = dbench.report()
+    assert rep["deleted_ids"] == [dbench.site.url("page-7")] and rep["counts"]["deleted"] == 1
+    dbench.assert_index_matches_cms()
+
+    for n in range(8, 16):  # 8 of 23 (about 30 %)
+        dbench.site.remove(f"page-{n}")
+    run = dbench.crawl("--full", "--workers", "2")
+    assert run.returncode == 3, run.stderr  # refused by the mass-deletion guard
+    assert dbench.report()["counts"]["deleted"] == 0
+    assert dbench.site.url("page-9") in dbench.index()  # nothing swept
+
+
+def test_three_workers_with_a_redis_password_from_the_environment(bench: Bench) -> None:
+    password = "s3cret-redis-pass"
+    with RedisServer(password=password) as server:
+        add_distributed(bench.settings, server.url, "  password: ${REDIS_TEST_PASSWORD}\n")
+        bench.site.delay = 0.05
+        env = bench.env()
+        bench.env = lambda: {**env, "REDIS_TEST_PASSWORD": password}  # type: ignore[method-assign]
+        run = bench.crawl("--full", "--workers", "3", "-v")
+        assert run.returncode == 0, run.stderr
+        rep = bench.report()
+        assert rep["status"] == "finished", rep["message"]
+        bench.assert_index_matches_cms()
+        assert Counter(bench.pushed_ids(rep["ordering_id"])).most_common(1)[0][1] == 1
+        assert len(rep["extra"]["workers"]) == 3
+        assert sum(w["pushed"] for w in rep["extra"]["workers"].values()) == rep["counts"]["pushed"] == 24
+        # the password is in no log line, report or output (the workers' logs included)
+        logs = [p.read_text(errors="replace") for p in (bench.tmp / "state" / "logs").iterdir()]
+        assert logs and all(password not in text for text in [*logs, run.stdout, run.stderr, str(rep)])
