@@ -231,7 +231,7 @@ class Coordinator:
                 client.set(keys.run("done"), "1")
                 declared = True
             if declared and living <= set(finals):
-                return ("finished" if not dead else "worker_lost"), dead
+                return ("finished" if not dead else "worker_died"), dead
             if self.verbosity != "quiet" and time.monotonic() - shown >= PROGRESS_S:
                 shown = time.monotonic()
                 self._progress(client, keys, len(living - set(finals)), len(registered), int(queued))
