@@ -40,7 +40,7 @@ from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
 
 if TYPE_CHECKING:  # the distributed run imports redis: only when one is asked for
-    from crawler.distributed.coordinator import Coordinator
+    from crawler.distributed.protocol import ScaleOut
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def run_site(
     log_level: str = "INFO",
     dry_run_out: TextIO | None = None,
     verbosity: Verbosity = "normal",
-    scale_out: Coordinator | None = None,
+    scale_out: ScaleOut | None = None,
 ) -> RunReport:
     """Run one site. With ``scale_out`` (``crawl --workers N``) the run is the same — lock, run row, ordering
     id, ping, target, end-of-run steps — but its facts go to a Redis ledger and its crawl phase is the

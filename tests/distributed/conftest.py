@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from tests.fixtures.redis_server import RedisServer, available
-from tests.runs.conftest import Bench, bench, write_bench_settings  # noqa: F401  (bench: a fixture)
+from tests.runs.conftest import Bench, bench  # noqa: F401  (bench: the run-mode bench fixture, reused)
 
 if not available():
     pytest.skip("Debian's redis-server is not installed (apt-get install redis-server)", allow_module_level=True)
@@ -44,27 +44,23 @@ def add_distributed(settings: Path, url: str, extra: str = "") -> None:
     settings.write_text(settings.read_text(encoding="utf-8") + "\n" + distributed_yaml(url, extra), encoding="utf-8")
 
 
-def crawl(bench: Bench, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return bench.crawl(*args, timeout=timeout)
-
-
-def other_machine(bench: Bench, name: str = "other") -> Path:
+def other_machine(on: Bench, name: str = "other") -> Path:
     """A second working directory with its own copy of the settings (so its own state directory and logs):
     another machine in all but name."""
-    where = bench.tmp / name
+    where = on.tmp / name
     where.mkdir()
-    (where / "settings.yaml").write_text(bench.settings.read_text(encoding="utf-8"), encoding="utf-8")
+    (where / "settings.yaml").write_text(on.settings.read_text(encoding="utf-8"), encoding="utf-8")
     return where
 
 
-def cli(bench: Bench, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(on: Bench, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "crawler.cli", *args, "--settings", str(cwd / "settings.yaml")]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=bench.env(), cwd=cwd)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=on.env(), cwd=cwd)
 
 
-def start_cli(bench: Bench, cwd: Path, *args: str) -> subprocess.Popen[str]:
+def start_cli(on: Bench, cwd: Path, *args: str) -> subprocess.Popen[str]:
     argv = [sys.executable, "-m", "crawler.cli", *args, "--settings", str(cwd / "settings.yaml")]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=bench.env(), cwd=cwd)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=on.env(), cwd=cwd)
 
 
 SCOPE = "idx/cms"
