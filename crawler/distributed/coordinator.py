@@ -37,6 +37,7 @@ from typing import Any
 import redis
 
 from connectors.base import Connector
+from crawler import secrets
 from crawler.config import CoveoTarget, Settings
 from crawler.context import Run
 from crawler.deletions import Listing
@@ -50,6 +51,7 @@ from crawler.errors import PushcrawlError, SettingsError, TargetError
 from crawler.finish import CrawlOutcome
 from crawler.report import RunReport
 from crawler.runlog import Verbosity
+from crawler.state import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -106,11 +108,23 @@ class Coordinator:
                 scale_out=self,
             )
             report.extra["workers"] = self.per_worker
+            self._record_workers(report)
             return report
         finally:
             self._stop_local_workers()
             self._drop_run_keys()
             lock.release()
+
+    def _record_workers(self, report: RunReport) -> None:
+        """Each worker's counts into the run's history row too, for ``pushcrawl runs``."""
+        if not self.per_worker or not self.keys.run_id:
+            return
+        state = StateStore(self.settings.resolve_path(self.settings.state_dir) / "state.sqlite")
+        try:
+            counts = {**report.counts, "workers": self.per_worker}
+            state.finish_run(self.keys.run_id, report.status, counts, secrets.redact(report.message))
+        finally:
+            state.close()
 
     def ledger(self, run_id: int) -> RedisLedger:
         assert self.client is not None
