@@ -7,7 +7,8 @@
   engine with no pop, see crawler.distributed.frontier) and its counts (``pushcrawl runs``, the progress line),
   and closes the spider ``finished`` once the coordinator has declared the crawl done;
 - loses Redis → closes the spider with reason ``redis_lost``: the run is not proven complete, nothing is
-  swept (the coordinator fails the run too, as it cannot reach Redis either).
+  swept (the coordinator fails the run too, as it cannot reach Redis either); finds the coordinator's lock
+  lapsed (it died) → closes with ``coordinator_lost`` instead of waiting for a ``done`` that never comes.
 
 ``SeedOnce`` (spider middleware): the connector's start requests enter the frontier once per run, from the
 first worker to claim ``seed`` (a ``SET NX``); the others start with an empty ``start()``. The start code runs
@@ -36,7 +37,7 @@ from crawler.distributed.frontier import DONE, IDLE, STATUS_KEY, WORKER_ID, RunS
 logger = logging.getLogger(__name__)
 
 #: Scrapy settings of a worker's crawler: the run's key prefix and the beat
-RUN_PREFIX, HEARTBEAT = "PUSHCRAWL_RUN_PREFIX", "PUSHCRAWL_HEARTBEAT_S"
+RUN_PREFIX, HEARTBEAT, LOCK_KEY = "PUSHCRAWL_RUN_PREFIX", "PUSHCRAWL_HEARTBEAT_S", "PUSHCRAWL_LOCK_KEY"
 PROGRESS_KEYS = (
     "pushcrawl/documents",
     "pushcrawl/pushed",
@@ -61,6 +62,7 @@ class Member:
         self.worker_id = str(crawler.settings[WORKER_ID])
         self.status_key = str(crawler.settings[STATUS_KEY])
         self.beat_s = crawler.settings.getfloat(HEARTBEAT, 1.0)
+        self.lock_key = str(crawler.settings[LOCK_KEY])
         self.client = client_from(crawler)
         self.loop: task.LoopingCall | None = None
         self.idle_beats = 0
@@ -117,9 +119,13 @@ class Member:
         if self.idle_beats >= 1:
             # the status is set to busy by the scheduler itself, before each pop
             pipe.hset(self.status_key, self.worker_id, IDLE)
+        pipe.exists(self.lock_key)
         pipe.get(self.prefix + "done")
-        done = pipe.execute()[-1]
-        if done and self.idle_beats >= 1:
+        coordinator, done = pipe.execute()[-2:]
+        if not coordinator:  # its lock lapsed: the coordinator died, nobody will end this run
+            logger.error("the run's coordinator is gone (its lock in Redis lapsed): this worker stops")
+            self._close("coordinator_lost")
+        elif done and self.idle_beats >= 1:
             self._close("finished")
 
     def _close(self, reason: str) -> None:

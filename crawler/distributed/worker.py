@@ -33,7 +33,7 @@ from crawler.distributed.config import DistributedConfig
 from crawler.distributed.frontier import BUSY, DONE, STATUS_KEY, WORKER_ID
 from crawler.distributed.keys import Keys, connect
 from crawler.distributed.ledger import RedisLedger
-from crawler.distributed.member import HEARTBEAT, RUN_PREFIX
+from crawler.distributed.member import HEARTBEAT, LOCK_KEY, RUN_PREFIX
 from crawler.distributed.runinfo import NoCurrentRun, RunInfo, check_same, distributed_config
 from crawler.distributed.shared import SharedState
 from crawler.errors import PushcrawlError, TargetError
@@ -57,6 +57,8 @@ def join(client: redis.Redis, scope: str) -> tuple[Keys, RunInfo]:
     raw = client.get(keys.run("info"))
     if raw is None or client.exists(keys.run("done")):
         raise NoCurrentRun(f"run {current!s} of {scope} is ending: it takes no new workers")
+    if not client.exists(keys.lock):
+        raise NoCurrentRun(f"run {current!s} of {scope} has no living coordinator (its lock lapsed): start a new run")
     return keys, RunInfo.loads(str(raw))
 
 
@@ -194,4 +196,5 @@ def scrapy_redis_settings(cfg: DistributedConfig, keys: Keys, wid: str) -> dict[
         STATUS_KEY: keys.run("status"),
         RUN_PREFIX: keys.run_prefix,
         HEARTBEAT: cfg.heartbeat_s,
+        LOCK_KEY: keys.lock,
     }

@@ -70,3 +70,13 @@ def test_three_workers_with_a_redis_password_from_the_environment(bench: Bench) 
         # the password is in no log line, report or output (the workers' logs included)
         logs = [p.read_text(errors="replace") for p in (bench.tmp / "state" / "logs").iterdir()]
         assert logs and all(password not in text for text in [*logs, run.stdout, run.stderr, str(rep)])
+
+        # incremental: an unchanged item is skipped by whichever worker meets it (the mirrored fingerprints)
+        bench.site.change("page-5")
+        run = bench.crawl("--workers", "3")
+        assert run.returncode == 0, run.stderr
+        rep = bench.report()
+        assert rep["mode"] == "incremental" and rep["status"] == "finished", rep["message"]
+        assert rep["counts"]["pushed"] == 1 and rep["counts"]["unchanged"] == 23
+        assert bench.pushed_ids(rep["ordering_id"]) == [bench.site.url("page-5")]
+        bench.assert_index_matches_cms()
