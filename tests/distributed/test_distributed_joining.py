@@ -16,7 +16,7 @@ def test_a_worker_from_elsewhere_joins_and_the_refused_are_refused(dbench: Bench
     nothing = cli(dbench, elsewhere, "worker", "cms")
     assert nothing.returncode == 2 and "no run of idx/cms is current" in nothing.stderr, nothing.stderr
 
-    dbench.site.delay = 2.0  # one worker alone would take ~24 s: long enough for the others to start
+    dbench.site.delay = 4.0  # one worker alone takes ~48 s: long enough for the others to start under load
     coordinator = dbench.start("crawl", "cms", "--full", "--workers", "1", "--report", str(dbench.tmp / "report.json"))
     client = redis_server.client()
     run_id = wait_fetching(client, 1)
