@@ -28,12 +28,13 @@ def test_two_workers_push_the_site_once_then_sweep_5_percent_and_refuse_30(dbenc
     assert sum(w["pushed"] for w in per_worker.values()) == rep["counts"]["pushed"] == 24
     assert all(w["fetched"] for w in per_worker.values()), per_worker  # the work was shared
     assert dbench.site.hits_pages() == 24  # every page fetched once across the workers (shared dupefilter)
-    assert len(dbench.site.hits("/sitemap.xml")) == 1  # the start requests were seeded once, not per worker
+    # the coordinator's ping, then the start request seeded once for the run (not once per worker)
+    assert len(dbench.site.hits("/sitemap.xml")) == 2
     with dbench.state() as db:  # the coordinator committed every worker's acknowledgements
         assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 24
     history = cli_in_process("runs", "--settings", str(dbench.settings))
     lines = [line for line in history.stdout.splitlines() if " worker " in line]
-    assert len(lines) == 2 and all("finished · fetched" in line for line in lines), history.stdout
+    assert len(lines) == 2 and all(": finished · " in line and " fetched " in line for line in lines), history.stdout
 
     # the guard and the sweep apply to the run as a whole (max_deletions 10 %)
     dbench.settings.write_text(dbench.settings.read_text().replace("max_deletions: 0.5", "max_deletions: 0.1"))
