@@ -2,8 +2,8 @@
 searched as different users through the real CLI (one subprocess per command: Scrapy's reactor runs once).
 
 Identities: the local server matches a permission that names no security provider against the user's
-identities in any provider (CONTRACT.md §4, lenient reading), so single users need no identity push; the
-group ``employees`` is pushed to the local server's identity provider (E8) so that searching as its member
+identities in any provider (docs/push-api-contract.md, "Permissions", our reading), so single users need no identity
+push; the group ``employees`` is pushed to the local server's identity provider (E8) so that searching as its member
 expands to it.
 """
 
