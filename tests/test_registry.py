@@ -32,11 +32,25 @@ class {cls}(Connector[Options]):
     def ping(cls, options):
         pass
 
+    async def start_full(self):
+        yield None
+
 class NotAConnector:
     pass
 
 class NoPing(Connector[Options]):
     name = "noping"
+
+class Undeclared(Connector[Options]):
+    name = "undeclared"
+    supports_incremental = True
+
+    @classmethod
+    def ping(cls, options):
+        pass
+
+    async def start_full(self):
+        yield None
 """
 
 
@@ -91,9 +105,13 @@ def test_reference_errors_say_what_is_wrong(on_path: Path) -> None:
         registry.load("regpkg_b.spider:Missing")
     with pytest.raises(ConnectorError, match=r"not a subclass of connectors\.base\.Connector"):
         registry.load("regpkg_b.spider:NotAConnector")
-    # ping is abstract: a connector must say how it proves the content system is reachable
-    with pytest.raises(ConnectorError, match="NoPing does not implement ping"):
+    # ping and start_full are abstract: a connector must say how it proves the content system is reachable
+    # and how it crawls
+    with pytest.raises(ConnectorError, match="NoPing does not implement ping; does not implement start_full"):
         registry.load("regpkg_b.spider:NoPing")
+    # a capability flag without its method would never crawl incrementally: refused, named
+    with pytest.raises(ConnectorError, match="declares supports_incremental but does not implement start_incremental"):
+        registry.load("regpkg_b.spider:Undeclared")
 
 
 def test_package_next_to_settings_is_found(tmp_path: Path) -> None:
@@ -141,7 +159,7 @@ def test_entry_point_connector_crawls_from_the_cli(tmp_path: Path) -> None:
                 def ping(cls, options):
                     pass
 
-                async def start(self):
+                async def start_full(self):
                     for item in [Document(document_id="https://cms.test/1", title="First", text="body one")]:
                         yield item
             """

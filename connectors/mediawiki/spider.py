@@ -42,12 +42,24 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     supports_incremental = True
     custom_settings = polite_settings()
     site_info: mapping.Site | None = None
+    _changes_since: str | None = None  # the cursor of an incremental crawl (start_incremental)
 
     @classmethod
     def ping(cls, options: client.MediaWikiOptions) -> None:
         client.ping(options)
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Any]:
+        async for request in self._start():
+            yield request
+
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        # whether the changes since the cursor can still be read is known from the wiki's siteinfo (its clock
+        # and recentchanges' age): parse_siteinfo decides, listing every page when they cannot
+        self._changes_since = since
+        async for request in self._start():
+            yield request
+
+    async def _start(self) -> AsyncIterator[Any]:
         self._queued_titles: set[str] = set()
         self._logins = 0  # successful logins so far; each request remembers the count it was made under
         self._login_broken = False
@@ -158,11 +170,11 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             yield self._login_request()
 
     def _incremental(self) -> bool:
-        if self.mode != "incremental" or not self.since:
+        if not self._changes_since:
             return False
-        since = mapping.parse_time(self.since)
+        since = mapping.parse_time(self._changes_since)
         if since is None or since < datetime.now(UTC) - timedelta(days=self.options.rc_max_age_days):
-            self.logger.warning("cursor %s is older than recentchanges keeps: listing every page", self.since)
+            self.logger.warning("cursor %s is older than recentchanges keeps: listing every page", self._changes_since)
             return False
         return True
 
@@ -171,14 +183,16 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
         server_time = ((data.get("query") or {}).get("general") or {}).get("time")
         api = self.options.api_url
         if self._incremental():
-            assert self.since is not None
+            assert self._changes_since is not None
             yield self._get(
-                client.recentchanges_url(api, self.since, self.options.namespaces),
+                client.recentchanges_url(api, self._changes_since, self.options.namespaces),
                 self.parse_changes,
                 listing=True,
                 kind="recentchanges",
             )
-            yield self._get(client.deletions_url(api, self.since), self.parse_changes, listing=True, kind="logevents")
+            yield self._get(
+                client.deletions_url(api, self._changes_since), self.parse_changes, listing=True, kind="logevents"
+            )
         else:
             if server_time:  # changes made while this run lists pages are picked up by the next run
                 self.advance_cursor(str(server_time))
