@@ -7,7 +7,6 @@ Entry points are tested for real: a tiny distribution (a package plus its ``.dis
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from connectors import registry
 from connectors.sitemap.spider import SitemapConnector
 from crawler.errors import ConnectorError
+from tests.fixtures import zygote
 
 SPIDER = """
 from connectors.base import Connector, ConnectorOptions
@@ -169,14 +169,7 @@ def test_entry_point_connector_crawls_from_the_cli(tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text("sites:\n  s:\n    connector: onedoc\n")
     env = {**__import__("os").environ, "PYTHONPATH": str(site)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "s", "--dry-run", "--settings", str(settings)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    proc = zygote.run(["crawl", "s", "--dry-run", "--settings", str(settings)], cwd=tmp_path, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert '"documentId": "https://cms.test/1"' in proc.stdout
     assert "would push 1" in proc.stderr
