@@ -21,6 +21,15 @@ DEMO = ROOT / "examples" / "demo"
 SAMPLES = Path(__file__).resolve().parent / "sample_data"
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject.toml) means one worker per core, except for the real-CMS beds: each starts a
+    real CMS from Debian's shared installation, so ``pytest -m realcms`` runs them one after the other."""
+    markexpr = str(config.getoption("markexpr", "") or "")
+    if "realcms" in markexpr and "not realcms" not in markexpr:
+        return 0
+    return None  # xdist's own count
+
+
 @pytest.fixture
 def write_settings(tmp_path: Path) -> Callable[[str], Path]:
     """Write a settings.yaml (dedented) into tmp_path and return its path."""
