@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from crawler import defaults, secrets
 from crawler.alerts import AlertsConfig
+from crawler.distributed.config import DistributedConfig, check_password_refs
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
 
@@ -151,6 +152,7 @@ class SiteConfig(_Model):
     source: str | None = None  # a site may push to its own source of the target
     max_deletions: float | None = None  # ratio (<1) or absolute count (>=1); default 10 %
     scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings for this site
+    distributed: DistributedConfig | None = None  # this site's Redis for --workers / `pushcrawl worker`
 
     @field_validator("schedule")
     @classmethod
@@ -169,6 +171,7 @@ class Settings(_Model):
     keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)
     field_defaults: FieldsConfig = Field(default_factory=FieldsConfig)  # declarations and rules shared by all sites
     alerts: AlertsConfig | None = None  # webhook/command when a run fails, items are rejected, documents fall
+    distributed: DistributedConfig | None = None  # Redis for scaled-out runs (crawler.distributed); per site too
 
     # where the settings were read from; relative paths resolve against its folder
     source_file: Path = Field(default=Path(defaults.SETTINGS_FILE), exclude=True)
@@ -341,6 +344,7 @@ def load_settings(
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
     check_secret_refs(data, file)
+    check_password_refs(data, file)
     if not resolve_targets:
         data.pop("alerts", None)  # only a run sends alerts; their secrets are as unneeded here as the targets'
     data = interpolate(data, file, skip=None if resolve_targets else "targets")
