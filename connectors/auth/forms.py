@@ -51,7 +51,7 @@ def login_request(page: Response, auth: FormLogin) -> FormSubmission:
     try:
         return form2request(forms[0], data, click=False)
     except ValueError as exc:  # not a <form>, or an action form2request cannot submit
-        raise LoginError(f"cannot submit the login form of {auth.login_url} ({exc}); check auth.form_selector") from None
+        raise LoginError(f"cannot post the login form of {auth.login_url} ({exc}); check auth.form_selector") from None
 
 
 def on_login_page(response: Response, auth: AuthOptions) -> bool:
