@@ -51,14 +51,16 @@ def credential_headers(auth: AuthOptions | None) -> dict[str, str]:
 
 
 def add_cookies(request: Request, cookies: dict[str, str]) -> None:
-    """Add ``cookies`` to a request's own (Scrapy's CookiesMiddleware merges them into the jar, host-only)."""
-    merged: dict[Any, Any] = {}
+    """Add ``cookies`` to a request's own, for its host and path ``/`` (Scrapy's CookiesMiddleware stores them in
+    its jar). The path matters: a cookie without one is stored for the request's folder (``/p/``), and an old
+    session's cookie there would shadow the new one sent for ``/``."""
+    merged: dict[str, Any] = {}
     if isinstance(request.cookies, dict):
-        merged.update(request.cookies)
+        merged.update({str(k): v for k, v in request.cookies.items()})
     else:
-        merged.update({c["name"]: c["value"] for c in request.cookies or [] if "name" in c})
+        merged.update({str(c["name"]): c["value"] for c in request.cookies or [] if "name" in c})
     merged.update(cookies)
-    request.cookies = merged
+    request.cookies = [{"name": name, "value": value, "path": "/"} for name, value in merged.items()]
 
 
 def apply_settings(crawler: Crawler, options: Any) -> None:
@@ -73,7 +75,7 @@ def apply_settings(crawler: Crawler, options: Any) -> None:
     if crawler.settings.get("PLAYWRIGHT_BROWSER_TYPE"):  # this site renders: scope headers in the browser too
         from connectors.auth.browser import BrowserHeaders
 
-        headers = BrowserHeaders(hosts_of(options, auth), credential_headers(auth))
+        headers = BrowserHeaders(list(credential_headers(auth)))
         crawler.settings.set("PLAYWRIGHT_PROCESS_REQUEST_HEADERS", headers, priority="spider")
 
 
@@ -81,8 +83,22 @@ def check_ready(options: Any) -> None:
     """For ``ping``: a login filled in the rendered page needs the site to render (``render.mode``)."""
     auth = getattr(options, "auth", None)
     render = getattr(options, "render", None)
+    if isinstance(auth, HeaderLogin) and getattr(render, "enabled", False):
+        raise ConnectorError(
+            f"auth.kind header cannot be used with render.mode {getattr(render, 'mode', '?')}: Chromium would carry "
+            f"the {auth.name} header through redirects to other hosts; use kind cookies or form, or render.mode never"
+        )
     if isinstance(auth, FormLogin) and auth.render and not getattr(render, "enabled", False):
         raise ConnectorError(
             "auth.render: true fills the login form in Chromium, but this site does not render pages; set "
             "render.mode (auto or always) or auth.render: false to post the form plainly"
         )
+
+
+def login_session(options: Any) -> Any:
+    """For ``ping``: a requests session logged in with ``options.auth`` (connectors.auth.ping.session_for)."""
+    from connectors.auth.ping import session_for
+
+    render = getattr(options, "render", None)
+    browser = render.browser() if render is not None and render.enabled else None
+    return session_for(options.auth, hosts_of(options, options.auth), browser)

@@ -54,6 +54,13 @@ def login_request(page: Response, auth: FormLogin) -> FormSubmission:
         raise LoginError(f"cannot post the login form of {auth.login_url} ({exc}); check auth.form_selector") from None
 
 
+def fill_steps(auth: FormLogin) -> list[tuple[str, str]]:
+    """What a rendered login types: (CSS selector of the field, value), before clicking ``submit_selector``."""
+    fields = {auth.username_field: auth.username, auth.password_field: auth.password.get_secret_value()}
+    fields.update(auth.extra_fields)
+    return [(f"[name='{name}']", value) for name, value in fields.items()]
+
+
 def on_login_page(response: Response, auth: AuthOptions) -> bool:
     """Is this answer the login wall rather than the page asked for?"""
     if response.status == 401:

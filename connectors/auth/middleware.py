@@ -4,7 +4,8 @@ Requests (``process_request``):
 - to a host outside ``connectors.auth.hosts_of`` (an offsite link, a redirect elsewhere): the credential
   header is removed if a redirect carried it over, and nothing is added (cookies are the jar's, per domain);
 - to the site: basic and header logins add their header, cookies logins their cookies (merged into Scrapy's
-  jar, host-only), form logins log in first (``session.FormSession``);
+  jar, host-only), form logins log in first (``session.FormSession``); a rendered page gets the jar's cookies
+  in its browser context (``browser.share_cookies``);
 - the login page and ``auth.skip`` URLs (logout links) are never fetched as pages:
   ``pushcrawl/auth/skipped`` (the login page is therefore never indexed).
 
@@ -30,8 +31,9 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
 from connectors.auth import add_cookies, credential_headers, hostname, hosts_of
+from connectors.auth.browser import PAGE_INIT, basic_context
 from connectors.auth.forms import LoginError, on_login_page
-from connectors.auth.options import AuthOptions, CookiesLogin, FormLogin, login_path
+from connectors.auth.options import AuthOptions, BasicLogin, CookiesLogin, FormLogin, login_path
 from connectors.auth.session import LOGIN, FormSession
 
 logger = logging.getLogger(__name__)
@@ -76,17 +78,23 @@ class AuthMiddleware:
                 request.headers.pop(name, None)
             return None
         if self._is_login_page(request.url):
-            if "redirect_urls" in request.meta:  # sent to the login page: the session is lost
+            if "redirect_urls" in request.meta and not _robots(request):  # sent to the login page: session lost
                 return await self._lost(request, f"redirected to the login page {request.url}")
             return self._skipped(request, "the login page")
         if any(p.search(request.url) for p in self.skip):
             return self._skipped(request, "matches auth.skip (a logout link)")
         for name, value in self.headers.items():
             request.headers[name] = value
+        request.meta.setdefault("playwright_page_init_callback", PAGE_INIT)  # used only if the page renders
+        if isinstance(self.auth, BasicLogin):  # the browser answers the challenge itself, for this origin only
+            request.meta.setdefault("playwright_context_kwargs", basic_context(self.auth, request.url))
         if isinstance(self.auth, CookiesLogin):
             add_cookies(request, self._static_cookies())
-        if self.session is not None and not request.url.endswith("/robots.txt"):
-            # robots.txt is read while the login itself is being fetched: waiting for the login would deadlock
+        if self.session is not None and request.url.endswith("/robots.txt"):
+            # robots.txt may be read while the login itself is being fetched: waiting for it would deadlock
+            if self.session.cookies:
+                add_cookies(request, self.session.cookies)
+        elif self.session is not None:
             try:
                 await self.session.ensure()
             except LoginError as exc:
@@ -99,6 +107,8 @@ class AuthMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get(LOGIN) or not self._on_site(request.url) or not on_login_page(response, self.auth):
+            return response
+        if _robots(request):  # read before the login, or behind it: Scrapy then treats robots.txt as allow-all
             return response
         return await self._lost(request, f"{response.url} answered the login page (HTTP {response.status})")
 
@@ -150,3 +160,9 @@ class AuthMiddleware:
     def _static_cookies(self) -> dict[str, str]:
         assert isinstance(self.auth, CookiesLogin)
         return {name: value.get_secret_value() for name, value in self.auth.cookies.items()}
+
+
+def _robots(request: Request) -> bool:
+    """robots.txt, or the login page a request for it was redirected to (``redirect_urls`` keeps the first URL)."""
+    first = (request.meta.get("redirect_urls") or [request.url])[0]
+    return str(first).endswith("/robots.txt")

@@ -13,9 +13,18 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.auth import credential_headers, hostname
-from connectors.auth.forms import LoginError, as_response, logged_in, login_request, on_login_page, refused
+from connectors.auth.forms import (
+    LoginError,
+    as_response,
+    fill_steps,
+    logged_in,
+    login_request,
+    on_login_page,
+    refused,
+)
 from connectors.auth.options import AuthOptions, CookiesLogin, FormLogin
 from connectors.http import fetch
+from crawler import secrets
 from crawler.errors import ConnectorError
 
 TIMEOUT_S = 15.0
@@ -52,9 +61,41 @@ def _form_login(session: requests.Session, auth: FormLogin) -> None:
         raise refused(auth, answer.url)
 
 
-def session_for(auth: AuthOptions, hosts: frozenset[str]) -> requests.Session:
+def _rendered_login(session: requests.Session, auth: FormLogin, browser: str | None) -> None:
+    """The form filled and submitted in Chromium (Playwright's sync API: ping runs outside the reactor); the
+    browser's cookies then go with the session's requests."""
+    from playwright.sync_api import Error, sync_playwright
+
+    from connectors.render import CHROMIUM_ARGS
+
+    try:
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=browser, headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = chromium.new_page()
+                page.goto(auth.login_url, timeout=TIMEOUT_S * 1000)
+                for selector, value in fill_steps(auth):
+                    page.fill(selector, value, timeout=TIMEOUT_S * 1000)
+                page.click(auth.submit_selector, timeout=TIMEOUT_S * 1000)
+                page.wait_for_load_state("load")
+                url, body, cookies = page.url, page.content().encode("utf-8"), page.context.cookies()
+            finally:
+                chromium.close()
+    except Error as exc:
+        raise LoginError(f"cannot log in {auth.user} in Chromium at {auth.login_url} ({exc}); check auth") from None
+    for cookie in cookies:
+        secrets.register(cookie.get("value"))
+        session.cookies.set(str(cookie.get("name")), str(cookie.get("value")), domain=cookie.get("domain"))
+    if auth.check.url:
+        answer = session.get(auth.check.url, timeout=TIMEOUT_S)
+        url, body = answer.url, answer.content
+    if not logged_in(as_response(url, body), auth):
+        raise refused(auth, url)
+
+
+def session_for(auth: AuthOptions, hosts: frozenset[str], browser: str | None = None) -> requests.Session:
     """A session carrying the login to ``hosts`` only; ConnectorError (naming the user, never the secret) when
-    the login fails."""
+    the login fails. ``browser``: the Chromium binary, for a login filled in the rendered page."""
     headers = credential_headers(auth)
     session = ScopedSession(hosts, list(headers))
     session.headers.update(headers)
@@ -63,10 +104,11 @@ def session_for(auth: AuthOptions, hosts: frozenset[str]) -> requests.Session:
             for name, value in auth.cookies.items():
                 session.cookies.set(name, value.get_secret_value(), domain=host)
     if isinstance(auth, FormLogin):
-        if auth.render:
-            return session  # the login runs in Chromium during the crawl; ping checks the browser is there
         try:
-            _form_login(session, auth)
+            if auth.render:
+                _rendered_login(session, auth, browser)
+            else:
+                _form_login(session, auth)
         except LoginError as exc:
             raise ConnectorError(str(exc)) from None
     return session

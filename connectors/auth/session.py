@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from connectors.auth import add_cookies
-from connectors.auth.forms import LoginError, logged_in, login_request, refused
+from connectors.auth.forms import LoginError, fill_steps, logged_in, login_request, refused
 from connectors.auth.options import FormLogin
 from crawler import secrets
 
@@ -104,13 +104,8 @@ class FormSession:
         from scrapy_playwright.page import PageMethod
 
         auth = self.auth
-        fill = [
-            PageMethod("fill", f"[name='{auth.username_field}']", auth.username),
-            PageMethod("fill", f"[name='{auth.password_field}']", auth.password.get_secret_value()),
-            *[PageMethod("fill", f"[name='{name}']", value) for name, value in auth.extra_fields.items()],
-            PageMethod("click", auth.submit_selector),
-            PageMethod("wait_for_load_state", "load"),
-        ]
+        fill = [PageMethod("fill", selector, value) for selector, value in fill_steps(auth)]
+        fill += [PageMethod("click", auth.submit_selector), PageMethod("wait_for_load_state", "load")]
         meta: dict[str, Any] = {
             "playwright": True,
             "playwright_context": "pushcrawl-login",

@@ -27,7 +27,6 @@ from twisted.python.failure import Failure
 
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
-from connectors.auth.ping import session_for
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.failures import describe, is_too_large
 from connectors.recheck import RecheckMixin, known_ids
@@ -92,7 +91,7 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         auth.check_ready(options)
         # a login that fails raises here, before any sitemap is read (the error names the user)
-        session = session_for(options.auth, auth.hosts_of(options, options.auth)) if options.auth else None
+        session = auth.login_session(options) if options.auth else None
         ping_sitemaps(options.sitemap_urls, options.auth, session)
 
     async def start(self) -> AsyncIterator[Any]:

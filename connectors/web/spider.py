@@ -32,7 +32,7 @@ from twisted.internet.defer import CancelledError
 
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
-from connectors.auth.ping import get_page, session_for
+from connectors.auth.ping import get_page
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.failures import describe
 from connectors.http import polite_settings
@@ -123,7 +123,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         auth.check_ready(options)
         url = options.start_urls[0]
-        session = session_for(options.auth, auth.hosts_of(options, options.auth)) if options.auth else None
+        session = auth.login_session(options) if options.auth else None
         resp = get_page(url, options.auth, session, what="start page", hint="check start_urls")
         ctype = resp.headers.get("Content-Type", "")
         if "html" not in ctype.lower():

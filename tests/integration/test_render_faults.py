@@ -96,3 +96,51 @@ def test_the_memory_bound_restarts_the_browser_and_loses_no_page() -> None:
     assert stats["pushcrawl/render/browser_peak_mb"] > 128  # it did pass the bound, so the restarts were due
     assert sorted(texts) == [f"/p/{n}" for n in range(8)]
     assert all("written by script" in text for text in texts.values())
+
+
+@pytest.mark.parametrize("kind", ["form", "basic"])
+def test_behind_a_login_rendered_pages_get_the_session_and_other_hosts_get_nothing(kind: str) -> None:
+    """form: the login filled in Chromium (``auth.render``), the session dropped mid-run and logged in again;
+    basic: the browser answers the site's challenge. The home page links to a redirect to another host, which
+    the browser follows by itself: that request carries neither credentials nor the session cookie."""
+    from tests.fixtures.login_server import PASSWORD, USER, LoginSite
+
+    with LoginSite(kind, expire_after=3 if kind == "form" else None) as site:
+        if kind == "form":
+            auth: dict[str, object] = {"kind": "form", "login_url": f"{site.base_url}/login", "username": USER}
+            auth |= {"password": PASSWORD, "render": True}
+        else:
+            auth = {"kind": "basic", "username": USER, "password": PASSWORD}
+        options = {
+            "start_urls": [f"{site.base_url}/"],
+            "auth": auth,
+            "autothrottle": False,
+            "render": {"mode": "always"},
+        }
+        result = run_connector("web", options)
+        elsewhere = [r.headers for r in site.other.requests]
+    found = sorted(d.removeprefix(site.base_url) for d in result.documents())
+    assert [p for p in found if p.startswith("/")] == ["/", "/p/1", "/p/2", "/p/3", "/p/4", "/p/5", "/p/6"]
+    assert result.stats["pushcrawl/render/rendered"] >= 7 and result.listing_errors == []
+    if kind == "form":
+        assert result.stats["pushcrawl/auth/relogins"] == 1 and site.logins == 3  # ping, crawl, crawl again
+    assert elsewhere  # the browser did go there
+    for headers in elsewhere:
+        assert "authorization" not in headers and "cookie" not in headers
+    assert PASSWORD not in result.log
+
+
+def test_a_header_login_is_refused_with_rendering() -> None:
+    """Chromium would carry a custom header through a redirect to another host (seen with X-Intranet-Token)."""
+    from connectors.web.spider import WebConnector
+    from crawler.errors import ConnectorError
+
+    options = WebConnector.Options.model_validate(
+        {
+            "start_urls": ["http://127.0.0.1:9/"],
+            "auth": {"kind": "header", "name": "X-Intranet-Token", "value": "tok-abcdef"},
+            "render": {"mode": "auto"},
+        }
+    )
+    with pytest.raises(ConnectorError, match="redirects to other hosts"):
+        WebConnector.ping(options)
