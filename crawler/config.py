@@ -241,6 +241,28 @@ def check_secret_refs(data: dict[str, Any], file: str) -> None:
             )
 
 
+def check_auth_refs(data: dict[str, Any], file: str) -> None:
+    """Refuse a literal secret in a site's ``auth:`` (connectors.auth): the password, header value and cookies
+    come from the environment, like API keys (``value: "Bearer ${INTRANET_TOKEN}"`` is a reference)."""
+    sites = data.get("sites")
+    for name, site in (sites or {}).items() if isinstance(sites, dict) else ():
+        options = site.get("options") if isinstance(site, dict) else None
+        auth = options.get("auth") if isinstance(options, dict) else None
+        if not isinstance(auth, dict):
+            continue
+        values = {key: auth.get(key) for key in ("password", "value")}
+        cookies = auth.get("cookies")
+        values.update({f"cookies.{k}": v for k, v in cookies.items()} if isinstance(cookies, dict) else {})
+        for key, value in values.items():
+            if value is not None and not (isinstance(value, str) and _ENV_REF.search(value)):
+                raise SettingsError(
+                    file,
+                    f"sites.{name}.options.auth.{key}",
+                    "a reference to an environment variable such as ${INTRANET_PASSWORD}, never the secret itself "
+                    "(a literal in a file ends up in version control and backups)",
+                )
+
+
 #: ``-s NAME=VALUE`` with an upper-case name is a Scrapy setting (DOWNLOAD_DELAY, CONCURRENT_REQUESTS...)
 SCRAPY_SETTING = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -344,6 +366,7 @@ def load_settings(
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
     check_secret_refs(data, file)
+    check_auth_refs(data, file)
     check_password_refs(data, file)
     if not resolve_targets:
         data.pop("alerts", None)  # only a run sends alerts; their secrets are as unneeded here as the targets'
