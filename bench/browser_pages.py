@@ -1,7 +1,12 @@
 """Benchmark of the Content Browser over a 100,000-item index: time every page, optionally screenshot it.
 
     .venv/bin/python bench/browser_pages.py [--items 100000] [--data tmp/bench-browser] [--repeat 20]
-        [--screenshots DIR]
+        [--screenshots DIR] [--old REF]
+
+With ``--old REF`` (e.g. ``main``) the same pages are timed twice in one run, side by side: first served by
+REF's code (``git archive`` into a temporary directory, a copy of the data directory, a fresh process with
+that export first on ``PYTHONPATH``), then by this tree; the table gives both p95s and the ratio old/new
+(above 1: this tree is faster), with the load average of each half.
 
 The index is built once through the real Push API (batch file containers, as a crawler pushes) into
 ``--data`` and reused by later runs with the same ``--items``; a fake crawler state.sqlite with a few runs is
@@ -17,7 +22,11 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -48,7 +57,9 @@ def item(i: int, rng: random.Random) -> dict[str, Any]:
                 "deniedPermissions": [{"identity": "blocked@example.com", "identityType": "User"}],
             }
         ]
-    return {
+    # metadata with no field of its name (collected, not indexed) on some items, as real connectors send
+    extra = {"revision": i % 9, "department": f"dept-{i % 5}"} if i % 10 == 0 else {}
+    return extra | {
         "documentId": f"https://bench.test/doc/{i}",
         "title": f"Document {i}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
         "author": f"author{i % 50}",
@@ -61,7 +72,7 @@ def item(i: int, rng: random.Random) -> dict[str, Any]:
 
 
 def build(data: Path, items: int) -> None:
-    marker = data / f"built-{items}"
+    marker = data / f"built-{items}-v2"  # v2: items carry collected-only metadata
     if marker.exists():
         return
     server = LocalPushAPI(data, api_keys=[KEY])
@@ -110,11 +121,14 @@ def pages(base: str, src: str) -> dict[str, str]:
         "Source, page 1": f"/browse/sources/{src}",
         "Source, page 500 sorted by title": f"/browse/sources/{src}?page=500&sort=title",
         "Source, filtered by 2 facets": f"/browse/sources/{src}?f=filetype:pdf&f=category:cat-3",
+        "Source, 2 facets, page 40": f"/browse/sources/{src}?f=filetype:pdf&f=category:cat-3&page=40",
+        "Source, aq @filetype==pdf, by title": f"/browse/sources/{src}?aq=%40filetype%3D%3Dpdf&sort=title",
         "Source facets (summary request)": f"/browse/sources/{src}/summary",
         "Filtered facets (summary request)": f"/browse/sources/{src}/summary?f=filetype:pdf&f=category:cat-3",
         "Item (why can u1 see it)": f"/browse/item?source={src}&documentId=https://bench.test/doc/63&user=u1%40example.com",
         "Search anonymous, page 3": "/browse/search?q=payroll&page=3",
         "Search as user (nested groups)": "/browse/search?q=payroll+invoice&user=u1%40example.com",
+        "Search aq @filetype==pdf as user": "/browse/search?aq=%40filetype%3D%3Dpdf&user=u1%40example.com",
         "Identities": "/browse/identities",
         "Activity log": "/browse/activity",
         "Fields": "/browse/fields",
@@ -166,20 +180,13 @@ def screenshots(base: str, targets: dict[str, str], out: Path) -> None:
         drv.quit()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--data", type=Path, default=Path("tmp/bench-browser"))
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--screenshots", type=Path, default=None)
-    parser.add_argument("--build-only", action="store_true")
-    args = parser.parse_args()
-    build(args.data, args.items)
-    if args.build_only:
-        return
+def serve_and_measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the server over ``args.data``, wait until it is searchable, time every page; the figures."""
     server = LocalPushAPI(args.data, api_keys=[KEY], state_db=args.data / "state.sqlite")
     server.start()
     try:
+        t0 = time.perf_counter()
+        assert server.wait_idle(3600)  # a data directory from another version re-indexes on open
         base = server.base_url
         s = requests.Session()
         r = s.post(base + "/login", data={"key": KEY}, allow_redirects=False, timeout=10)
@@ -187,19 +194,76 @@ def main() -> None:
         src = s.get(f"{base}/local/status", headers={"Authorization": f"Bearer {KEY}"}).json()
         src_id = max(src["items"], key=lambda k: src["items"][k])
         targets = pages(base, src_id)
-        load = os.getloadavg()
-        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, load before {load[0]:.2f}")
-        print(f"index: {sum(src['items'].values()):,} items\n")
-        print("| Page | cold ms | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
+        out: dict[str, Any] = {"items": sum(src["items"].values()), "reindex_s": time.perf_counter() - t0}
+        out["load_before"], out["pages"] = os.getloadavg()[0], {}
         for label, path in targets.items():
-            cold, p50, p95, top = measure(base, s, path, args.repeat)
-            print(f"| {label} | {cold:.0f} | {p50:.0f} | {p95:.0f} | {top:.0f} |", flush=True)
-        print(f"\nload after {os.getloadavg()[0]:.2f}")
+            out["pages"][label] = measure(base, s, path, args.repeat)
+            if not args.json:
+                cold, p50, p95, top = out["pages"][label]
+                print(f"| {label} | {cold:.0f} | {p50:.0f} | {p95:.0f} | {top:.0f} |", flush=True)
+        out["load_after"] = os.getloadavg()[0]
         if args.screenshots:
             args.screenshots.mkdir(parents=True, exist_ok=True)
             screenshots(base, targets, args.screenshots)
+        return out
     finally:
         server.stop()
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    """Time the pages with ``args.old``'s code and this tree's, one after the other; print the ratios."""
+    root = Path(__file__).resolve().parent.parent
+    old_data = args.data.with_name(args.data.name + "-old")
+    if not (old_data / f"built-{args.items}-v2").exists():
+        shutil.rmtree(old_data, ignore_errors=True)
+        shutil.copytree(args.data, old_data)  # each version keeps its own search index
+    figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        commit = subprocess.run(["git", "rev-parse", "--short", args.old], cwd=root, capture_output=True, text=True)
+        archive = subprocess.run(["git", "archive", args.old], cwd=root, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        for side, code, data in (("old", Path(tmp), old_data), ("new", root, args.data)):
+            cmd = [sys.executable, str(root / "bench" / "browser_pages.py"), "--json", "--data", str(data.resolve())]
+            cmd += ["--items", str(args.items), "--repeat", str(args.repeat)]
+            env = dict(os.environ, PYTHONPATH=str(code))
+            done = subprocess.run(cmd, env=env, cwd=code, capture_output=True, text=True, check=True)
+            figures[side] = json.loads(done.stdout.strip().splitlines()[-1])
+    old, new = figures["old"], figures["new"]
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs; index: {new['items']:,} items")
+    print(
+        f"old = {args.old} ({commit.stdout.strip()}), load {old['load_before']:.1f}->{old['load_after']:.1f}; ", end=""
+    )
+    print(f"new = this tree, load {new['load_before']:.1f}->{new['load_after']:.1f}\n")
+    print("| Page | old cold | old p95 | new cold | new p95 | p95 old/new |\n|---|---:|---:|---:|---:|---:|")
+    for label, (ocold, _, op95, _) in old["pages"].items():
+        ncold, _, np95, _ = new["pages"][label]
+        print(f"| {label} | {ocold:.0f} | {op95:.0f} | {ncold:.0f} | {np95:.0f} | {op95 / np95:.1f}x |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--data", type=Path, default=Path("tmp/bench-browser"))
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--screenshots", type=Path, default=None)
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--old", default=None, help="git ref to time side by side with this tree (e.g. main)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    args = parser.parse_args()
+    build(args.data, args.items)
+    if args.build_only:
+        return
+    if args.old:
+        side_by_side(args)
+        return
+    if not args.json:
+        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, load before {os.getloadavg()[0]:.2f}\n")
+        print("| Page | cold ms | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
+    out = serve_and_measure(args)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"\nindex: {out['items']:,} items; load after {out['load_after']:.2f}")
 
 
 if __name__ == "__main__":
