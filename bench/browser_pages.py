@@ -23,6 +23,7 @@ import os
 import platform
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from typing import Any
 
 import requests
 
+from crawler.ledger import SqliteLedger
 from crawler.localapi import LocalPushAPI
 from crawler.state import StateStore
 
@@ -105,13 +107,54 @@ def build(data: Path, items: int) -> None:
     assert server.wait_idle(3600)
     print(f"built {items:,} items in {time.perf_counter() - t0:.0f} s")
     server.stop()
+    marker.touch()
+
+
+#: the reconciliation's tables (crawler/indexing_log.py writes them; created here for a state file without them)
+INDEXING = """
+CREATE TABLE IF NOT EXISTS indexing_runs (
+    run_id INTEGER PRIMARY KEY, scope TEXT NOT NULL, pushed INTEGER NOT NULL, indexed INTEGER NOT NULL,
+    rejected INTEGER NOT NULL, pending INTEGER NOT NULL, checked_at REAL NOT NULL, checks INTEGER NOT NULL,
+    truncated INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS indexing_failures (
+    run_id INTEGER NOT NULL, document_id TEXT NOT NULL, result TEXT NOT NULL, task TEXT NOT NULL,
+    reason TEXT NOT NULL, at REAL NOT NULL, resolved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, document_id)
+) WITHOUT ROWID;
+"""
+
+
+def history(data: Path, items: int) -> None:
+    """A crawler state.sqlite with three runs, the second with failed items, a failed listing and items the
+    index rejected, so the run pages have something to show."""
+    marker = data / "history-v2"
+    if marker.exists():
+        return
+    (data / "state.sqlite").unlink(missing_ok=True)
     state = StateStore(data / "state.sqlite")
     for n, status in enumerate(("finished", "failed", "finished")):
         run = state.start_run("local/bench", "bench", "full" if n == 0 else "incremental", 1000 + n, os.getpid())
-        counts = {"fetched": items, "pushed": items - 12, "acknowledged": items - 12, "dropped": 12}
-        counts |= {"dropped/too_large": 4, "dropped/noindex": 8} if status == "finished" else {"failed": 3}
+        counts = {"fetched": items, "documents": items - 12, "pushed": items - 12, "acknowledged": items - 12}
+        counts |= {"dropped": 12, "dropped/too_large": 4, "dropped/noindex": 8}
+        if status == "failed":
+            ledger = SqliteLedger(data / "state.sqlite", run)
+            for i in range(140):
+                ledger.record_error(f"https://bench.test/doc/{7 * i}", ("HTTP 500 from the site", "timed out")[i % 2])
+            ledger.listing_failed("https://bench.test/sitemap-3.xml", "HTTP 503 after 3 retries")
+            ledger.flush()
+            counts |= {"errors": 141, "failed": 3}
         state.finish_run(run, status, counts, "" if status == "finished" else "HTTP 503 from the Push API")
     state.close()
+    with sqlite3.connect(data / "state.sqlite") as db:
+        db.executescript(INDEXING)
+        db.execute(
+            "INSERT INTO indexing_runs VALUES (2, 'local/bench', ?, ?, 3, 20, ?, 2, 0)",
+            (items - 12, items - 35, time.time()),
+        )
+        for i, reason in enumerate(("the document is too large", "unsupported file type", "permission set is empty")):
+            db.execute(
+                "INSERT INTO indexing_failures VALUES (2, ?, 'REJECTED', 'CONVERTING', ?, ?, 0)",
+                (f"https://bench.test/doc/{11 * i + 5}", reason, time.time()),
+            )
     marker.touch()
 
 
@@ -126,6 +169,8 @@ def pages(base: str, src: str) -> dict[str, str]:
         "Source facets (summary request)": f"/browse/sources/{src}/summary",
         "Filtered facets (summary request)": f"/browse/sources/{src}/summary?f=filetype:pdf&f=category:cat-3",
         "Item (why can u1 see it)": f"/browse/item?source={src}&documentId=https://bench.test/doc/63&user=u1%40example.com",
+        "Item (why can't a blocked user see it)": f"/browse/item?source={src}&documentId=https://bench.test/doc/63"
+        "&user=blocked%40example.com",
         "Search anonymous, page 3": "/browse/search?q=payroll&page=3",
         "Search as user (nested groups)": "/browse/search?q=payroll+invoice&user=u1%40example.com",
         "Search aq @filetype==pdf as user": "/browse/search?aq=%40filetype%3D%3Dpdf&user=u1%40example.com",
@@ -133,7 +178,8 @@ def pages(base: str, src: str) -> dict[str, str]:
         "Activity log": "/browse/activity",
         "Fields": "/browse/fields",
         "Runs": "/browse/runs",
-        "Run": "/browse/runs/2",
+        "Run (failures, rejections)": "/browse/runs/2",
+        "Run, rejected items only": "/browse/runs/2?kind=rejected",
     }
 
 
@@ -168,6 +214,7 @@ def screenshots(base: str, targets: dict[str, str], out: Path) -> None:
     drv = webdriver.Chrome(options=options, service=webdriver.ChromeService("/usr/bin/chromedriver"))
     try:
         drv.get(base + "/login")
+        drv.save_screenshot(str(out / "00-login.png"))
         drv.find_element("name", "key").send_keys(KEY)
         drv.find_element("css selector", "form.login button").click()
         time.sleep(0.3)
@@ -251,6 +298,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args()
     build(args.data, args.items)
+    history(args.data, args.items)
     if args.build_only:
         return
     if args.old:
