@@ -88,9 +88,26 @@ class FacetCache:
         return value
 
 
-def stamp(db: sqlite3.Connection, source_id: str) -> tuple[Any, ...]:
-    count = db.execute("SELECT COUNT(*) FROM items WHERE source_id = ?", (source_id,)).fetchone()[0]
-    return count, db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
+#: item counts per source, keyed by the change stamp: counting 100,000 items costs ~35 ms, the stamp nothing
+COUNTS = FacetCache(4)
+
+
+def item_counts(db: sqlite3.Connection, path: str) -> dict[str, int]:
+    """source id -> item count, recounted only when something changed: every add, update and delete writes
+    an activity row (the highest activity id moves), and creating or deleting a source changes the sources."""
+    latest = db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
+    sources = db.execute("SELECT COUNT(*), MAX(rowid) FROM sources").fetchone()
+    return dict(
+        COUNTS.get_or_compute(
+            (path, latest, tuple(sources)),
+            lambda: db.execute("SELECT source_id, COUNT(*) FROM items GROUP BY source_id").fetchall(),
+        )
+    )
+
+
+def stamp(db: sqlite3.Connection, source_id: str, path: str) -> tuple[Any, ...]:
+    """(the source's item count, the highest activity id): moves with every change to the source."""
+    return item_counts(db, path).get(source_id, 0), db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
 
 
 def compute(db: sqlite3.Connection, fields: list[str], tail: str, args: list[Any]) -> tuple[int, dict[str, Any]]:

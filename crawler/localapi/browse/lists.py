@@ -47,17 +47,22 @@ def activity(ctx: Context, request: Request) -> Response:
     with ctx.store.read() as db:
         # Targets are source ids or provider ids: show a source's name, keep the id for the filter link.
         names = dict(db.execute("SELECT id, name FROM sources").fetchall())
-        pager = Pager(request, db.execute("SELECT COUNT(*)" + sql, args).fetchone()[0], 100)
-        rows = db.execute("SELECT *" + sql + " ORDER BY id DESC LIMIT ? OFFSET ?", [*args, pager.size, pager.offset])
-        entries = [dict(r) | {"name": names.get(r["target"], r["target"])} for r in rows]
         latest = db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
-        # Outcome counts scan the log: cached until the next entry (a new entry moves the highest id).
+        # Outcome counts scan the log: cached until the next entry (a new entry moves the highest id). They
+        # also give the page's total when no filter, or only an outcome filter, is set: one scan, not two.
         outcomes = CACHE.get_or_compute(
             ("outcomes", str(ctx.store.path), latest),
             lambda: db.execute(
-                "SELECT outcome, COUNT(*) FROM activity GROUP BY outcome ORDER BY COUNT(*) DESC LIMIT 20"
+                "SELECT outcome, COUNT(*) FROM activity GROUP BY outcome ORDER BY COUNT(*) DESC"
             ).fetchall(),
         )
+        if not (chosen["target"] or chosen["operation"]):
+            total = sum(n for outcome, n in outcomes if outcome == chosen["outcome"] or not chosen["outcome"])
+        else:
+            total = db.execute("SELECT COUNT(*)" + sql, args).fetchone()[0]
+        pager = Pager(request, total, 100)
+        rows = db.execute("SELECT *" + sql + " ORDER BY id DESC LIMIT ? OFFSET ?", [*args, pager.size, pager.offset])
+        entries = [dict(r) | {"name": names.get(r["target"], r["target"])} for r in rows]
     return render(
         ctx,
         request,
@@ -67,7 +72,7 @@ def activity(ctx: Context, request: Request) -> Response:
         pager=pager,
         chosen=chosen,
         target_name=names.get(chosen["target"], chosen["target"]),
-        outcomes=[(r[0], r[1]) for r in outcomes],
+        outcomes=[(r[0], r[1]) for r in outcomes[:20]],
     )
 
 

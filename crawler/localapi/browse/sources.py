@@ -58,7 +58,7 @@ def ensure_indexes(store: Store) -> None:
 
 def index(ctx: Context, request: Request) -> Response:
     with ctx.store.read() as db:
-        counts = dict(db.execute("SELECT source_id, COUNT(*) FROM items GROUP BY source_id").fetchall())
+        counts = facets.item_counts(db, str(ctx.store.path))
         rows = db.execute("SELECT * FROM sources ORDER BY created_ms").fetchall()
         sources = [dict(r) | {"items": counts.get(r["id"], 0)} for r in rows]
         pending = db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
@@ -163,7 +163,7 @@ def source_items(ctx: Context, request: Request, source_id: str) -> Response:
     sort, descending, size = _args(request)
     try:
         with ctx.store.read() as db:
-            stamp = facets.stamp(db, source_id)
+            stamp = facets.stamp(db, source_id, str(ctx.store.path))
             unfiltered = stamp[0]
             summary = view.summary(ctx, db, stamp, compute=unfiltered <= INLINE_LIMIT)
             total = summary["total"] if summary else None if view.filtered else unfiltered
@@ -226,7 +226,7 @@ def source_summary(ctx: Context, request: Request, source_id: str) -> Response:
         return render(ctx, request, "message.html", 400, title="Unsupported filter", message=str(exc))
     sort, descending, size = _args(request)
     with ctx.store.read() as db:
-        summary = view.summary(ctx, db, facets.stamp(db, source_id), compute=True)
+        summary = view.summary(ctx, db, facets.stamp(db, source_id, str(ctx.store.path)), compute=True)
     here = [("aq", view.aq), ("sort", "" if sort == "id" else sort), ("dir", "desc" if descending else "")]
     here.append(("size", "" if size == 50 else str(size)))
     return render(
