@@ -4,6 +4,7 @@ their title with the permission walk, search paging, names in the activity log, 
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Iterator
@@ -201,3 +202,18 @@ def test_pages_escape_what_they_show(site: tuple[Client, str]) -> None:
     assert "Fox &lt;b&gt;den&lt;/b&gt;" in listing and "<b>den</b>" not in listing
     detail = get(client, "/browse/item", source=src, documentId="https://x.test/a?b=<c>")
     assert "https://x.test/a?b=&lt;c&gt;" in detail and "<title>Fox &lt;b&gt;den&lt;/b&gt;" in detail
+
+
+def test_item_page_names_a_same_name_identity_of_another_provider(site: tuple[Client, str]) -> None:
+    """A permission naming no provider uses the source's default (kb): "bob@example.com" there is not the
+    Email Security Provider's bob@example.com the user gave, and the page says so instead of only "no access"."""
+    client, src = site
+    perms = [{"allowAnonymous": False, "allowedPermissions": [{"identity": "bob@example.com", "identityType": "User"}]}]
+    assert client.put_doc(src, "https://kb.test/bob", {"title": "Bob's", "data": "x", "permissions": perms}).ok
+    client.idle()
+    page = html.unescape(
+        text(get(client, "/browse/item", source=src, documentId="https://kb.test/bob", user="bob@example.com"))
+    )
+    assert "bob@example.com cannot see this item" in page
+    assert "names bob@example.com of provider kb (the source's default" in page
+    assert "holds bob@example.com of provider email security provider" in page

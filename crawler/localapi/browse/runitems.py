@@ -47,18 +47,19 @@ def funnel(db: sqlite3.Connection, run_id: int, counts: dict[str, Any]) -> dict[
 
 
 def failures(db: sqlite3.Connection, run_id: int, kind: str, page: int) -> dict[str, Any]:
-    """Counts of named failures by kind, and one page of them (``kind`` "" for all), oldest first."""
+    """Counts of named failures by kind, and one page of them (``kind`` "" for all), in the order they
+    were recorded."""
     tables = _tables(db)
     parts, params = [], []
     if "ledger_events" in tables:
         marks = ",".join("?" * len(KINDS))
         parts.append(
-            f"SELECT kind, item_id, '' AS stage, reason, at FROM ledger_events WHERE run_id = ? AND kind IN ({marks})"
+            f"SELECT kind, item_id, '' AS stage, reason, at, seq FROM ledger_events WHERE run_id = ? AND kind IN ({marks})"
         )
         params += [run_id, *KINDS]
     if "indexing_failures" in tables:
         parts.append(
-            "SELECT 'rejected' AS kind, document_id AS item_id, result || ' at ' || task AS stage, reason, at"
+            "SELECT 'rejected' AS kind, document_id AS item_id, result || ' at ' || task AS stage, reason, at, 0"
             " FROM indexing_failures WHERE run_id = ?"
         )
         params.append(run_id)
@@ -68,7 +69,7 @@ def failures(db: sqlite3.Connection, run_id: int, kind: str, page: int) -> dict[
     by_kind = dict(db.execute(f"SELECT kind, COUNT(*) FROM ({union}) GROUP BY kind ORDER BY kind", params).fetchall())
     where, extra = (" WHERE kind = ?", [kind]) if kind else ("", [])
     rows = db.execute(
-        f"SELECT * FROM ({union}){where} ORDER BY at, item_id LIMIT ? OFFSET ?",
+        f"SELECT * FROM ({union}){where} ORDER BY at, seq, item_id LIMIT ? OFFSET ?",
         [*params, *extra, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()
     total = by_kind.get(kind, 0) if kind else sum(by_kind.values())
