@@ -54,7 +54,8 @@ def failures(db: sqlite3.Connection, run_id: int, kind: str, page: int) -> dict[
     if "ledger_events" in tables:
         marks = ",".join("?" * len(KINDS))
         parts.append(
-            f"SELECT kind, item_id, '' AS stage, reason, at, seq FROM ledger_events WHERE run_id = ? AND kind IN ({marks})"
+            "SELECT kind, item_id, '' AS stage, reason, at, seq FROM ledger_events"
+            f" WHERE run_id = ? AND kind IN ({marks})"
         )
         params += [run_id, *KINDS]
     if "indexing_failures" in tables:
