@@ -207,7 +207,7 @@ def screenshots(base: str, targets: dict[str, str], out: Path) -> None:
         "--disable-sync",
         "--disable-background-networking",
         "--disable-component-update",
-        "--window-size=1360,900",
+        "--window-size=1360,1100",
         f"--user-data-dir={out / '.chromium'}",
     ):
         options.add_argument(flag)
@@ -219,6 +219,8 @@ def screenshots(base: str, targets: dict[str, str], out: Path) -> None:
         drv.find_element("css selector", "form.login button").click()
         time.sleep(0.3)
         for n, (label, path) in enumerate(targets.items(), 1):
+            if "/summary" in path:  # a fragment the source page puts in place, not a page of its own
+                continue
             drv.get(base + path)
             time.sleep(1.0)  # the source page fetches its facets after load
             name = f"{n:02d}-" + "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-") + ".png"
