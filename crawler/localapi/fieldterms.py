@@ -4,7 +4,9 @@ Each indexed item carries three extra index fields (textindex.py builds them wit
 
 - ``fl``: a JSON field of the item's field values, lower-cased, as untokenised terms: ``@filetype==pdf`` and
   the Content Browser's facet filters become term queries (Coveo compares string fields case-insensitively);
-- ``fv``: the same values as they are, as a fast (columnar) field: facet counts are a terms aggregation;
+- ``fv``: the values of the facet fields (:func:`facet_fields`) as they are, as a fast (columnar) field:
+  facet counts are a terms aggregation. Only those fields, because a fast field of every value (titles,
+  URIs, dates) doubled the indexing cost per item; when the facet fields change, textindex.py re-indexes;
 - ``has``: the names of the fields that have a value: ``@field`` (has a value) is a term query;
 - ``coll``: the names of the metadata collected but not indexed (no field of that name), as a fast field: the
   Content Browser's "collected, not indexed" counts are a terms aggregation too.
@@ -19,7 +21,9 @@ and object values are left out of ``fl``/``fv``; a condition on such a value fal
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from typing import Any
 
 import tantivy
@@ -32,6 +36,20 @@ MAX_VALUE = 1000
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 #: top values fetched per facet before the tie-break by value (aggregation order breaks ties otherwise)
 FETCH = 100
+
+
+#: system fields worth a facet in every source; created fields join when declared ``facet``/``multiValueFacet``
+SYSTEM_FACETS = ("filetype", "language", "author", "sourcetype")
+MAX_FACETS = 6
+
+
+def facet_fields(db: sqlite3.Connection) -> list[str]:
+    names = list(SYSTEM_FACETS)
+    for name, spec in db.execute("SELECT name, spec FROM fields WHERE system = 0 ORDER BY name"):
+        declared = json.loads(spec)
+        if declared.get("facet") or declared.get("multiValueFacet"):
+            names.append(name)
+    return names[:MAX_FACETS]
 
 
 def add_schema(sb: tantivy.SchemaBuilder) -> None:
@@ -52,8 +70,9 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def document(doc: tantivy.Document, fields: dict[str, Any], collected: dict[str, Any]) -> None:
-    """Add an item's field values and the names of its collected-only metadata to its index document."""
+def document(doc: tantivy.Document, fields: dict[str, Any], collected: dict[str, Any], facets: set[str]) -> None:
+    """Add an item's field values (those of ``facets`` also as facet values) and the names of its
+    collected-only metadata to its index document."""
     for name in collected:
         doc.add_text("coll", name)
     exact: dict[str, list[str]] = {}
@@ -65,8 +84,10 @@ def document(doc: tantivy.Document, fields: dict[str, Any], collected: dict[str,
         if values:
             exact[name] = values
     if exact:
-        doc.add_json("fv", exact)
         doc.add_json("fl", {name: [v.lower() for v in values] for name, values in exact.items()})
+        faceted = {name: values for name, values in exact.items() if name in facets}
+        if faceted:
+            doc.add_json("fv", faceted)
 
 
 def equals(schema: tantivy.Schema, name: str, values: list[str]) -> tantivy.Query | None:

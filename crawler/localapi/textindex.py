@@ -88,6 +88,8 @@ class TextIndex:
             index = tantivy.Index(self.schema, path=str(self.path))
             with self.store.write() as db:  # every item goes through the outbox again
                 db.execute("INSERT INTO search_outbox(rid) SELECT rid FROM items")
+                facets = fieldterms.facet_fields(db)
+            (self.path / "pushcrawl-facets").write_text(json.dumps(facets))
             marker.write_text(VERSION)
         for lang, analyzer in self.analyzers.items():
             index.register_tokenizer(f"stem_{lang}", analyzer)
@@ -98,10 +100,23 @@ class TextIndex:
             return {r[0] for r in db.execute("SELECT DISTINCT lang FROM texts")} or {languages.DEFAULT}
 
     # -- writing (worker thread) ----------------------------------------------------------------------------
+    def _facets(self) -> set[str]:
+        """The facet fields; when they differ from those the index was built with, every item is queued for
+        re-indexing (facet values are kept for facet fields only, fieldterms.py)."""
+        marker = self.path / "pushcrawl-facets"
+        with self.store.read() as db:
+            names = fieldterms.facet_fields(db)
+        if not marker.exists() or json.loads(marker.read_text()) != names:
+            with self.store.write() as db:
+                db.execute("INSERT INTO search_outbox(rid) SELECT rid FROM items")
+            marker.write_text(json.dumps(names))
+        return set(names)
+
     def sync(self, minimum: int = 1) -> int:
         """Index what the outbox lists, one commit per chunk of up to SYNC_CHUNK entries, as long as a chunk
         has at least ``minimum`` entries; the number of entries done."""
         done = 0
+        facets = self._facets()
         while True:
             with self.store.read() as db:
                 rows = db.execute("SELECT seq, rid FROM search_outbox ORDER BY seq LIMIT ?", (SYNC_CHUNK,)).fetchall()
@@ -132,7 +147,7 @@ class TextIndex:
                     )
                     doc.add_text(f"title_{lang}", row["title"])
                     doc.add_text(f"body_{lang}", row["body"])
-                    fieldterms.document(doc, json.loads(row["fields"]), json.loads(row["collected"]))
+                    fieldterms.document(doc, json.loads(row["fields"]), json.loads(row["collected"]), facets)
                     writer.add_document(doc)
                 writer.commit()
                 self.index.reload()

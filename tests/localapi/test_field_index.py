@@ -3,6 +3,7 @@ counts and its "collected, not indexed" counts come from the index and agree wit
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import tantivy
@@ -119,3 +120,22 @@ def test_facets_and_collected_counts_from_the_index_match_a_scan(
     assert index.facets(whole, ["filetype"], 10) == {
         "filetype": {"values": [("PDF", 10), ("html", 10), ("txt", 10), ("pdf", 9)], "distinct": 4}
     }
+
+
+def test_a_field_declared_a_facet_later_gets_counts_once_reindexed(
+    server: LocalPushAPI, client: Client, source: str
+) -> None:
+    """Facet values are indexed for facet fields only: declaring one re-indexes the items already there."""
+    _load(client, source)
+    index = server.store.index
+    whole = tantivy.Query.term_query(index.schema, "src", source)
+    assert "kb_note" not in index.facets(whole, ["kb_note"], 10)
+    assert client.call("DELETE", f"{client.platform}/indexes/fields/kb_note").ok
+    spec = {"name": "kb_note", "type": "STRING", "facet": True}
+    assert client.call("POST", f"{client.platform}/indexes/fields", spec).ok
+    deadline = time.monotonic() + 60  # the indexer's next round notices the change and re-indexes every item
+    while "kb_note" not in index.facets(whole, ["kb_note"], 10) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.idle()
+    notes = dict(index.facets(whole, ["kb_note"], 10)["kb_note"]["values"])
+    assert notes == {"note 0": 12, "note 1": 12, "note 2": 12}  # items 0, 10, 20, 30 hold a value too long

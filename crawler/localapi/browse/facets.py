@@ -17,20 +17,12 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Any
 
-#: system fields worth a facet in every source; created fields join when declared ``facet``/``multiValueFacet``
-SYSTEM_FACETS = ("filetype", "language", "author", "sourcetype")
-MAX_FACETS = 6
+from crawler.localapi import fieldterms
+
+# which fields get facets is the search index's decision too (it keeps facet values only for them)
+facet_fields = fieldterms.facet_fields
 TOP_VALUES = 10
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def facet_fields(db: sqlite3.Connection) -> list[str]:
-    names = list(SYSTEM_FACETS)
-    for name, spec in db.execute("SELECT name, spec FROM fields WHERE system = 0 ORDER BY name"):
-        declared = json.loads(spec)
-        if declared.get("facet") or declared.get("multiValueFacet"):
-            names.append(name)
-    return names[:MAX_FACETS]
 
 
 def parse_filters(raw: list[str]) -> list[tuple[str, str]]:
