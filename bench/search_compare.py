@@ -80,8 +80,18 @@ def main() -> None:
         + f" {new['items_per_s']:10,.0f}"
         + "".join(f" {new['items_per_s'] / r:7.2f}x" for r in rate)
     )
+    cpu = [o.get("ingest_cpu_s") for _, o in olds]
+    if all(cpu) and new.get("ingest_cpu_s"):
+        print(
+            f"{'ingest CPU s (ratio old/new)':40}"
+            + "".join(f" {c:10.1f}" for c in cpu)
+            + f" {new['ingest_cpu_s']:10.1f}"
+            + "".join(f" {c / new['ingest_cpu_s']:7.2f}x" for c in cpu)
+        )
     for kind, n in new["search"].items():
-        for stat in ("p50", "p95"):
+        for stat in ("p50", "p95", "cpu_ms"):
+            if stat not in n or not all(stat in o["search"][kind] for _, o in olds):
+                continue
             values = [o["search"][kind][stat] for _, o in olds]
             print(
                 f"{kind + ' ' + stat + ' ms (old/new)':40}"
