@@ -71,6 +71,7 @@ class TextIndex:
         self._writer: tantivy.IndexWriter | None = None
         self.index = self._open()
         self.present: set[str] = self._languages_present()
+        self._facets()  # an index built with other facet fields is queued for re-indexing before anyone reads
 
     # -- opening ------------------------------------------------------------------------------------------
     def _open(self) -> tantivy.Index:

@@ -62,7 +62,8 @@ def walk(
         return out | {"visible": True, "reason": "The source is SHARED: every item is shown to everyone."}
     if levels is None:
         return out | {"visible": True, "reason": "The item has no permissions: everyone may see it."}
-    reason, visible, deciding = "No level mentions this user, so nothing allows it: no access.", False, None
+    nobody = "No level allows anonymous users" if principal is None else "No level mentions this user"
+    reason, visible, deciding = f"{nobody}, so nothing allows it: no access.", False, None
     for n, level in enumerate(levels, 1):
         decision = _level(level, principal, default)
         sets = []
