@@ -87,6 +87,8 @@ def test_run_page_shows_what_the_index_did_with_the_items(served: tuple[str, Pat
         )
     page = get(base, "/browse/runs/1")
     assert "250 pushed → 246 indexed · 3 rejected · 1 pending" in page and "read back 2 times" in page
+    listing = get(base, "/browse/runs")
+    assert "indexed rejected pending" in listing and "246 3 1" in listing
     assert "rejected 1" in page and "all 132" in page
     rejected = get(base, "/browse/runs/1", kind="rejected")
     assert "https://kb.test/big" in rejected and "REJECTED at CONVERTING" in rejected

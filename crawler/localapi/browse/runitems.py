@@ -46,6 +46,17 @@ def funnel(db: sqlite3.Connection, run_id: int, counts: dict[str, Any]) -> dict[
     return {"steps": [(k, v) for k, v in steps if v is not None], "tail": tail}
 
 
+def index_tails(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """run id -> {indexed, rejected, pending} for the runs read back from the index (none: not checked)."""
+    if not run_ids or "indexing_runs" not in _tables(db):
+        return {}
+    marks = ",".join("?" * len(run_ids))
+    rows = db.execute(
+        f"SELECT run_id, indexed, rejected, pending FROM indexing_runs WHERE run_id IN ({marks})", run_ids
+    ).fetchall()
+    return {r["run_id"]: dict(r) for r in rows}
+
+
 def failures(db: sqlite3.Connection, run_id: int, kind: str, page: int) -> dict[str, Any]:
     """Counts of named failures by kind, and one page of them (``kind`` "" for all), in the order they
     were recorded."""

@@ -60,7 +60,12 @@ def runs(ctx: Context, request: Request) -> Response:
             _run(r)
             for r in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ? OFFSET ?", (pager.size, pager.offset))
         ]
-    return render(ctx, request, "runs.html", title="Runs", runs=rows, pager=pager, funnel=FUNNEL[:8])
+        tails = runitems.index_tails(db, [r["id"] for r in rows])
+    for r in rows:
+        r["index"] = tails.get(r["id"])
+    return render(
+        ctx, request, "runs.html", title="Runs", runs=rows, pager=pager, funnel=FUNNEL[:8], indexed=bool(tails)
+    )
 
 
 def run(ctx: Context, request: Request, run_id: str) -> Response:
