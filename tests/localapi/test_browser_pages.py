@@ -217,3 +217,16 @@ def test_item_page_names_a_same_name_identity_of_another_provider(site: tuple[Cl
     assert "bob@example.com cannot see this item" in page
     assert "names bob@example.com of provider kb (the source's default" in page
     assert "holds bob@example.com of provider email security provider" in page
+
+
+def test_warm_up_fills_the_caches_a_first_visit_would_fill(site: tuple[Client, str]) -> None:
+    from crawler.localapi.browse import facets, lists, warm
+
+    client, src = site
+    ctx = client.server.ctx
+    lists.CACHE._lru.clear()
+    facets.COUNTS._lru.clear()
+    warm.warm(ctx)
+    path = str(ctx.store.path)
+    assert any(k[0] == "outcomes" and k[1] == path for k in lists.CACHE._lru)
+    assert any(k[0] == path and dict(v).get(src) == 61 for k, v in facets.COUNTS._lru.items())
