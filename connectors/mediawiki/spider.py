@@ -44,12 +44,24 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     supports_incremental = True
     custom_settings = polite_settings()
     site_info: mapping.Site | None = None
+    _changes_since: str | None = None  # the cursor of an incremental crawl (start_incremental)
 
     @classmethod
     def ping(cls, options: client.MediaWikiOptions) -> None:
         client.ping(options)
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Any]:
+        async for request in self._start():
+            yield request
+
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        # whether the changes since the cursor can still be read is known from the wiki's siteinfo (its clock
+        # and recentchanges' age): parse_siteinfo decides, listing every page when they cannot
+        self._changes_since = since
+        async for request in self._start():
+            yield request
+
+    async def _start(self) -> AsyncIterator[Any]:
         self._queued_titles: set[str] = set()
         self._changes: ChangeCursor | None = None  # incremental runs: where the previous run stopped
         self._logins = 0  # successful logins so far; each request remembers the count it was made under
@@ -161,11 +173,11 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             yield self._login_request()
 
     def _incremental(self) -> bool:
-        if self.mode != "incremental" or not self.since:
+        if not self._changes_since:
             return False
-        since = mapping.parse_time(ChangeCursor.parse(self.since).timestamp)
+        since = mapping.parse_time(ChangeCursor.parse(self._changes_since).timestamp)
         if since is None or since < datetime.now(UTC) - timedelta(days=self.options.rc_max_age_days):
-            self.logger.warning("cursor %s is older than recentchanges keeps: listing every page", self.since)
+            self.logger.warning("cursor %s is older than recentchanges keeps: listing every page", self._changes_since)
             return False
         return True
 
@@ -174,8 +186,8 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
         server_time = ((data.get("query") or {}).get("general") or {}).get("time")
         api = self.options.api_url
         if self._incremental():
-            assert self.since is not None
-            self._changes = ChangeCursor.parse(self.since)
+            assert self._changes_since is not None
+            self._changes = ChangeCursor.parse(self._changes_since)
             since = self._changes.timestamp
             yield self._get(
                 client.recentchanges_url(api, since, self.options.namespaces),
