@@ -8,8 +8,11 @@ acknowledgements to the shared state. The worker never sweeps, never commits a c
 a state file: that is the coordinator's end of the run. What it leaves is a ``final`` record — why its
 spider closed, its stats, its cursor — that the coordinator sums into the one report.
 
-A thread writes the heartbeat key (``hb:<worker>``, expiring after ``worker_timeout_s``) from the start to
-the final record, so a worker busy in a long callback is not taken for dead, and one that is SIGKILLed is.
+A worker registers (``workers``, ``status``) together with its first heartbeat, in one transaction, once its
+crawler is built; from then to the final record a thread refreshes the heartbeat key (``hb:<worker>``,
+expiring after ``worker_timeout_s``), so a worker busy in a long callback is not taken for dead, and one that
+is SIGKILLed is. The slow part of a start (Python and Scrapy imports, the connector) comes before that: the
+coordinator waits for it up to ``join_timeout_s``, and never counts it as silence.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 from scrapy.crawler import CrawlerProcess
 
 from connectors.base import Connector
@@ -69,8 +74,10 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pushcrawl-heartbeat", daemon=True)
 
+    def first_beat(self, pipe: Pipeline) -> None:
+        pipe.set(self.key, str(time.time()), px=self.ttl_ms)
+
     def start(self) -> None:
-        self.client.set(self.key, str(time.time()), px=self.ttl_ms)
         self._thread.start()
 
     def _run(self) -> None:
@@ -81,7 +88,23 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+
+def register(client: redis.Redis, keys: Keys, wid: str, beat: Heartbeat) -> None:
+    """Join the run's workers: the first heartbeat, the registration and the status in one MULTI/EXEC, so the
+    coordinator never sees a worker registered without a heartbeat (it would take it for dead). Called once
+    the crawler is built — the slow part of a start (imports, the connector, Scrapy's components) is done
+    before the coordinator counts this worker, so a starved start is never a silence."""
+    pipe = client.pipeline(transaction=True)
+    beat.first_beat(pipe)
+    pipe.hset(
+        keys.run("workers"), wid, json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "joined": time.time()})
+    )
+    pipe.hset(keys.run("status"), wid, BUSY)
+    pipe.execute()
+    beat.start()
 
 
 def run_worker(
@@ -101,15 +124,13 @@ def run_worker(
     if not isinstance(target, CoveoTarget):
         raise TargetError("a worker pushes over HTTP: its target must be `kind: coveo` (Coveo or `pushcrawl serve`)")
     wid = worker_id or default_worker_id()
-    register = {"host": socket.gethostname(), "pid": os.getpid(), "joined": time.time()}
-    client.hset(keys.run("workers"), wid, json.dumps(register))
-    client.hset(keys.run("status"), wid, BUSY)
     beat = Heartbeat(client, keys, wid, cfg)
-    beat.start()
     state_dir = settings.resolve_path(settings.state_dir)
     runlog = open_run_log(state_dir, f"{site}-worker-{wid}", info.run_id, verbosity, log_level)
     try:
-        reason, stats, cursor, listed = _crawl(settings, site, keys, info, cfg, wid, log_level, verbosity)
+        reason, stats, cursor, listed = _crawl(
+            settings, site, keys, info, cfg, wid, log_level, verbosity, lambda: register(client, keys, wid, beat)
+        )
         final = {"reason": reason, "stats": stats, "cursor": cursor, "log": str(runlog.path or "")}
         pipe = client.pipeline(transaction=True)
         for start in range(0, len(listed), 5000):
@@ -132,6 +153,7 @@ def _crawl(
     wid: str,
     log_level: str,
     verbosity: Verbosity,
+    joined: Callable[[], None],
 ) -> tuple[str, dict[str, float], str | None, list[str]]:
     cls, options = connector_options(settings, site)
     client = connect(cfg)
@@ -167,6 +189,7 @@ def _crawl(
         # no known ids: a worker cannot recheck what other workers reached (a full run's sweep covers those)
         process.crawl(crawler, options=options, site=site, mode=info.mode, since=info.since, known_ids=set())
         secrets.install_log_filter()
+        joined()  # registered (with its first heartbeat) only now, just before the reactor runs the crawl
         process.start()
     finally:
         context.unbind(bound)
