@@ -220,6 +220,7 @@ class Coordinator:
         join_by = time.monotonic() + self.cfg.join_timeout_s
         shown = 0.0
         declared = False
+        silence = Silence(self.cfg.worker_timeout_s)
         while True:
             pipe = client.pipeline(transaction=True)  # MULTI/EXEC: one consistent picture of the run
             pipe.zcard(keys.run("requests"))
@@ -228,8 +229,12 @@ class Coordinator:
             pipe.hkeys(keys.run("final"))
             queued, status, seeded, finals = pipe.execute()
             registered = set(status)
-            dead = {w for w in registered - set(finals) if not client.exists(keys.worker("hb", w))}
-            dead |= self._exited_without_final(registered, set(finals))
+            working = sorted(registered - set(finals))
+            pipe = client.pipeline(transaction=False)
+            for w in working:
+                pipe.exists(keys.worker("hb", w))
+            beating = {w for w, alive in zip(working, pipe.execute(), strict=True) if alive}
+            dead = silence.dead(set(working), beating) | self._exited_without_final(registered, set(finals))
             living = registered - dead
             if not registered and time.monotonic() > join_by:
                 client.set(keys.run("done"), "no worker")
@@ -323,6 +328,28 @@ class Coordinator:
                 self.client.delete(*batch[start : start + 1000])
         except redis.RedisError as exc:
             logger.warning("could not remove the run's keys from Redis (%s); they do no harm", exc)
+
+
+class Silence:
+    """Which workers are dead by silence: only one whose heartbeat the coordinator saw and then saw lapse (its
+    key expires ``worker_timeout_s`` after its last beat), or one registered for ``worker_timeout_s`` of the
+    coordinator's own time without ever showing a heartbeat. A worker registered a moment before its first beat
+    reached Redis — or a worker whose start is slow — is not dead. Dead is for good: what it held is lost."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.seen: dict[str, float] = {}  # worker → when the coordinator first saw it registered (monotonic)
+        self.beat: set[str] = set()  # workers whose heartbeat the coordinator has seen
+        self.gone: set[str] = set()
+
+    def dead(self, working: set[str], beating: set[str]) -> set[str]:
+        now = time.monotonic()
+        self.beat |= beating
+        for w in working - beating:
+            first = self.seen.setdefault(w, now)
+            if w in self.beat or now - first >= self.timeout_s:
+                self.gone.add(w)
+        return set(self.gone)
 
 
 def _counts(stats: dict[str, Any]) -> dict[str, int]:
