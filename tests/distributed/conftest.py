@@ -30,7 +30,9 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 def distributed_yaml(url: str, extra: str = "") -> str:
-    return f"distributed:\n  redis_url: {url}\n  heartbeat_s: 0.2\n  worker_timeout_s: 3\n{extra}"
+    # worker_timeout_s: 10, not 3 — at load 25 a worker's heartbeat thread can be starved for seconds, which
+    # is a true silence but not a death; a kill -9 of a local worker is seen at once (its process exited)
+    return f"distributed:\n  redis_url: {url}\n  heartbeat_s: 0.2\n  worker_timeout_s: 10\n{extra}"
 
 
 @pytest.fixture
