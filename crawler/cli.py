@@ -13,6 +13,7 @@ import sys
 
 from crawler import __version__
 from crawler.errors import PushcrawlError
+from crawler.malloc import limit_arenas
 
 #: command modules, in the order `pushcrawl --help` lists them
 COMMANDS = (
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_arenas()  # before any thread starts (crawler/malloc.py says why)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
