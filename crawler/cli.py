@@ -11,9 +11,8 @@ import importlib
 import logging
 import sys
 
-from crawler import __version__
+from crawler import __version__, malloc
 from crawler.errors import PushcrawlError
-from crawler.malloc import limit_arenas
 
 #: command modules, in the order `pushcrawl --help` lists them
 COMMANDS = (
@@ -46,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    limit_arenas()  # before any thread starts (crawler/malloc.py says why)
+    malloc.tune()  # before any thread starts (crawler/malloc.py says why)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -33,7 +33,7 @@ def new_way(raw: bytes) -> list[tuple[bool, Any]]:
         {},
         {"addOrUpdate": {"documentId": "a"}},  # not an array: iterated as before (its keys)
         {"addOrUpdate": None, "delete": "ab"},
-        {"addOrUpdate": [{"documentId": "é — ☃ 😀", "data": "\u0000\n\""}]},
+        {"addOrUpdate": [{"documentId": "é — ☃ 😀", "data": '\u0000\n"'}]},
     ],
 )
 def test_same_entries_as_parsing_the_whole_file(body: dict[str, Any]) -> None:
