@@ -3,14 +3,21 @@
 A connector is a ``scrapy.Spider`` subclass, ``Connector[ItsOptions]``, with a typed ``Options`` model,
 capability flags, a ``ping`` class method it must implement (an abstract method: the registry refuses a
 connector that does not say how it proves reachability), and a crawl that yields ``Document``, ``Deletion``
-and ``Identity`` items. The runner drives a fixed lifecycle: validate options → ping → crawl (``mode``
-"full", or "incremental" from ``since``) → close. ``ping`` takes the connector's own options type, so mypy
-checks every subclass keeps the signature; no ``isinstance`` re-check is needed.
+and ``Identity`` items. The runner drives a fixed lifecycle: validate options → ping → crawl → close. The
+crawl is one of two named methods, dispatched in one place (``start``, Scrapy's entry point, which
+subclasses do not override): ``start_full()`` lists everything the content system holds;
+``start_incremental(since)`` lists what changed since the previous successful run's cursor, and is called
+only for a connector that declares ``supports_incremental`` and has a cursor (the registry refuses a
+connector whose flag and methods disagree). ``ping`` takes the connector's own options type; ``start_full``
+and ``start_incremental`` are typed here too, so mypy checks every subclass keeps the signatures and no
+``isinstance`` re-check is needed.
 
 Run context a connector receives (set by the runner, read-only for the connector):
     ``self.options``  the validated Options instance
-    ``self.mode``     "full" or "incremental"
-    ``self.since``    the previous successful run's cursor (None on a first or full run)
+    ``self.mode``     "full" or "incremental" (an incremental run without a cursor — the first — is crawled
+                      by ``start_full``, but the pipelines still skip unchanged items)
+    ``self.since``    the previous successful run's cursor (None on a first or full run); also the argument
+                      of ``start_incremental``
     ``self.site``     the site's name in settings.yaml
     ``self.known_ids`` ids indexed before for this site — passed (incremental runs) only to connectors that
                       declare ``uses_known_ids``; an empty set otherwise
@@ -30,8 +37,8 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
+from collections.abc import AsyncIterator, Iterable
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast, final
 
 import scrapy
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -70,10 +77,10 @@ CrawlMode = Literal["full", "incremental"]
 
 class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
     """Base class of every connector. Subclasses set ``name`` and ``Options``, implement ``ping`` and
-    ``start``."""
+    ``start_full``, and ``start_incremental`` when they declare ``supports_incremental``."""
 
     Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
-    #: can crawl only what changed since a cursor
+    #: can crawl only what changed since a cursor (then it implements ``start_incremental``)
     supports_incremental: ClassVar[bool] = False
     #: supplies per-item ACLs (``security: {mode: content_system}``)
     supports_permissions: ClassVar[bool] = False
@@ -115,6 +122,42 @@ class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
         Called before the crawl starts, outside the reactor, so blocking I/O (requests) is fine here. A
         connector with nothing to reach (generated or local data) says so in a docstring and returns.
         """
+
+    # ---- the crawl: full or incremental, dispatched here only ----
+    # Any: a crawl yields Scrapy requests and pushcrawl items, and Scrapy's own ``start`` is typed with Any
+    @final
+    async def start(self) -> AsyncIterator[Any]:
+        """Scrapy's entry point: a cursor means an incremental crawl, no cursor a full one.
+
+        ``self.since`` is set only in an incremental run, and the runner passes a cursor only to a connector
+        that declares ``supports_incremental`` (the registry checks such a connector has
+        ``start_incremental``), so the one decision is whether there is a cursor to start from.
+        """
+        crawl = self.start_full() if self.since is None else self.start_incremental(self.since)
+        async for request_or_item in crawl:
+            yield request_or_item
+
+    @abstractmethod
+    def start_full(self) -> AsyncIterator[Any]:
+        """List everything the content system holds (first requests, or items): a full run, or the first
+        incremental run of a site (no cursor yet). Write it as ``async def`` with ``yield``."""
+
+    def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        """List what changed since ``since``, the cursor the previous successful run committed
+        (``advance_cursor``). Connectors that declare ``supports_incremental`` implement it; the base has
+        none, and the runner never calls it on a connector that does not declare the capability."""
+        raise NotImplementedError(f"{type(self).__name__} does not crawl incrementally")
+
+    @classmethod
+    def contract_errors(cls) -> list[str]:
+        """What this class leaves out of the contract, for the registry to refuse it with (empty: none)."""
+        errors = [f"does not implement {name}" for name in sorted(getattr(cls, "__abstractmethods__", ()))]
+        has_incremental = cls.start_incremental is not Connector.start_incremental
+        if cls.supports_incremental and not has_incremental:
+            errors.append("declares supports_incremental but does not implement start_incremental")
+        if has_incremental and not cls.supports_incremental:
+            errors.append("implements start_incremental but does not declare supports_incremental (never called)")
+        return errors
 
     # ---- reporting helpers for subclasses ----
     def advance_cursor(self, value: str | None) -> None:

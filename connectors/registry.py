@@ -99,9 +99,9 @@ def load(ref: str, base_dir: Path | None = None) -> type[Connector[Any]]:  # Any
         raise ConnectorError(f"connector {ref!r}: module {module_name!r} has no attribute {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise ConnectorError(f"connector {ref!r}: {target!r} is not a subclass of connectors.base.Connector")
-    if missing := sorted(getattr(cls, "__abstractmethods__", ())):
+    if errors := cls.contract_errors():
         raise ConnectorError(
-            f"connector {ref!r}: {class_name} does not implement {', '.join(missing)} (a connector must say how"
-            " it proves the content system is reachable: see docs/writing-a-connector.md)"
+            f"connector {ref!r}: {class_name} {'; '.join(errors)} (a connector must say how it proves the content"
+            " system is reachable and how it crawls: see docs/writing-a-connector.md)"
         )
     return cls

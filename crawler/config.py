@@ -17,6 +17,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from crawler import defaults, secrets
+from crawler.distributed.config import DistributedConfig, check_password_refs
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
 
@@ -150,6 +151,7 @@ class SiteConfig(_Model):
     source: str | None = None  # a site may push to its own source of the target
     max_deletions: float | None = None  # ratio (<1) or absolute count (>=1); default 10 %
     scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings for this site
+    distributed: DistributedConfig | None = None  # this site's Redis for --workers / `pushcrawl worker`
 
     @field_validator("schedule")
     @classmethod
@@ -167,6 +169,7 @@ class Settings(_Model):
     state_dir: Path = Path(defaults.STATE_DIR)
     keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)
     field_defaults: FieldsConfig = Field(default_factory=FieldsConfig)  # declarations and rules shared by all sites
+    distributed: DistributedConfig | None = None  # Redis for scaled-out runs (crawler.distributed); per site too
 
     # where the settings were read from; relative paths resolve against its folder
     source_file: Path = Field(default=Path(defaults.SETTINGS_FILE), exclude=True)
@@ -339,6 +342,7 @@ def load_settings(
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
     check_secret_refs(data, file)
+    check_password_refs(data, file)
     data = interpolate(data, file, skip=None if resolve_targets else "targets")
     apply_overrides(data, overrides or [], file)
     try:

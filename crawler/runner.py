@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scrapy.crawler import CrawlerProcess
 
@@ -38,6 +38,9 @@ from crawler.runlog import Verbosity, open_run_log
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
+
+if TYPE_CHECKING:  # the distributed run imports redis: only when one is asked for
+    from crawler.distributed.protocol import ScaleOut
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +86,11 @@ def run_site(
     log_level: str = "INFO",
     dry_run_out: TextIO | None = None,
     verbosity: Verbosity = "normal",
+    scale_out: ScaleOut | None = None,
 ) -> RunReport:
+    """Run one site. With ``scale_out`` (``crawl --workers N``) the run is the same — lock, run row, ordering
+    id, ping, target, end-of-run steps — but its facts go to a Redis ledger and its crawl phase is the
+    coordinator's workers (crawler.distributed.coordinator)."""
     started = time.monotonic()
     _abort_on_sigterm()
     cls, options = connector_options(settings, site)
@@ -105,7 +112,7 @@ def run_site(
     report = RunReport(site, mode, "failed", ordering_id, {}, 0, 0.0, dry_run=dry_run, target=target_name)
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
-    ledger = SqliteLedger(state.path, run_id)
+    ledger = scale_out.ledger(run_id) if scale_out is not None else SqliteLedger(state.path, run_id)
     runlog = open_run_log(state_dir, site, run_id, verbosity, log_level)
     report.log_file = str(runlog.path or "")
     try:
@@ -142,7 +149,10 @@ def run_site(
         )
         if opened and settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "REBUILD" if mode == "full" else "INCREMENTAL")
-        outcome = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
+        if scale_out is not None:
+            outcome = scale_out.crawl(ctx, cls, since)
+        else:
+            outcome = _crawl(settings, site, cls, options, ctx, since, log_level, verbosity)
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         pushed_to = PushedTo(opened.client, opened.source_id, opened.source_name, opened.is_local) if opened else None
         finish(report, ctx, outcome, pushed_to, allow_mass_deletion)

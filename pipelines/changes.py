@@ -1,7 +1,8 @@
 """Changes pipeline: fingerprint each mapped document and skip, in incremental runs, what has not changed.
 
-The fingerprint covers exactly what would be sent (the DocumentBody: content, fields, permissions), so a
-change in mapping rules or permissions re-pushes the item even if the page did not change. Full runs push
+The fingerprint covers exactly what is sent (the DocumentBody: content, fields, permissions — built here
+once, crawler.wire.body.freeze, and sent as built), so a change in mapping rules or permissions re-pushes the
+item even if the page did not change. Full runs push
 everything (a full run's sweep removes whatever it did not push) — except a full run that resumes a killed
 one: items that run already had acknowledged, with the same fingerprint, are not pushed again (they carry an
 ordering id at or above the sweep threshold, so the sweep keeps them).
@@ -9,8 +10,6 @@ ordering id at or above the sweep threshold, so the sweep keeps them).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -18,22 +17,13 @@ from scrapy.crawler import Crawler
 from crawler.context import get_context
 from crawler.errors import Unchanged
 from crawler.model import Document
-from crawler.wire.body import content_of, metadata_body
+from crawler.wire.body import build, freeze
 from pipelines import drop
 
 
 def fingerprint(doc: Document) -> str:
-    """sha256 over the mapped metadata, permissions and a digest of the raw content.
-
-    The content is hashed as it is rather than as it would be sent: compressing and base64-encoding a 20 MB
-    PDF only to hash it would hold Scrapy's reactor thread for no benefit (the encoding is deterministic).
-    """
-    body = metadata_body(doc)
-    content, ext = content_of(doc)
-    raw = content if isinstance(content, bytes) else (content or "").encode("utf-8")
-    body["__content__"] = [hashlib.sha256(raw).hexdigest(), isinstance(content, bytes), ext]
-    blob = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()
+    """The fingerprint of ``doc``'s body as it is now (crawler.wire.body.Built.fingerprint)."""
+    return build(doc).fingerprint()
 
 
 class ChangesPipeline:
@@ -55,7 +45,8 @@ class ChangesPipeline:
             return item
         if not self.ctx.ledger.mark_seen(item.document_id):
             raise drop(self.crawler, "duplicate", f"{item.document_id} already seen in this run", "INFO")
-        item.fingerprint = fingerprint(item)
+        # the body is built here once and travels on the item: the sink checks and sends this very body
+        item.fingerprint = freeze(item).fingerprint()
         if self._known(item.document_id) == item.fingerprint:
             # not a drop: counted apart so that "dropped" in the report means lost items only
             self.stats.inc_value("pushcrawl/unchanged")

@@ -2,7 +2,8 @@
 
 1. Standard fields are filled from the Document (title, author, clickableuri, date, language, permanentid,
    filetype; the binary's ``fileExtension`` travels as the reserved key).
-2. Metadata names are normalised to the field-name rule (lower-cased ``^[a-z][a-z0-9_]*$``, CONTRACT.md §3);
+2. Metadata names are normalised to the field-name rule (lower-cased ``^[a-z][a-z0-9_]*$``,
+docs/push-api-contract.md, "Fields");
    a renamed name is noted, a name that cannot be made valid or is a reserved key is rejected (noted,
    counted). Values must be scalars or lists of scalars; dates become ISO-8601 UTC.
 3. ``field_defaults.rules`` then the site's ``fields.rules`` run in order (pipelines.rules).

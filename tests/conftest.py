@@ -7,7 +7,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,9 +14,20 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures import zygote
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo"
 SAMPLES = Path(__file__).resolve().parent / "sample_data"
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject.toml) means one worker per core, except for the real-CMS beds: each starts a
+    real CMS from Debian's shared installation, so ``pytest -m realcms`` runs them one after the other."""
+    markexpr = str(config.getoption("markexpr", "") or "")
+    if "realcms" in markexpr and "not realcms" not in markexpr:
+        return 0
+    return None  # xdist's own count
 
 
 @pytest.fixture
@@ -35,16 +45,9 @@ def write_settings(tmp_path: Path) -> Callable[[str], Path]:
 def run_cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``pushcrawl`` for real, in its own process (Scrapy's reactor runs once per process)."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=cwd or ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run ``pushcrawl`` for real, in its own process (Scrapy's reactor runs once per process), forked from
+    the test process's zygote so that it does not import everything again (tests/fixtures/zygote.py)."""
+    return zygote.run(list(args), cwd=cwd or ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def cli_in_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler import scaffold
+from tests.fixtures import zygote
 
 
 def free_port() -> int:
@@ -36,15 +37,7 @@ class Project:
     def cli(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 180
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, **(env or {})}
-        return subprocess.run(
-            [sys.executable, "-m", "crawler.cli", *args],
-            cwd=self.root,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return zygote.run(list(args), cwd=self.root, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def new_project(parent: Path, package: str = "intranet") -> Project:

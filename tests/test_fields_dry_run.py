@@ -4,12 +4,12 @@ collected-not-indexed names; secured and dropped items as configured. Needs no P
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.fixtures import zygote
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
@@ -57,13 +57,7 @@ def test_dry_run_prints_bodies_notes_and_collected_names(tmp_path: Path) -> None
     }
     path = tmp_path / "settings.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "demo", "--dry-run", "--settings", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = zygote.run(["crawl", "demo", "--dry-run", "--settings", str(path)], cwd=Path.cwd(), timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     items = _bodies(proc.stdout)
     assert len(items) == 40

@@ -2,8 +2,8 @@
 searched as different users through the real CLI (one subprocess per command: Scrapy's reactor runs once).
 
 Identities: the local server matches a permission that names no security provider against the user's
-identities in any provider (CONTRACT.md §4, lenient reading), so single users need no identity push; the
-group ``employees`` is pushed to the local server's identity provider (E8) so that searching as its member
+identities in any provider (docs/push-api-contract.md, "Permissions", our reading), so single users need no identity
+push; the group ``employees`` is pushed to the local server's identity provider (E8) so that searching as its member
 expands to it.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,14 @@ import requests
 import yaml
 
 from crawler import defaults
+from tests.fixtures import zygote
 
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
 
 def _cli(settings: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args, "--settings", str(settings)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return zygote.run([*args, "--settings", str(settings)], cwd=Path.cwd(), timeout=240)
 
 
 def _search(settings: Path, word: str, user: str | None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ Entry points are tested for real: a tiny distribution (a package plus its ``.dis
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from connectors import registry
 from connectors.sitemap.spider import SitemapConnector
 from crawler.errors import ConnectorError
+from tests.fixtures import zygote
 
 SPIDER = """
 from connectors.base import Connector, ConnectorOptions
@@ -32,11 +32,25 @@ class {cls}(Connector[Options]):
     def ping(cls, options):
         pass
 
+    async def start_full(self):
+        yield None
+
 class NotAConnector:
     pass
 
 class NoPing(Connector[Options]):
     name = "noping"
+
+class Undeclared(Connector[Options]):
+    name = "undeclared"
+    supports_incremental = True
+
+    @classmethod
+    def ping(cls, options):
+        pass
+
+    async def start_full(self):
+        yield None
 """
 
 
@@ -91,9 +105,13 @@ def test_reference_errors_say_what_is_wrong(on_path: Path) -> None:
         registry.load("regpkg_b.spider:Missing")
     with pytest.raises(ConnectorError, match=r"not a subclass of connectors\.base\.Connector"):
         registry.load("regpkg_b.spider:NotAConnector")
-    # ping is abstract: a connector must say how it proves the content system is reachable
-    with pytest.raises(ConnectorError, match="NoPing does not implement ping"):
+    # ping and start_full are abstract: a connector must say how it proves the content system is reachable
+    # and how it crawls
+    with pytest.raises(ConnectorError, match="NoPing does not implement ping; does not implement start_full"):
         registry.load("regpkg_b.spider:NoPing")
+    # a capability flag without its method would never crawl incrementally: refused, named
+    with pytest.raises(ConnectorError, match="declares supports_incremental but does not implement start_incremental"):
+        registry.load("regpkg_b.spider:Undeclared")
 
 
 def test_package_next_to_settings_is_found(tmp_path: Path) -> None:
@@ -141,7 +159,7 @@ def test_entry_point_connector_crawls_from_the_cli(tmp_path: Path) -> None:
                 def ping(cls, options):
                     pass
 
-                async def start(self):
+                async def start_full(self):
                     for item in [Document(document_id="https://cms.test/1", title="First", text="body one")]:
                         yield item
             """
@@ -151,14 +169,7 @@ def test_entry_point_connector_crawls_from_the_cli(tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text("sites:\n  s:\n    connector: onedoc\n")
     env = {**__import__("os").environ, "PYTHONPATH": str(site)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "s", "--dry-run", "--settings", str(settings)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    proc = zygote.run(["crawl", "s", "--dry-run", "--settings", str(settings)], cwd=tmp_path, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert '"documentId": "https://cms.test/1"' in proc.stdout
     assert "would push 1" in proc.stderr

@@ -19,6 +19,7 @@ import pytest
 
 from crawler import scaffold
 from crawler.cli import main
+from tests.fixtures import zygote
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,7 +87,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpr
 def test_generated_connector_passes_its_tests_and_crawls_its_fixture_into_the_local_push_api(
     tmp_path: Path,
 ) -> None:
-    proc = _run([sys.executable, "-m", "crawler.cli", "new-connector", "intranet", "--path", str(tmp_path)], REPO)
+    proc = zygote.run(["new-connector", "intranet", "--path", str(tmp_path)], cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     root = tmp_path / "intranet"
 
@@ -107,12 +108,12 @@ def test_generated_connector_passes_its_tests_and_crawls_its_fixture_into_the_lo
         assert "serving 5 pages" in fixture.stdout.readline()
         env = {**os.environ, "INTRANET_URL": f"http://127.0.0.1:{port}"}
         report = tmp_path / "report.json"
-        crawl = _run([sys.executable, "-m", "crawler.cli", "crawl", "intranet", "--report", str(report)], root, env)
+        crawl = zygote.run(["crawl", "intranet", "--report", str(report)], cwd=root, env=env)
         assert crawl.returncode == 0, crawl.stderr
         data = json.loads(report.read_text())
         assert data["status"] == "finished"
         assert data["counts"]["pushed"] == 5 and data["counts"]["fetched"] == 3  # three listing pages of 2
-        found = _run([sys.executable, "-m", "crawler.cli", "search", "vpn", "--json"], root, env)
+        found = zygote.run(["search", "vpn", "--json"], cwd=root, env=env)
         assert found.returncode == 0, found.stderr
         titles = [r.get("title") for r in json.loads(found.stdout)["results"]]
         assert titles == ["Connect to the VPN"]

@@ -58,18 +58,24 @@ class DrupalConnector(Connector[DrupalOptions]):
             dont_filter=True,
         )
 
-    async def start(self) -> AsyncIterator[Any]:
-        for request in self._start_requests():
+    async def start_full(self) -> AsyncIterator[Any]:
+        for request in self._start_requests(None):
             yield request
 
-    def _start_requests(self) -> Iterator[scrapy.Request]:
-        if self.since:
-            self.advance_cursor(self.since)  # never move the cursor back when nothing changed
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        # listings of what was modified after the cursor, plus id-only listings to find deletions; later pages
+        # of a listing keep the filter through ``self.since`` (the same cursor)
+        for request in self._start_requests(since):
+            yield request
+
+    def _start_requests(self, since: str | None) -> Iterator[scrapy.Request]:
+        if since:
+            self.advance_cursor(since)  # never move the cursor back when nothing changed
         if self.options.auth is not None and self.options.include_unpublished:
             yield self._get(client.users_url(self.options), self.parse_users, self._identity_errback)
         for bundle in self.options.content_types:
-            yield self._get(client.nodes_url(self.options, bundle, self.since), self.parse_nodes, bundle=bundle)
-            if self.since:
+            yield self._get(client.nodes_url(self.options, bundle, since), self.parse_nodes, bundle=bundle)
+            if since:
                 yield self._get(client.nodes_url(self.options, bundle, ids_only=True), self.parse_ids)
 
     def _document(self, response: Response) -> dict[str, Any]:

@@ -7,7 +7,8 @@ Full run: siteinfo (URL scheme, server time = next cursor) → ``list=allpages``
 Incremental run: ``list=recentchanges`` (edits, new pages, log entries such as moves: both the old and the
 new title) and ``list=logevents&letype=delete`` since the cursor give the titles that changed; those titles
 are queried in batches and the current answer decides: a page → Document, a missing page or a redirect →
-Deletion (positively gone). A cursor older than ``rc_max_age_days`` falls back to a full listing.
+Deletion (positively gone). A cursor older than ``rc_max_age_days`` falls back to a full listing. The
+cursor also names the entries of its last second, which the next run skips (``cursor`` says why).
 
 With ``auth`` (a bot password) the run starts with a login (``client`` has the request shapes) and every API
 request carries ``assert=user``. Every answer passes through ``_api``: an error never reaches a callback, so a
@@ -31,6 +32,7 @@ from connectors.base import Connector
 from connectors.failures import describe
 from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settings
 from connectors.mediawiki import client, mapping
+from connectors.mediawiki.cursor import ChangeCursor, entry_key
 
 #: login requests jump the queue: every other request waits for the session they open
 LOGIN_PRIORITY = 100
@@ -42,13 +44,26 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     supports_incremental = True
     custom_settings = polite_settings()
     site_info: mapping.Site | None = None
+    _changes_since: str | None = None  # the cursor of an incremental crawl (start_incremental)
 
     @classmethod
     def ping(cls, options: client.MediaWikiOptions) -> None:
         client.ping(options)
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Any]:
+        async for request in self._start():
+            yield request
+
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        # whether the changes since the cursor can still be read is known from the wiki's siteinfo (its clock
+        # and recentchanges' age): parse_siteinfo decides, listing every page when they cannot
+        self._changes_since = since
+        async for request in self._start():
+            yield request
+
+    async def _start(self) -> AsyncIterator[Any]:
         self._queued_titles: set[str] = set()
+        self._changes: ChangeCursor | None = None  # incremental runs: where the previous run stopped
         self._logins = 0  # successful logins so far; each request remembers the count it was made under
         self._login_broken = False
         # requests waiting for a login under way (None: no login under way)
@@ -158,11 +173,11 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             yield self._login_request()
 
     def _incremental(self) -> bool:
-        if self.mode != "incremental" or not self.since:
+        if not self._changes_since:
             return False
-        since = mapping.parse_time(self.since)
+        since = mapping.parse_time(ChangeCursor.parse(self._changes_since).timestamp)
         if since is None or since < datetime.now(UTC) - timedelta(days=self.options.rc_max_age_days):
-            self.logger.warning("cursor %s is older than recentchanges keeps: listing every page", self.since)
+            self.logger.warning("cursor %s is older than recentchanges keeps: listing every page", self._changes_since)
             return False
         return True
 
@@ -171,14 +186,16 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
         server_time = ((data.get("query") or {}).get("general") or {}).get("time")
         api = self.options.api_url
         if self._incremental():
-            assert self.since is not None
+            assert self._changes_since is not None
+            self._changes = ChangeCursor.parse(self._changes_since)
+            since = self._changes.timestamp
             yield self._get(
-                client.recentchanges_url(api, self.since, self.options.namespaces),
+                client.recentchanges_url(api, since, self.options.namespaces),
                 self.parse_changes,
                 listing=True,
                 kind="recentchanges",
             )
-            yield self._get(client.deletions_url(api, self.since), self.parse_changes, listing=True, kind="logevents")
+            yield self._get(client.deletions_url(api, since), self.parse_changes, listing=True, kind="logevents")
         else:
             if server_time:  # changes made while this run lists pages are picked up by the next run
                 self.advance_cursor(str(server_time))
@@ -196,8 +213,15 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
 
     def parse_changes(self, response: Response, data: dict[str, Any], kind: str) -> Iterator[scrapy.Request]:
         titles: list[str] = []
+        changes = self._changes
+        assert changes is not None
         for entry in (data.get("query") or {}).get(kind, []):
-            self.advance_cursor(entry.get("timestamp"))
+            key, stamp = entry_key(kind, entry), str(entry.get("timestamp") or "")
+            if stamp and changes.already_handled(key, stamp):
+                continue  # met in the previous run's last second, and handled then
+            if stamp:
+                changes.advance(key, stamp)
+                self.new_cursor = changes.dump()
             if int(entry.get("ns", 0)) in self.options.namespaces:
                 titles.append(str(entry["title"]))
             target = (entry.get("logparams") or {}).get("target_title")

@@ -13,7 +13,7 @@ Known ids no longer in the sitemaps are rechecked once the crawl is done and del
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -89,8 +89,16 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
         ping_sitemaps(options.sitemap_urls)
 
-    async def start(self) -> AsyncIterator[Any]:
-        self._since = parse_lastmod(self.since) if self.mode == "incremental" else None
+    async def start_full(self) -> AsyncIterator[Any]:
+        for request in self._sitemaps(None):
+            yield request
+
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        for request in self._sitemaps(parse_lastmod(since)):
+            yield request
+
+    def _sitemaps(self, since: datetime | None) -> Iterator[scrapy.Request]:
+        self._since = since  # pages with a lastmod before it are skipped (parse_sitemap)
         self._known = known_ids(self)
         for url in self.options.sitemap_urls:
             yield scrapy.Request(

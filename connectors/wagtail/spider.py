@@ -48,12 +48,8 @@ class WagtailConnector(Connector[client.WagtailOptions]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        pages, self._old_files = files.load_cursor(self.since)
+        self._old_files: dict[str, files.Validator] = {}  # the cursor's validators (start_incremental)
         self._new_files: dict[str, files.Validator] = {}  # the next cursor's validators (files listed this run)
-        if self.mode == "incremental":
-            self._since = mapping.parse_time(pages)
-            self._pages_cursor = pages  # never move back, even when the newest page was deleted
-            self._known = frozenset(known_ids(self))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -71,7 +67,15 @@ class WagtailConnector(Connector[client.WagtailOptions]):
     def ping(cls, options: client.WagtailOptions) -> None:
         client.ping(options)
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        pages, self._old_files = files.load_cursor(since)
+        self._since = mapping.parse_time(pages)
+        self._pages_cursor = pages  # never move back, even when the newest page was deleted
+        self._known = frozenset(known_ids(self))
+        async for request in self.start_full():
+            yield request
+
+    async def start_full(self) -> AsyncIterator[Any]:
         page_types: list[str | None] = [*self.options.page_types] or [None]
         for page_type in page_types:
             yield self._listing("pages", 0, page_type)

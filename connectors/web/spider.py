@@ -87,7 +87,9 @@ class WebOptions(ConnectorOptions, RenderableOptions):
 class WebConnector(RecheckMixin, Connector[WebOptions]):
     name = "web"
     Options = WebOptions
-    supports_incremental = True  # incremental = changed pages only, plus 404/410 rechecks of known ids
+    # no change feed, so no cursor: every run walks the links (start_full); an incremental run still pushes only
+    # changed pages (their fingerprints) and rechecks known pages it did not reach (404/410 → delete)
+    supports_incremental = False
     custom_settings = polite_settings()
 
     @classmethod
@@ -123,7 +125,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         if "html" not in ctype.lower():
             raise ConnectorError(f"start page {url} is not HTML (Content-Type {ctype or '?'}); check start_urls")
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Any]:
         for url in self.options.start_urls:
             yield scrapy.Request(url, callback=self.parse_page, errback=self.listing_errback, meta={"depth": 0})
 

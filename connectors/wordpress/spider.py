@@ -69,14 +69,20 @@ class WordPressConnector(Connector[WordPressOptions]):
     def _since(self) -> dict[str, str]:
         return {"modified_after": client.overlap(self.since)} if self.since else {}
 
-    async def start(self) -> AsyncIterator[Any]:
-        for request in self._start_requests():
+    async def start_full(self) -> AsyncIterator[Any]:
+        for request in self._start_requests(None):
             yield request
 
-    def _start_requests(self) -> Iterator[scrapy.Request]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+        # listings of what was modified after the cursor, plus id-only listings to find deletions; later pages
+        # of a listing keep the filter through ``self.since`` (the same cursor)
+        for request in self._start_requests(since):
+            yield request
+
+    def _start_requests(self, since: str | None) -> Iterator[scrapy.Request]:
         size = self.options.page_size
-        if self.since:
-            self.advance_cursor(self.since)  # never move the cursor back when nothing changed
+        if since:
+            self.advance_cursor(since)  # never move the cursor back when nothing changed
         if self.options.auth is not None:
             users = {"context": "edit", "per_page": 100, "orderby": "id"}
             yield self._request("users", users, "users", errback=self._identity_errback)
@@ -93,7 +99,7 @@ class WordPressConnector(Connector[WordPressOptions]):
                 # to an administrator), so the opt-in reads the listing as an editor.
                 content["context"] = "edit"
             yield self._request(base, content, "content")
-            if self.since:
+            if since:
                 yield self._request(base, {**common, "_fields": "id,link,status"}, "ids")
 
     def _on_idle(self) -> None:

@@ -58,6 +58,14 @@ def register(sub: Any) -> None:
         " sites run (-s DOWNLOAD_DELAY=1); repeatable",
     )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="scale out: coordinate this run and start N local worker processes sharing a Redis frontier"
+        " (settings: distributed.redis_url); more may join with `pushcrawl worker SITE`",
+    )
     p.set_defaults(func=run)
 
 
@@ -92,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
                 argv.append("--" + flag.replace("_", "-"))
         if args.target:
             argv += ["--target", args.target]
+        if args.workers:
+            argv += ["--workers", str(args.workers)]
         for override in args.overrides:
             argv += ["-s", override]
         if args.report and str(args.report) == "-":
@@ -107,18 +117,21 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
     from crawler.runner import run_site
 
     to_stdout = args.json or (report_path is not None and str(report_path) == "-")
-    report = run_site(
-        settings,
-        site,
-        full=args.full,
-        dry_run=args.dry_run,
-        target_override=args.target,
-        allow_mass_deletion=args.allow_mass_deletion,
-        log_level=args.log_level,
-        # standard output is the report's when asked for: the dry-run bodies move to stderr
-        dry_run_out=sys.stderr if to_stdout else sys.stdout,
-        verbosity="quiet" if args.quiet else "verbose" if args.verbose else "normal",
-    )
+    if getattr(args, "workers", 0):
+        report = _coordinate(args, settings, site)
+    else:
+        report = run_site(
+            settings,
+            site,
+            full=args.full,
+            dry_run=args.dry_run,
+            target_override=args.target,
+            allow_mass_deletion=args.allow_mass_deletion,
+            log_level=args.log_level,
+            # standard output is the report's when asked for: the dry-run bodies move to stderr
+            dry_run_out=sys.stderr if to_stdout else sys.stdout,
+            verbosity="quiet" if args.quiet else "verbose" if args.verbose else "normal",
+        )
     if args.dry_run and report.ok and not report.extra.get("would_push") and not report.deleted_ids:
         # an empty stdout would read as "broken"; say why nothing would be sent
         unchanged = report.counts.get("unchanged", 0)
@@ -136,3 +149,23 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
     if report.ok:
         return 0
     return RunRefused.exit_code if report.extra.get("refused") else 1
+
+
+def _coordinate(args: argparse.Namespace, settings: Any, site: str) -> Any:
+    """``--workers N``: the run is coordinated through Redis (crawler.distributed.coordinator)."""
+    from crawler.distributed.coordinator import Coordinator, refuse_dry_run
+
+    if args.workers < 0:
+        raise SettingsError("command line", "--workers", f"a number of workers >= 1 (got {args.workers})")
+    if args.dry_run:
+        refuse_dry_run()
+    coordinator = Coordinator(
+        settings,
+        site,
+        args.workers,
+        target_override=args.target,
+        overrides=args.overrides,
+        log_level=args.log_level,
+        verbosity="quiet" if args.quiet else "verbose" if args.verbose else "normal",
+    )
+    return coordinator.run(full=args.full, allow_mass_deletion=args.allow_mass_deletion)

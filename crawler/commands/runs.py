@@ -130,6 +130,10 @@ def _table(runs: list[dict[str, Any]], out: Any) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for row in rows:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    for r in runs:  # a scaled-out run (crawl --workers): each worker's part
+        for wid, w in sorted((r["counts"].get("workers") or {}).items()):
+            parts = " · ".join(f"{k} {v}" for k, v in w.items() if k != "reason")
+            out.write(f"#{r['id']} worker {wid}: {w.get('reason', '?')}{' · ' + parts if parts else ''}\n")
     failed = [r for r in runs if r["status"] not in ("finished", "running") and r["message"]]
     for r in failed[:5]:
         out.write(f"#{r['id']} {r['status']}: {r['message'][:300]}\n")

@@ -3,7 +3,7 @@
     from crawler.localapi import LocalPushAPI
     server = LocalPushAPI(Path(".pushcrawl/local")); server.start(); ...; server.wait_idle(); server.stop()
 
-It validates requests on its own from ``/work/shared/pushapi/CONTRACT.md`` and shares no code with the
+It validates requests on its own from ``docs/push-api-contract.md`` and shares no code with the
 Push API client or the pipelines, so it can serve as their test oracle.
 """
 

@@ -1,7 +1,7 @@
 """The error a local Push API handler raises to answer with a Coveo-shaped error body.
 
-Coveo answers errors with ``{"errorCode": "...", "message": "..."}`` (CONTRACT.md §1); handlers raise
-``ApiError`` anywhere and the dispatcher turns it into that response, so validation code stays flat.
+Coveo answers errors with ``{"errorCode": "...", "message": "..."}`` (docs/push-api-contract.md, "Errors"); handlers
+raise ``ApiError`` anywhere and the dispatcher turns it into that response, so validation code stays flat.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """The WSGI application: routing, authentication, scopes, fault injection, error bodies.
 
-Route groups: ``push`` (Push API E1-E12 under ``/push/v1/organizations/{org}`` and the legacy
-``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3), ``platform``
-(``/rest/organizations/{org}/...``, and the Source Logs API ``/logs/v1/organizations/{org}``), ``search``
-(``/rest/search/v2``), ``local`` (``/local/status``, ``/local/activity``: any valid key; ``/local/item``: a
-``view`` key), ``page`` (the Content Browser: a ``view`` key, through a login session cookie or a Bearer
-header) and ``login``/``static`` (open). Every request must carry a loopback or configured Host header first
-(hosts.py). Faults are injected only on ``push`` and ``upload``, and on the Logs API when a fault names it
-(``@logs``).
+Route groups: ``push`` (the Push API calls of docs/push-api-contract.md under ``/push/v1/organizations/{org}``
+and the legacy ``/v1/organizations/{org}``), ``upload`` (file container uploads, no auth — presigned like S3),
+``platform`` (``/rest/organizations/{org}/...``, and the Source Logs API ``/logs/v1/organizations/{org}``),
+``search`` (``/rest/search/v2``), ``local`` (``/local/status``, ``/local/activity``: any valid key;
+``/local/item``: a ``view`` key), ``page`` (the Content Browser: a ``view`` key, through a login session cookie
+or a Bearer header) and ``login``/``static`` (open). Every request must carry a loopback or configured Host
+header first (hosts.py). Faults are injected only on ``push`` and ``upload``, and on the Logs API when a fault
+names it (``@logs``).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class App:
             "/upload/<file_id>",
             Route("upload", lambda ctx, req, file_id: ctx.files.upload(req, file_id), "upload"),
         )
-        # Source Logs API (E13): its own host at Coveo, the same server here so `base_url` reaches it
+        # Source Logs API: its own host at Coveo, the same server here so `base_url` reaches it
         add("POST", "/logs/v1/organizations/<org>", Route("logs", logsapi.logs, "logs", "read"))
         for method in ("POST", "GET"):
             add(method, "/rest/search/v2", Route("search", searchapi.search))

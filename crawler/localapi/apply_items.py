@@ -1,6 +1,7 @@
 """Apply queued item operations to the index: add/update, delete (with children), delete-older-than, batch.
 
-Runs on the worker thread inside one write transaction per queued operation. Ordering rules (CONTRACT.md §6):
+Runs on the worker thread inside one write transaction per queued operation. Ordering rules
+(docs/push-api-contract.md, "Ordering and sweeps"):
 an operation whose orderingId is lower than the last one applied to the same item is dropped and logged
 ``OUT_OF_SEQUENCE_OPERATION``; once an ``olderthan`` threshold was applied, operations below it are
 rejected. Every outcome lands in the activity log.
@@ -179,7 +180,8 @@ class ItemApplier:
         self._seq(db, source["id"], doc_id, oid)
         detail = "" if row is not None else "the item did not exist"
         if children:
-            # A URI-prefix rule (CONTRACT.md E3): everything under "<documentId>/", not parentId links.
+            # A URI-prefix rule (docs/push-api-contract.md, "Items"): everything under "<documentId>/", not parentId
+            # links.
             prefix = doc_id.rstrip("/") + "/"
             kids = db.execute(
                 "SELECT rid, document_id, ordering_id FROM items WHERE source_id=? AND substr(document_id, 1, ?) = ?",

@@ -5,7 +5,7 @@ Keys are given as ``SECRET`` (full access) or ``SECRET:SCOPE[+SCOPE...]``, a sco
 (security identity providers), ``view`` (Platform GETs, search, search tokens). Push and identity keys may
 also read the Platform API (a Push source's key has "Sources - View", as in Coveo). Creating sources,
 fields and providers needs a full key. A missing key is 401 ``UNAUTHORIZED``, an unknown one 401
-``INVALID_TOKEN``, a key without the needed scope 403 ``ACCESS_DENIED`` (CONTRACT.md §1).
+``INVALID_TOKEN``, a key without the needed scope 403 ``ACCESS_DENIED`` (docs/push-api-contract.md, "Errors").
 
 Lenient dev mode: with no keys configured, any non-empty Bearer is accepted with full access.
 

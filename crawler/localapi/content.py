@@ -1,7 +1,7 @@
 """Turn an item's content (``data``, inline ``compressedBinaryData``, a file container) into searchable text.
 
-Decompression follows CONTRACT.md §3 (UNCOMPRESSED/DEFLATE/GZIP/LZMA/ZLIB). PDFs go through pypdf, HTML
-through lxml; anything else is decoded as text. Extraction is best effort, like Coveo's converter: a file
+Decompression follows docs/push-api-contract.md, "Items" (UNCOMPRESSED/DEFLATE/GZIP/LZMA/ZLIB). PDFs go through
+pypdf, HTML through lxml; anything else is decoded as text. Extraction is best effort, like Coveo's converter: a file
 it cannot read still becomes an item, with an empty body and a note in the activity log.
 """
 

@@ -1,4 +1,5 @@
-"""File containers: the local stand-in for the S3 buckets behind ``POST /files`` (CONTRACT.md E5/E6).
+"""File containers: the local stand-in for the S3 buckets behind ``POST /files`` (docs/push-api-contract.md, "Calls
+pushcrawl makes").
 
 A container is a row in ``files`` plus one file on disk. The upload URL is served by this server and signed
 with an HMAC so a forged or edited URL is refused like S3 refuses one (403). The upload must replay the

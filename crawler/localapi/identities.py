@@ -1,9 +1,11 @@
-"""Security identities (CONTRACT.md §5): validation of identity bodies and applying them per provider.
+"""Security identities (docs/push-api-contract.md, "Security identities"): validation of identity bodies and applying
+them per provider.
 
-Identities are keyed by provider and lower-cased name. An IdentityBody (E8, batch ``members``) replaces the
-identity's members and granted identities (``wellKnowns``); a MappedIdentityBody (E10, batch ``mappings``)
-replaces its aliases; disabling (E9, batch ``deleted``, E12) keeps the row, flagged, so the Content Browser
-can still show it. Each identity remembers the orderingId of its last operation; older ones are dropped.
+Identities are keyed by provider and lower-cased name. An IdentityBody (one call, or a batch's ``members``)
+replaces the identity's members and granted identities (``wellKnowns``); a MappedIdentityBody (one call, or
+``mappings``) replaces its aliases; disabling (one call, a batch's ``deleted``, or "older than") keeps the row,
+flagged, so the Content Browser can still show it. Each identity remembers the orderingId of its last operation;
+older ones are dropped.
 """
 
 from __future__ import annotations

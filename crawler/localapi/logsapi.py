@@ -1,4 +1,5 @@
-"""The Source Logs API (CONTRACT.md E13), served from the activity log: what the pipeline did with each item.
+"""The Source Logs API (docs/push-api-contract.md, "Source Logs API"), served from the activity log: what the
+pipeline did with each item.
 
 ``POST /logs/v1/organizations/{org}?from=&to=[&page=][&perPage=][&documentId=][&documentIdMatching=]`` with a
 JSON body of optional filters (``sourcesIds``, ``operations``, ``results``, ``tasks``, ``resourceIds`` and

@@ -1,7 +1,7 @@
 """The Platform API subset a Push source needs: sources, security identity providers and index fields.
 
-Shapes follow CONTRACT.md §2 (end) for sources; for providers and fields they are a lenient subset of
-Coveo's Platform API (unknown keys are kept and echoed back).
+Shapes follow docs/push-api-contract.md, "Sources and providers", for sources; for providers and fields they are a
+lenient subset of Coveo's Platform API (unknown keys are kept and echoed back).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Push API routes E1-E12 (CONTRACT.md §2): validate synchronously, queue, answer 201/202 with ``{}``."""
+"""Push API routes (docs/push-api-contract.md, "Calls pushcrawl makes"): validate synchronously, queue, answer
+201/202 with ``{}``."""
 
 from __future__ import annotations
 
@@ -187,6 +188,7 @@ def delete_identities_older_than(ctx: Context, request: Request, org: str, provi
     _provider(ctx, org, provider_id)
     oid = _ordering(request, required=True)
     assert oid is not None
-    # queueDelay is sent by clients but undocumented for identities: accepted and ignored (CONTRACT.md E12).
+    # queueDelay is sent by clients but undocumented for identities: accepted and ignored (docs/push-api-contract.md,
+    # "Security identities").
     ctx.enqueue("identity_olderthan", provider_id, oid, {})
     return accepted()

@@ -1,6 +1,7 @@
 """Search API subset: ``POST /rest/search/v2`` and ``POST /rest/search/v2/token`` (search as a user).
 
-An API key searches as the anonymous user (only items public by §4 evaluation); a search token searches as
+An API key searches as the anonymous user (only items public by the evaluation of
+docs/push-api-contract.md, "Permissions"); a search token searches as
 the user it was made for, expanded through groups, aliases and granted identities. Source visibility:
 SHARED shows every item to everyone, SECURED evaluates item permissions, PRIVATE hides items from search.
 Words are matched in the tantivy index (textindex.py, stemmed per item language), ``aq`` field expressions

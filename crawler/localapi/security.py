@@ -1,7 +1,8 @@
-"""Permission evaluation (CONTRACT.md §4) and expansion of a user into all the identities they hold (§5).
+"""Permission evaluation (docs/push-api-contract.md, "Permissions") and expansion of a user into all the identities
+they hold ("Security identities").
 
 A principal is a set of identity keys ``(provider, name)`` lower-cased. ``None`` is the anonymous user.
-Identity types are not compared: names are unique per provider (§5), so the type adds nothing but a way
+Identity types are not compared: names are unique per provider (same doc), so the type adds nothing but a way
 to miss a match because of a spelling (``VirtualGroup`` vs ``VIRTUAL_GROUP``). That is the lenient reading.
 """
 

@@ -1,4 +1,5 @@
-"""Request validation for items, written from CONTRACT.md §3-4 (independent of the Push API client).
+"""Request validation for items, written from docs/push-api-contract.md, "Items" and "Permissions" (independent of
+the Push API client).
 
 ``parse_json`` rejects duplicate keys case-insensitively (Coveo treats all keys case-insensitively, a key may
 appear once). ``document`` turns a DocumentBody into a normalised, JSON-serialisable dict the worker applies
@@ -69,7 +70,7 @@ def compression(value: Any, where: str) -> str:
 
 
 def identity_type(value: Any, default: str = "UNKNOWN") -> str:
-    # `VirtualGroup`, `VIRTUAL_GROUP`, `virtual_group` are the same type (CONTRACT.md §4-5).
+    # `VirtualGroup`, `VIRTUAL_GROUP`, `virtual_group` are the same type (docs/push-api-contract.md, "Permissions").
     if value is None:
         return default
     norm = str(value).replace("_", "").upper()

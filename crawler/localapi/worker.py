@@ -1,6 +1,7 @@
 """The background worker that applies queued operations once they are due.
 
-Push API writes only queue an operation (the HTTP answer means "queued", CONTRACT.md §2); this thread applies
+Push API writes only queue an operation (the HTTP answer means "queued", docs/push-api-contract.md, "What a 2xx
+means"); this thread applies
 them in (due time, arrival) order, each in its own transaction that also removes it from the queue, so a
 restart resumes exactly where it stopped. Due times are wall-clock epoch seconds for the same reason.
 A second thread brings the search index up to date (textindex.py): in chunks of a few thousand items while

@@ -144,7 +144,7 @@ class PushApiClient(ApiCore):
 
     # ---- Push API: security identities ----
     def upload_identity_batch(self, provider_id: str, payload: Body, ordering_id: int) -> str:
-        """Upload a BatchIdentityBody and apply it to the provider (E11). Returns the fileId used."""
+        """Upload a BatchIdentityBody and apply it to the provider. Returns the fileId used."""
 
         def apply(file_id: str) -> None:
             url = (

@@ -5,12 +5,20 @@ The shapes: docs/push-api-contract.md, "Items" and "Permissions".
 Only the *mapped* side of a Document is sent: ``fields`` (already named by the fields pipeline) plus the
 reserved keys built here. Binary content is zlib-compressed and base64-encoded inline (``compressionType``
 in the body, the batch rule); text goes to ``data``.
+
+A document's body is built **once** (``freeze``, by the changes pipeline when it fingerprints the item) and
+carried on the item to the sink: the limits are checked on that body and that body is what is sent, so what
+was fingerprinted and what was pushed cannot differ — even if a pipeline after the changes one edits the
+item (such edits are not sent: a user's pipeline that changes documents goes before 400).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import zlib
+from dataclasses import dataclass
 
 from crawler.model import Deletion, Document, PermissionIdentity, Permissions, PermissionSet
 from crawler.wire import JsonObject
@@ -85,14 +93,57 @@ def permissions_json(perms: Permissions) -> list[JsonObject]:
     ]
 
 
+@dataclass(frozen=True)
+class Built:
+    """A document's DocumentBody as built once: metadata (reserved keys included, no content), the content
+    as it is (bytes, str or None) and its file extension. The content is not encoded yet: where it goes
+    (inline, base64, a file container) is the limits' decision (crawler.wire.limits)."""
+
+    metadata: JsonObject
+    content: bytes | str | None
+    ext: str | None
+
+    def fingerprint(self) -> str:
+        """sha256 over the metadata, permissions and a digest of the raw content.
+
+        The content is hashed as it is rather than as it would be sent: compressing and base64-encoding a
+        20 MB PDF only to hash it would hold Scrapy's reactor thread for no benefit (the encoding is
+        deterministic).
+        """
+        raw = self.content if isinstance(self.content, bytes) else (self.content or "").encode("utf-8")
+        body = {
+            **self.metadata,
+            "__content__": [hashlib.sha256(raw).hexdigest(), isinstance(self.content, bytes), self.ext],
+        }
+        blob = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+
+def build(doc: Document) -> Built:
+    """Build ``doc``'s body from the item as it is now (``freeze`` keeps it; this does not)."""
+    content, ext = content_of(doc)
+    return Built(metadata_body(doc), content, ext)
+
+
+def freeze(doc: Document) -> Built:
+    """Build ``doc``'s body and keep it on the item: from now on ``built_of`` returns this one."""
+    doc._built = build(doc)
+    return doc._built
+
+
+def built_of(doc: Document) -> Built:
+    """The body ``freeze`` kept, or one built now (a run without the changes pipeline, ``preview``)."""
+    return doc._built if doc._built is not None else build(doc)
+
+
 def document_body(doc: Document) -> JsonObject:
     """The DocumentBody of a mapped document, content inline, ``documentId`` included (batch form).
 
-    This is the form fingerprints and ``--dry-run`` use; what is sent applies the contract's limits on top
+    This is the form ``--dry-run`` and ``preview`` print; what is sent applies the contract's limits on top
     (crawler.wire.limits: large content moves to its own file container).
     """
-    body = metadata_body(doc)
-    content, ext = content_of(doc)
+    built = built_of(doc)
+    body, content, ext = dict(built.metadata), built.content, built.ext
     if isinstance(content, bytes):
         body["compressedBinaryData"] = base64.b64encode(zlib.compress(content)).decode("ascii")
         body["compressionType"] = "ZLIB"

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from crawler import defaults
 from crawler.model import Document
 from crawler.wire import JsonObject
-from crawler.wire.body import content_of, metadata_body
+from crawler.wire.body import built_of
 from crawler.wire.vocabulary import MAX_PERMISSIONS
 
 INLINE_LIMIT = defaults.INLINE_LIMIT_BYTES
@@ -84,21 +84,35 @@ def _check_metadata(doc_id: str, body: JsonObject) -> None:
                 raise Rejected("invalid_metadata", f"{doc_id}: metadata {key!r} is {v} (not valid JSON)")
 
 
+def _permission_count(body: JsonObject) -> int:
+    """Identities named in the body's ``permissions`` (either model, crawler.wire.body.permissions_json)."""
+    perms = body.get("permissions")
+    if not isinstance(perms, list):
+        return 0
+    sets = [s for level in perms if isinstance(level, dict) for s in level.get("permissionSets", [level])]
+    return sum(len(s.get("allowedPermissions", [])) + len(s.get("deniedPermissions", [])) for s in sets)
+
+
+def _size(content: bytes | str) -> int:
+    return len(content) if isinstance(content, bytes) else len(content.encode("utf-8"))
+
+
 def _encode(body: JsonObject) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def prepare(doc: Document, container_max: int = CONTAINER_LIMIT, inline_limit: int = INLINE_LIMIT) -> Prepared:
     """Check ``doc`` and build its batch entry. Raises Rejected. May compress: run big items off the reactor."""
-    doc_id = doc.document_id
+    built = built_of(doc)  # the body the changes pipeline fingerprinted: checked and sent as it is
+    doc_id = str(built.metadata["documentId"])
     parts = urlsplit(doc_id)
     if not parts.scheme or not (parts.netloc or parts.path) or any(c.isspace() for c in doc_id):
         raise Rejected("invalid_document_id", f"{doc_id!r}: a document id must be a URI without spaces")
-    if doc.effective_permissions is not None and (n := doc.effective_permissions.identity_count()) > MAX_PERMISSIONS:
+    if (n := _permission_count(built.metadata)) > MAX_PERMISSIONS:
         raise Rejected("too_many_permissions", f"{doc_id}: {n} permissions, the limit is {MAX_PERMISSIONS}")
-    body = metadata_body(doc)
+    body = dict(built.metadata)  # a copy: the content keys below are this entry's, not the built body's
     _check_metadata(doc_id, body)
-    content, ext = content_of(doc)
+    content, ext = built.content, built.ext
     if ext is not None and not _EXTENSION.fullmatch(ext):
         raise Rejected("invalid_file_extension", f"{doc_id}: file extension {ext!r} must look like '.pdf'")
     prepared = Prepared(doc_id, doc.fingerprint or "", body, None)
@@ -116,7 +130,7 @@ def prepare(doc: Document, container_max: int = CONTAINER_LIMIT, inline_limit: i
         else:
             raise Rejected(
                 "too_large",
-                f"{doc_id}: {len(packed):,} bytes compressed ({doc.content_size():,} raw), over the "
+                f"{doc_id}: {len(packed):,} bytes compressed ({_size(content):,} raw), over the "
                 f"{container_max:,}-byte file container limit",
             )
     if ext is not None and content is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -92,6 +93,28 @@ def test_incremental_edit_move_and_delete() -> None:
     assert second.documents()[base + "Tide_Pools"]["text"] == "Tide pools are full of life."
     assert second.deletions() == [base + "Reserve_Rules", base + "Seal_Watching"]
     assert second.cursor is not None and first.cursor is not None and second.cursor > first.cursor
+
+
+@pytest.mark.integration
+def test_changes_in_the_cursors_own_second_are_handled_once() -> None:
+    # every change stamped with the same second as the cursor: recentchanges' rcstart is inclusive, so the
+    # last second comes back on the next run; an already-reported deletion must not be reported again
+    with MediaWikiServer(step=timedelta(0)) as srv:
+        opts = {"api_url": srv.base_url + "/w/api.php"}
+        first = run_connector("mediawiki", opts)
+        srv.edit_page("Tide Pools", "Tide pools are full of life.")
+        srv.delete_page("Seal Watching")
+        second = run_connector("mediawiki", opts, mode="incremental", since=first.cursor)
+        third = run_connector("mediawiki", opts, mode="incremental", since=second.cursor)
+        srv.edit_page("Reserve Rules", "Dogs stay on the lead.")  # later, in that same second
+        fourth = run_connector("mediawiki", opts, mode="incremental", since=second.cursor)
+    base = f"{srv.base_url}/wiki/"
+    assert sorted(second.documents()) == [base + "Tide_Pools"]
+    assert second.deletions() == [base + "Seal_Watching"]
+    assert (third.documents(), third.deletions(), third.cursor) == ({}, [], None)  # nothing new: cursor kept
+    assert sorted(fourth.documents()) == [base + "Reserve_Rules"] and fourth.deletions() == []
+    assert first.cursor is not None and second.cursor is not None and fourth.cursor is not None
+    assert second.cursor.split()[0] == first.cursor == fourth.cursor.split()[0]  # the same second throughout
 
 
 @pytest.mark.integration

@@ -56,7 +56,7 @@ class SyntheticConnector(Connector[SyntheticOptions]):
     def ping(cls, options: SyntheticOptions) -> None:
         """Nothing to reach: the documents are generated."""
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Any]:
         # Items come from a callback, as in real connectors (Scrapy only re-checks whether a closing spider is
         # idle after a response, so items yielded straight from start() can stall a close mid-run).
         yield scrapy.Request("data:,synthetic", callback=self.generate, dont_filter=True)

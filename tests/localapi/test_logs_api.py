@@ -1,5 +1,5 @@
-"""The local Source Logs API (CONTRACT.md E13, issue 16): per-item pipeline outcomes with their stage,
-filters, paging and errors, on the same server as the Push API."""
+"""The local Source Logs API (docs/push-api-contract.md, "Source Logs API"; issue 16): per-item pipeline outcomes
+with their stage, filters, paging and errors, on the same server as the Push API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Permission evaluation (CONTRACT.md §4) as a matrix, then end to end: identities (E8-E12) and search."""
+"""Permission evaluation (docs/push-api-contract.md, "Permissions") as a matrix, then end to end: identities and
+search."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from crawler.localapi import LocalPushAPI
+from tests.fixtures import zygote
 from tests.fixtures.sitemap_site import SitemapSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +49,9 @@ class Bench:
     def crawl(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         report = self.tmp / "report.json"
         report.unlink(missing_ok=True)
-        argv = self.argv("crawl", "cms", "--report", str(report), *args)
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=self.env(), cwd=self.tmp)
+        argv = ["crawl", "cms", "--report", str(report), *args, "--settings", str(self.settings)]
+        # a process of its own, forked from the zygote (tests/fixtures/zygote.py): no re-import per crawl
+        return zygote.run(argv, cwd=self.tmp, env=self.env(), timeout=timeout)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         argv = self.argv(*args)

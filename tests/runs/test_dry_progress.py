@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import zygote
 from tests.fixtures.sitemap_site import SitemapSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,14 +56,14 @@ def _env() -> dict[str, str]:
 
 def test_dry_run_counts_and_listing_failure(tmp_path: Path, site: SitemapSite) -> None:
     settings = _settings(tmp_path, site)
-    ok = subprocess.run(_argv(settings, "--full", "--dry-run"), capture_output=True, text=True, env=_env())
+    ok = zygote.run(_argv(settings, "--full", "--dry-run")[3:], cwd=Path.cwd(), env=_env())
     assert ok.returncode == 0, ok.stderr
     assert "would push 12, would delete 0" in ok.stderr
     assert ok.stdout.count('"documentId"') == 12
     assert not (tmp_path / "index").exists()  # no target was started
 
     site.fail_listing(0)
-    bad = subprocess.run(_argv(settings, "--full", "--dry-run"), capture_output=True, text=True, env=_env())
+    bad = zygote.run(_argv(settings, "--full", "--dry-run")[3:], cwd=Path.cwd(), env=_env())
     assert bad.returncode == 1
     assert "listing page(s) failed" in bad.stderr and "sitemap-0.xml" in bad.stderr
 
@@ -70,7 +71,7 @@ def test_dry_run_counts_and_listing_failure(tmp_path: Path, site: SitemapSite) -
 def test_progress_log_lines_when_not_a_terminal(tmp_path: Path, site: SitemapSite) -> None:
     site.delay = 0.15
     settings = _settings(tmp_path, site, ", CONCURRENT_REQUESTS: 1, PUSHCRAWL_PROGRESS_INTERVAL: 0.5")
-    run = subprocess.run(_argv(settings, "--dry-run"), capture_output=True, text=True, env=_env())
+    run = zygote.run(_argv(settings, "--dry-run")[3:], cwd=Path.cwd(), env=_env())
     assert run.returncode == 0, run.stderr
     lines = [line for line in run.stderr.splitlines() if "progress:" in line]
     assert len(lines) >= 2, run.stderr[-2000:]

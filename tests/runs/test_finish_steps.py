@@ -4,7 +4,9 @@ full lineage are committed only by a complete run, the report names each failure
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy import Spider
@@ -104,6 +106,9 @@ class _Lister(Connector):
     @classmethod
     def ping(cls, options: ConnectorOptions) -> None:
         """Nothing to reach: the test calls the listing errback by hand."""
+
+    async def start_full(self) -> AsyncIterator[Any]:
+        yield None  # never crawled: the test calls the errback itself
 
 
 def test_a_listing_failure_signal_blocks_the_sweep(tmp_path: Path) -> None:

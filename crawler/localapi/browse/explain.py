@@ -1,4 +1,5 @@
-"""Why can or can't a user see an item: the permission walk of CONTRACT.md §4, told step by step.
+"""Why can or can't a user see an item: the permission walk of docs/push-api-contract.md, "Permissions", told step by
+step.
 
 The decisions come from ``security`` itself (``_level`` and ``_matches``, the functions search uses), so
 this page cannot disagree with search; this module only records *which* set and identity matched, and how
