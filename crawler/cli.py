@@ -17,6 +17,7 @@ from crawler.errors import PushcrawlError
 #: command modules, in the order `pushcrawl --help` lists them
 COMMANDS = (
     "crawl",
+    "worker",
     "serve",
     "search",
     "check",
