@@ -1,12 +1,13 @@
 """Side-by-side benchmark of the local search: today's implementation (a git ref) against this tree.
 
-    .venv/bin/python bench/search_compare.py [--old main] [--items 100000] [--searches 100]
+    .venv/bin/python bench/search_compare.py [--old main [--old REF2 ...]] [--items 100000] [--searches 100]
 
 Exports ``--old`` with ``git archive`` into a temporary directory and runs bench/localapi_ingest.py (this
 tree's copy, so both sides get the same items and queries) once with that export first on ``PYTHONPATH``
 and once with this tree, one after the other in fresh processes; then prints ingest and search p50/p95 for
-both and the ratios old/new (above 1: the new code is faster). The load average before each run is printed
-too: on a shared machine it moves the figures as much as the code does.
+both and the ratios old/new (above 1: the new code is faster). ``--old`` may be given more than once (e.g.
+the commit before tantivy and main): each is run and compared with this tree in the same run. The load
+average before each run is printed too: on a shared machine it moves the figures as much as the code does.
 """
 
 from __future__ import annotations
@@ -47,31 +48,59 @@ def _run(code_root: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--old", default="main", help="git ref of today's implementation (default main)")
+    parser.add_argument(
+        "--old", action="append", help="git ref of an earlier implementation (default main); repeatable"
+    )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--searches", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        old_root = Path(tmp)
-        commit = _export(args.old, old_root)
-        old = _run(old_root, args)
-        new = _run(ROOT, args)
-    print(f"items: {args.items:,}, {args.searches} searches per kind; old = {args.old} ({commit}), new = this tree")
+    refs = args.old or ["main"]
+    olds: list[tuple[str, dict[str, Any]]] = []
+    for ref in refs:
+        with tempfile.TemporaryDirectory() as tmp:
+            commit = _export(ref, Path(tmp))
+            olds.append((f"{ref} ({commit})", _run(Path(tmp), args)))
+    new = _run(ROOT, args)
+    print(f"items: {args.items:,}, {args.searches} searches per kind; new = this tree; {os.cpu_count()} CPUs")
+    for name, old in olds:
+        print(f"old = {name}: load average before/after {old['load_before']:.1f}/{old['load_after']:.1f}")
+    print(f"new: load average before/after {new['load_before']:.1f}/{new['load_after']:.1f}")
+    names = [name.split(" ")[0] for name, _ in olds]
     print(
-        f"load average before/after: old {old['load_before']:.1f}/{old['load_after']:.1f}, "
-        f"new {new['load_before']:.1f}/{new['load_after']:.1f} ({os.cpu_count()} CPUs)"
+        f"{'':40}"
+        + "".join(f" {n[:10]:>10}" for n in names)
+        + f" {'new':>10}"
+        + "".join(f" {'/' + n[:7]:>8}" for n in names)
     )
-    print(f"{'':40} {'old':>10} {'new':>10} {'old/new':>8}")
+    rate = [o["items_per_s"] for _, o in olds]
     print(
-        f"{'ingest items/s':40} {old['items_per_s']:10,.0f} {new['items_per_s']:10,.0f} "
-        f"{new['items_per_s'] / old['items_per_s']:8.2f}x (new/old)"
+        f"{'ingest items/s (ratio new/old)':40}"
+        + "".join(f" {r:10,.0f}" for r in rate)
+        + f" {new['items_per_s']:10,.0f}"
+        + "".join(f" {new['items_per_s'] / r:7.2f}x" for r in rate)
     )
-    for kind, o in old["search"].items():
-        n = new["search"][kind]
-        for stat in ("p50", "p95"):
-            print(f"{kind + ' ' + stat + ' ms':40} {o[stat]:10.1f} {n[stat]:10.1f} {o[stat] / n[stat]:8.1f}x")
-        print(f"{kind + ' avg totalCount':40} {o['avg_total']:10,.0f} {n['avg_total']:10,.0f}")
+    cpu = [o.get("ingest_cpu_s") for _, o in olds]
+    if all(cpu) and new.get("ingest_cpu_s"):
+        print(
+            f"{'ingest CPU s (ratio old/new)':40}"
+            + "".join(f" {c:10.1f}" for c in cpu)
+            + f" {new['ingest_cpu_s']:10.1f}"
+            + "".join(f" {c / new['ingest_cpu_s']:7.2f}x" for c in cpu)
+        )
+    for kind, n in new["search"].items():
+        for stat in ("p50", "p95", "cpu_ms"):
+            if stat not in n or not all(stat in o["search"][kind] for _, o in olds):
+                continue
+            values = [o["search"][kind][stat] for _, o in olds]
+            print(
+                f"{kind + ' ' + stat + ' ms (old/new)':40}"
+                + "".join(f" {v:10.1f}" for v in values)
+                + f" {n[stat]:10.1f}"
+                + "".join(f" {v / n[stat]:7.1f}x" for v in values)
+            )
+        totals = [o["search"][kind]["avg_total"] for _, o in olds]
+        print(f"{kind + ' avg totalCount':40}" + "".join(f" {t:10,.0f}" for t in totals) + f" {n['avg_total']:10,.0f}")
 
 
 if __name__ == "__main__":

@@ -165,10 +165,12 @@ def fetch(
     data: dict[str, str] | None = None,
     auth_option: str = "auth",
     headers: dict[str, str] | None = None,
+    refused: str | None = None,
 ) -> requests.Response:
     """GET ``url`` for a ping (POST ``data`` when given; ``session`` keeps cookies across calls); raise
     ConnectorError naming ``what`` and the ``hint`` to check on failure. ``auth_option`` is the connector
-    option that holds ``auth``, named in the message when the server refuses it."""
+    option that holds ``auth``, named in the message when the server refuses it; ``refused`` replaces that
+    advice when the credentials travel in ``session`` (connectors.auth)."""
     http: Any = session or requests
     sent = {**(headers or {}), **auth_headers(auth)}
     for attempt in range(3):
@@ -184,7 +186,7 @@ def fetch(
             break
         time.sleep(wait)  # a busy server asked us to come back: ping waits like the crawl does
     if resp.status_code in (401, 403):
-        todo = f"check {auth_option}.username and {auth_option}.password" if auth else f"set {auth_option}"
+        todo = refused or (f"check {auth_option}.username and {auth_option}.password" if auth else f"set {auth_option}")
         raise ConnectorError(f"{what} at {url} refused access (HTTP {resp.status_code}); {todo}")
     if resp.status_code == 404:
         raise ConnectorError(f"{what} not found at {url} (HTTP 404); {hint}")

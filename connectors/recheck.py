@@ -49,6 +49,7 @@ class RecheckMixin:
 
         @property
         def logger(self) -> SpiderLoggerAdapter: ...
+
     mode: CrawlMode
     #: the runner passes ``known_ids`` to connectors that declare this (connectors.base.Connector)
     uses_known_ids = True

@@ -17,6 +17,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from crawler import defaults, secrets
+from crawler.alerts import AlertsConfig
 from crawler.distributed.config import DistributedConfig, check_password_refs
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
@@ -169,6 +170,7 @@ class Settings(_Model):
     state_dir: Path = Path(defaults.STATE_DIR)
     keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)
     field_defaults: FieldsConfig = Field(default_factory=FieldsConfig)  # declarations and rules shared by all sites
+    alerts: AlertsConfig | None = None  # webhook/command when a run fails, items are rejected, documents fall
     distributed: DistributedConfig | None = None  # Redis for scaled-out runs (crawler.distributed); per site too
 
     # where the settings were read from; relative paths resolve against its folder
@@ -237,6 +239,28 @@ def check_secret_refs(data: dict[str, Any], file: str) -> None:
                 "(a literal key in a file ends up in version control and backups); export the key and "
                 "write api_key: ${COVEO_API_KEY}",
             )
+
+
+def check_auth_refs(data: dict[str, Any], file: str) -> None:
+    """Refuse a literal secret in a site's ``auth:`` (connectors.auth): the password, header value and cookies
+    come from the environment, like API keys (``value: "Bearer ${INTRANET_TOKEN}"`` is a reference)."""
+    sites = data.get("sites")
+    for name, site in (sites or {}).items() if isinstance(sites, dict) else ():
+        options = site.get("options") if isinstance(site, dict) else None
+        auth = options.get("auth") if isinstance(options, dict) else None
+        if not isinstance(auth, dict):
+            continue
+        values = {key: auth.get(key) for key in ("password", "value")}
+        cookies = auth.get("cookies")
+        values.update({f"cookies.{k}": v for k, v in cookies.items()} if isinstance(cookies, dict) else {})
+        for key, value in values.items():
+            if value is not None and not (isinstance(value, str) and _ENV_REF.search(value)):
+                raise SettingsError(
+                    file,
+                    f"sites.{name}.options.auth.{key}",
+                    "a reference to an environment variable such as ${INTRANET_PASSWORD}, never the secret itself "
+                    "(a literal in a file ends up in version control and backups)",
+                )
 
 
 #: ``-s NAME=VALUE`` with an upper-case name is a Scrapy setting (DOWNLOAD_DELAY, CONCURRENT_REQUESTS...)
@@ -328,8 +352,8 @@ def load_settings(
 ) -> Settings:
     """Read, interpolate, override and validate settings.yaml. Raises SettingsError with a clear message.
 
-    ``resolve_targets=False`` leaves ``${VAR}`` references under ``targets:`` as written, for commands that
-    never open a target and so need none of its secrets.
+    ``resolve_targets=False`` leaves ``${VAR}`` references under ``targets:`` as written (and ignores
+    ``alerts:``), for commands that never open a target and so need none of its secrets.
     """
     path = find_settings_file(explicit)
     file = str(path)
@@ -342,7 +366,10 @@ def load_settings(
     if not isinstance(data, dict):
         raise SettingsError(file, "", "a YAML mapping at the top level (target:, targets:, sites:)")
     check_secret_refs(data, file)
+    check_auth_refs(data, file)
     check_password_refs(data, file)
+    if not resolve_targets:
+        data.pop("alerts", None)  # only a run sends alerts; their secrets are as unneeded here as the targets'
     data = interpolate(data, file, skip=None if resolve_targets else "targets")
     apply_overrides(data, overrides or [], file)
     try:

@@ -55,6 +55,10 @@ LOCAL_ORG_ID = "pushcrawl-local"
 # How long `crawl` waits at the end for the local server to apply queued operations.
 LOCAL_APPLY_TIMEOUT_S = 120.0
 
+# `crawl --wait-indexed` without a value: Coveo takes minutes from 202 to searchable (the index commits about
+# once a minute, docs/push-api-contract.md); half an hour covers a large batch on a busy organization.
+WAIT_INDEXED_S = 1800.0
+
 # Requests to the Push API: connect/read timeouts in seconds.
 PUSH_TIMEOUT_S = 60.0
 

@@ -47,14 +47,14 @@ CREATE TABLE IF NOT EXISTS ledger_events (
 """
 
 #: event kinds of ``ledger_events``
-ERROR, LISTING, DELETION, FATAL = "error", "listing", "deletion", "fatal"
+ERROR, LISTING, DELETION, FATAL, DROPPED = "error", "listing", "deletion", "fatal", "dropped"
 
 
 @dataclass(frozen=True)
 class Failure:
     """One named failure: what failed (an item id, a listing URL, a batch) and why."""
 
-    kind: str  # ERROR | LISTING | FATAL
+    kind: str  # ERROR | LISTING | FATAL | DROPPED
     item_id: str
     reason: str
 
@@ -75,6 +75,9 @@ class RunLedger(Protocol):
     def listing_failed(self, where: str, reason: str) -> None:
         """A listing page could not be read: ids it held are unknown, so the run is not proven complete."""
 
+    def record_drop(self, item_id: str, reason: str) -> None:
+        """An item a pipeline dropped on purpose, with its named reason (not an error: the run stays complete)."""
+
     def add_deletion(self, deletion: Deletion) -> None: ...
 
     def deletions(self) -> Iterator[Deletion]: ...
@@ -90,7 +93,7 @@ class RunLedger(Protocol):
     def fatal(self) -> str | None: ...
 
     def failures(self, limit: int | None = None) -> list[Failure]:
-        """Named failures (errors, listing failures, the fatal reason), oldest first."""
+        """Named failures (errors, listing failures, the fatal reason, drops), oldest first."""
 
     def count(self, kind: str) -> int: ...
 
@@ -112,7 +115,7 @@ class SqliteLedger:
         self._events: list[tuple[str, str, str, int]] = []
         self._seq = 0
         self._fatal: str | None = None
-        self._counts = {ERROR: 0, LISTING: 0, DELETION: 0, FATAL: 0}
+        self._counts = {ERROR: 0, LISTING: 0, DELETION: 0, FATAL: 0, DROPPED: 0}
 
     # ---- seen ids ----
     def mark_seen(self, item_id: str) -> bool:
@@ -150,6 +153,9 @@ class SqliteLedger:
 
     def listing_failed(self, where: str, reason: str) -> None:
         self._event(LISTING, where, reason)
+
+    def record_drop(self, item_id: str, reason: str) -> None:
+        self._event(DROPPED, item_id, reason)
 
     def add_deletion(self, deletion: Deletion) -> None:
         self._event(DELETION, deletion.document_id, deletion.reason, int(deletion.delete_children))

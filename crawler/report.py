@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler import secrets
+from crawler.funnel import summary_lines as funnel_lines
 
 #: Scrapy's stats values: its StatsT is ``dict[str, Any]`` (counters, but also datetimes and strings)
 Stats = dict[str, Any]
@@ -132,6 +133,10 @@ def print_summary(report: RunReport, out: TextIO) -> None:
         out.write(f"  field names renamed: {renames or 'none'} · rejected: {', '.join(fields['rejected']) or 'none'}\n")
     if report.extra.get("invalid_dates"):
         out.write(f"  invalid dates ignored: {report.extra['invalid_dates']} (each noted on its item)\n")
+    for line in funnel_lines(report.extra):  # fetched → … → indexed/rejected/pending, and named failures
+        out.write(line + "\n")
+    if not_indexed := report.extra.get("not_indexed"):
+        out.write(f"  NOT INDEXED: {not_indexed}\n")
     if report.message:
         out.write(f"  {report.message}\n")
     if report.location and not report.dry_run:

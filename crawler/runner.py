@@ -24,14 +24,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 from scrapy.crawler import CrawlerProcess
 
 from connectors.base import Connector, ConnectorOptions
-from crawler import context, defaults, offline, secrets
+from crawler import context, defaults, indexed, offline, secrets
 from crawler.config import Settings, connector_options
 from crawler.context import Run
 from crawler.deletions import Listing
 from crawler.errors import PushcrawlError, RunRefused
 from crawler.finish import CrawlOutcome, PushedTo, finish
+from crawler.indexing_log import IndexingLog
 from crawler.ledger import SqliteLedger
 from crawler.naming import provider_id, source_name_for
+from crawler.reconcile import RunRef
 from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
 from crawler.runlog import Verbosity, open_run_log
@@ -65,6 +67,7 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
                 "scrapy.extensions.remote_control.RemoteControl": None,
                 "crawler.progress.Progress": 500,
                 "crawler.completeness.Completeness": 510,
+                "crawler.drops.NamedDrops": 520,  # each dropped item's id and reason in the run ledger
             },
             # nothing larger than a file container can be pushed: refuse it from Content-Length, or stop
             # reading at the cap, instead of holding it in memory (connectors count it as too_large)
@@ -87,10 +90,12 @@ def run_site(
     dry_run_out: TextIO | None = None,
     verbosity: Verbosity = "normal",
     scale_out: ScaleOut | None = None,
+    wait_indexed: float | None = None,
 ) -> RunReport:
     """Run one site. With ``scale_out`` (``crawl --workers N``) the run is the same — lock, run row, ordering
     id, ping, target, end-of-run steps — but its facts go to a Redis ledger and its crawl phase is the
-    coordinator's workers (crawler.distributed.coordinator)."""
+    coordinator's workers (crawler.distributed.coordinator). ``wait_indexed``: seconds to wait at the end
+    until the index applied or refused every item pushed (crawler.reconcile)."""
     started = time.monotonic()
     _abort_on_sigterm()
     cls, options = connector_options(settings, site)
@@ -113,6 +118,7 @@ def run_site(
     opened: OpenTarget | None = None
     run_id = state.start_run(scope, site, mode, ordering_id, os.getpid(), dry_run)
     ledger = scale_out.ledger(run_id) if scale_out is not None else SqliteLedger(state.path, run_id)
+    indexing = IndexingLog(state.path)  # what the index did with each run's items (crawler.reconcile)
     runlog = open_run_log(state_dir, site, run_id, verbosity, log_level)
     report.log_file = str(runlog.path or "")
     try:
@@ -120,7 +126,9 @@ def run_site(
         since = state.cursor(scope) if mode == "incremental" and cls.supports_incremental else None
         sweep_from = _prepare(state, scope, run_id, mode, ordering_id, dry_run)
         if not dry_run:  # retention: the state file stays flat in the number of runs (defaults.KEEP_RUNS)
-            ledger.prune(state.prune(scope, settings.keep_runs))
+            kept = state.prune(scope, settings.keep_runs)
+            ledger.prune(kept)
+            indexing.prune(kept)
         if not dry_run:
             opened = open_target(settings, site, target_override)
             report.source, report.location, report.extra["local"] = (
@@ -128,6 +136,8 @@ def run_site(
                 opened.location,
                 opened.is_local,
             )
+            indexed.start(indexing, opened, scope, run_id, report)  # step: settle earlier runs' pending items
+            since = indexed.relist(indexing, scope, run_id, since)  # rejected items must be fetched again
         target_cfg = settings.targets[target_name]
         ctx = Run(
             settings=settings,
@@ -156,6 +166,17 @@ def run_site(
         _abort_on_sigterm()  # Scrapy's handlers are inert once its reactor stopped
         pushed_to = PushedTo(opened.client, opened.source_id, opened.source_name, opened.is_local) if opened else None
         finish(report, ctx, outcome, pushed_to, allow_mass_deletion)
+        if not dry_run:  # step: what the index did with this run's items (--wait-indexed: wait for it)
+            indexed.end(
+                indexing,
+                opened,
+                scope,
+                RunRef(run_id, ordering_id, ordering_id / 1000),
+                report,
+                ledger,
+                wait_indexed,
+                relisted=since is None,
+            )
     except RunRefused as exc:
         report.status, report.message = "failed", str(exc)
         report.extra["refused"] = True  # `crawl` exits 3: a data-safety rule, not a broken run
@@ -175,6 +196,7 @@ def run_site(
             report.duration_s = round(time.monotonic() - started, 3)
             state.finish_run(run_id, report.status, report.counts, secrets.redact(report.message))
             ledger.close()
+            indexing.close()
             state.close()
         finally:
             runlog.close()

@@ -22,6 +22,7 @@ from crawler.naming import provider_id, source_name_for
 from crawler.pushapi import endpoints
 from crawler.pushapi.client import PushApiClient
 from crawler.pushapi.core import RetryPolicy
+from crawler.pushapi.logs import SourceLogsClient
 
 __all__ = ["AdminTarget", "OpenTarget", "open_admin", "open_target", "source_name_for"]
 
@@ -38,6 +39,7 @@ class OpenTarget:
     wait_idle: Callable[[float], bool] = lambda timeout: True
     closers: list[Callable[[], None]] = field(default_factory=list)
     location: str = ""  # where the data is, for the summary
+    logs: SourceLogsClient | None = None  # the Source Logs API (crawler.reconcile reads it)
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -105,10 +107,14 @@ def open_target(settings: Settings, site: str, override: str | None = None, crea
             server.wait_idle,
             [server.stop],
             location=str(settings.resolve_path(target.data_dir)),
+            logs=SourceLogsClient.beside(client, f"{server.base_url}/logs/v1", target.organization_id),
         )
     client = coveo_client(settings, target)
     source_id = target.source_id or client.resolve_source(source_name)
-    return OpenTarget(name, client, source_name, source_id, False, location=f"organization {target.organization_id}")
+    logs = SourceLogsClient.beside(client, endpoints.logs_base(target.region, target.base_url), target.organization_id)
+    return OpenTarget(
+        name, client, source_name, source_id, False, location=f"organization {target.organization_id}", logs=logs
+    )
 
 
 def _ensure_source(client: PushApiClient, name: str, mode: str, create: bool) -> str:

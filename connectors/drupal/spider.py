@@ -39,7 +39,6 @@ class DrupalConnector(Connector[DrupalOptions]):
     lists_all_ids = True
     custom_settings = polite_settings()
 
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.users: list[dict[str, Any]] = []

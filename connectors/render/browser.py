@@ -50,9 +50,36 @@ class BrowserWatch:
         self.started_in_generation = 0
         self.open: Counter[int] = Counter()
         self.peak_mb = 0.0
+        #: the generation the last deliberate restart (memory bound) started: older pages failing were not a crash
+        self.restarted_at = 0
+        #: the generation that began after the last crash: pages of older ones report a crash already counted
+        self.crashed_at = 0
+        self._retries_owned = False
 
     # ---- the request side ----
+    def own_crash_retries(self) -> None:
+        """Make a page whose browser died reach RenderMiddleware.process_exception (retried once, counted).
+
+        scrapy-playwright retries such a page by itself, up to 3 times and logged at DEBUG only
+        (``TargetClosedError``, ``Config.target_closed_max_retries``, no setting for it), so a crash went
+        uncounted and a page that kills the browser was loaded four times. Its config is set to 0 once the
+        handler exists."""
+        if self._retries_owned:
+            return
+        config = getattr(self._handler(), "config", None)
+        if config is not None and hasattr(config, "target_closed_max_retries"):
+            config.target_closed_max_retries = 0
+            self._retries_owned = True
+
+    def crashed(self) -> None:
+        """The browser died under a page: count it once; later pages go to a new context of the new browser."""
+        self.crawler.stats.inc_value("pushcrawl/render/browser_crashes")
+        self.generation += 1
+        self.crashed_at = self.generation
+        self.started_in_generation = 0
+
     def meta_for(self, request: Request, why: str) -> dict[str, Any]:
+        self.own_crash_retries()
         if self.started_in_generation >= self.options.max_pages_per_context:
             self.generation += 1
             self.started_in_generation = 0
@@ -125,6 +152,7 @@ class BrowserWatch:
         )
         self.crawler.stats.inc_value("pushcrawl/render/browser_restarts")
         self.generation += 1
+        self.restarted_at = self.generation
         self.started_in_generation = 0
         try:
             await browser.close()  # scrapy-playwright relaunches on the next request

@@ -12,7 +12,8 @@ Enabled by ``render_settings()`` (from the connector's ``from_crawler``) when ``
 - Every rendered page counts ``pushcrawl/render/rendered``; a page whose scripts threw is still rendered and
   counts ``pushcrawl/render/script_errors``; a page that does not settle within ``timeout_s`` is dropped
   (``pushcrawl/dropped/render_timeout``) and the run goes on; a browser that crashed is relaunched by
-  scrapy-playwright and the page retried once (``pushcrawl/render/browser_crashes``).
+  scrapy-playwright; the crash counts once (``pushcrawl/render/browser_crashes``) and every page it took down
+  is retried once (``pushcrawl/render/crash_retries``; ``retried_after_restart`` after a memory restart).
 - Bounds: pages are rendered in browser contexts named by generation; after ``max_pages_per_context`` pages
   a new context is used and the old one closed once its last page is done (contexts are where Chromium's
   memory grows). After each page the browser's processes are measured; above ``max_browser_mb`` the browser
@@ -113,8 +114,14 @@ class RenderMiddleware:
             )
             raise IgnoreRequest(f"render_timeout: {request.url}")
         if _browser_gone(text) and not request.meta.get("pushcrawl_render_retry"):
-            self.stats.inc_value("pushcrawl/render/browser_crashes")
-            logger.warning("the browser went away while rendering %s (%s): retrying once", request.url, name)
+            generation = int(request.meta.get("pushcrawl_render_generation", 0))
+            if generation < self.watch.restarted_at:
+                # its browser was closed on purpose (the memory bound): not a crash, still retried once
+                self.stats.inc_value("pushcrawl/render/retried_after_restart")
+            elif generation >= self.watch.crashed_at:  # the first page to report this crash counts it
+                self.watch.crashed()
+                logger.warning("the browser went away while rendering %s (%s): retrying once", request.url, name)
+            self.stats.inc_value("pushcrawl/render/crash_retries")
             retry = request.replace(dont_filter=True)
             retry.meta["pushcrawl_render_retry"] = 1
             for key in [k for k in retry.meta if k.startswith("playwright")]:

@@ -12,14 +12,17 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from connectors.http import fetch
+import requests
+
+from connectors.auth.options import AuthOptions
+from connectors.auth.ping import get_page
 from connectors.sitemap.parse import parse_sitemap
 from crawler.errors import ConnectorError
 
 logger = logging.getLogger(__name__)
 
 
-def read_sitemap(url: str) -> bytes:
+def read_sitemap(url: str, auth: AuthOptions | None = None, session: requests.Session | None = None) -> bytes:
     if url.startswith("file://"):
         path = Path(unquote(urlparse(url).path))
         if not path.is_file():
@@ -27,23 +30,26 @@ def read_sitemap(url: str) -> bytes:
                 f"sitemap {path} does not exist; check sitemap_urls (local paths are relative to settings.yaml)"
             )
         return path.read_bytes()
-    resp = fetch(url, what="sitemap", hint="check sitemap_urls, and that the site publishes a sitemap there")
+    resp = get_page(
+        url, auth, session, what="sitemap", hint="check sitemap_urls, and that the site publishes a sitemap there"
+    )
     return resp.content
 
 
-def check_sitemap(url: str) -> None:
-    parsed = parse_sitemap(read_sitemap(url), url)
+def check_sitemap(url: str, auth: AuthOptions | None = None, session: requests.Session | None = None) -> None:
+    parsed = parse_sitemap(read_sitemap(url, auth, session), url)
     if not parsed.kind:
         raise ConnectorError(
             f"{url} is not a sitemap ({parsed.damaged}); sitemap_urls must point at a <urlset> or <sitemapindex>"
         )
 
 
-def ping_sitemaps(urls: list[str]) -> None:
+def ping_sitemaps(urls: list[str], auth: AuthOptions | None = None, session: requests.Session | None = None) -> None:
+    """``auth`` and ``session`` (connectors.auth.ping.session_for): the login the sitemaps are read with."""
     problems: list[ConnectorError] = []
     for url in urls:
         try:
-            check_sitemap(url)
+            check_sitemap(url, auth, session)
         except ConnectorError as exc:
             problems.append(exc)
     if len(problems) == len(urls):

@@ -25,7 +25,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from connectors import render
+from connectors import auth, render
+from connectors.auth.options import AuthenticatedOptions
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.failures import describe, is_too_large
 from connectors.recheck import RecheckMixin, known_ids
@@ -38,7 +39,7 @@ from crawler import dates
 from crawler.model import Deletion
 
 
-class SitemapOptions(ConnectorOptions, RenderableOptions):
+class SitemapOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
     sitemap_urls: list[str] = Field(min_length=1, description="sitemap or sitemap-index URLs (http, https, file)")
     allow: RegexList = Field(default_factory=list, description="only page URLs matching one of these regexes")
     deny: RegexList = Field(default_factory=list, description="skip page URLs matching one of these regexes")
@@ -81,13 +82,17 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         render.apply_settings(crawler, spider.options)
+        auth.apply_settings(crawler, spider.options)  # after render: it scopes the browser's headers too
         spider.setup_recheck()
         return spider
 
     @classmethod
     def ping(cls, options: SitemapOptions) -> None:
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
-        ping_sitemaps(options.sitemap_urls)
+        auth.check_ready(options)
+        # a login that fails raises here, before any sitemap is read (the error names the user)
+        session = auth.login_session(options) if options.auth else None
+        ping_sitemaps(options.sitemap_urls, options.auth, session)
 
     async def start_full(self) -> AsyncIterator[Any]:
         for request in self._sitemaps(None):

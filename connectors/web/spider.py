@@ -30,10 +30,12 @@ from scrapy.http import Response
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.internet.defer import CancelledError
 
-from connectors import render
+from connectors import auth, render
+from connectors.auth.options import AuthenticatedOptions
+from connectors.auth.ping import get_page
 from connectors.base import Connector, ConnectorOptions, RegexList
 from connectors.failures import describe
-from connectors.http import fetch, polite_settings
+from connectors.http import polite_settings
 from connectors.recheck import GONE, RecheckMixin, known_ids
 from connectors.render import RenderableOptions
 from connectors.web import documents, mapping
@@ -42,7 +44,7 @@ from crawler.errors import ConnectorError
 from crawler.model import Deletion
 
 
-class WebOptions(ConnectorOptions, RenderableOptions):
+class WebOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
     start_urls: list[str] = Field(min_length=1)
     allow: RegexList = Field(default_factory=list, description="follow/index only URLs matching one of these")
     deny: RegexList = Field(default_factory=list, description="never follow/index URLs matching these")
@@ -101,6 +103,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         crawler.settings.set("AUTOTHROTTLE_ENABLED", opts.autothrottle, priority="spider")
         crawler.settings.set("DEPTH_LIMIT", opts.max_depth + 1, priority="spider")  # our own check is exact
         render.apply_settings(crawler, opts)
+        auth.apply_settings(crawler, opts)  # after render: it scopes the browser's headers too
         spider.setup_recheck()
         return spider
 
@@ -117,10 +120,13 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
 
     @classmethod
     def ping(cls, options: WebOptions) -> None:
-        """The first start URL answers with a page (robots.txt and links are the crawl's business)."""
+        """The first start URL answers with a page (robots.txt and links are the crawl's business); with
+        ``auth:``, logged in (connectors.auth.ping)."""
         render.check_ready(options)  # no silent fallback to unrendered pages when Chromium is missing
+        auth.check_ready(options)
         url = options.start_urls[0]
-        resp = fetch(url, what="start page", hint="check start_urls")
+        session = auth.login_session(options) if options.auth else None
+        resp = get_page(url, options.auth, session, what="start page", hint="check start_urls")
         ctype = resp.headers.get("Content-Type", "")
         if "html" not in ctype.lower():
             raise ConnectorError(f"start page {url} is not HTML (Content-Type {ctype or '?'}); check start_urls")

@@ -36,7 +36,6 @@ class WordPressConnector(Connector[WordPressOptions]):
     lists_all_ids = True
     custom_settings = polite_settings()
 
-
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WordPressConnector:
         spider = super().from_crawler(crawler, *args, **kwargs)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler import defaults
 from crawler.config import load_settings
 from crawler.errors import RunRefused, SettingsError
 
@@ -22,8 +23,13 @@ EXIT_CODES = """exit status:
   1    a run failed: errors counted, a listing incomplete, the push stopped (the summary says why)
   2    nothing ran: invalid settings or command line, unknown site, connector or target unusable
   3    refused by a data-safety rule (a deletion set above max_deletions): see --dry-run, --allow-mass-deletion
+  4    --wait-indexed: the index rejected items, or some were still pending at the timeout (the summary names them)
   75   another run of the same site holds its lock (try again later)
   130  interrupted (Ctrl-C or SIGTERM): nothing swept, the next run resumes"""
+
+
+#: --wait-indexed: the run finished but the index rejected items or had not settled by the timeout
+NOT_INDEXED_EXIT = 4
 
 
 def register(sub: Any) -> None:
@@ -45,6 +51,16 @@ def register(sub: Any) -> None:
     loud.add_argument("-q", "--quiet", action="store_true", help="print the closing summary only")
     loud.add_argument(
         "-v", "--verbose", action="store_true", help="show the whole log live (it is always in the run's log file)"
+    )
+    p.add_argument(
+        "--wait-indexed",
+        nargs="?",
+        type=float,
+        const=defaults.WAIT_INDEXED_S,
+        default=None,
+        metavar="TIMEOUT",
+        help="after pushing, wait until the index applied or refused every item (default timeout"
+        f" {defaults.WAIT_INDEXED_S:g}s); exit 4 if any was rejected or is still pending",
     )
     p.add_argument("--allow-mass-deletion", action="store_true", help="allow deleting more than max_deletions")
     p.add_argument(
@@ -102,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
             argv += ["--target", args.target]
         if args.workers:
             argv += ["--workers", str(args.workers)]
+        if args.wait_indexed is not None:
+            argv += [f"--wait-indexed={args.wait_indexed:g}"]
         for override in args.overrides:
             argv += ["-s", override]
         if args.report and str(args.report) == "-":
@@ -113,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Path | None) -> int:
+    from crawler import alerts
+    from crawler.alerts import previous_documents
     from crawler.report import print_summary
     from crawler.runner import run_site
 
@@ -131,6 +151,7 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
             # standard output is the report's when asked for: the dry-run bodies move to stderr
             dry_run_out=sys.stderr if to_stdout else sys.stdout,
             verbosity="quiet" if args.quiet else "verbose" if args.verbose else "normal",
+            wait_indexed=args.wait_indexed,
         )
     if args.dry_run and report.ok and not report.extra.get("would_push") and not report.deleted_ids:
         # an empty stdout would read as "broken"; say why nothing would be sent
@@ -141,13 +162,22 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
             file=sys.stderr if to_stdout else sys.stdout,
         )
     print_summary(report, sys.stderr)
+    if settings.alerts is not None and not args.dry_run:  # scheduled runs: tell someone (crawler.alerts)
+        target_name, _ = settings.target_for(site, args.target)
+        before = previous_documents(
+            settings.resolve_path(settings.state_dir) / "state.sqlite",
+            f"{target_name}/{site}",
+            report.mode,
+            report.extra.get("run_id"),
+        )
+        alerts.after_run(settings.alerts, report, before)
     if report_path is not None and str(report_path) != "-":
         report.write(report_path)
     if to_stdout:
         # one compact object per line: several sites give JSON Lines
         print(json.dumps(report.to_json(), sort_keys=True), flush=True)
     if report.ok:
-        return 0
+        return NOT_INDEXED_EXIT if report.extra.get("not_indexed") else 0
     return RunRefused.exit_code if report.extra.get("refused") else 1
 
 

@@ -16,17 +16,28 @@ import time
 from typing import Any
 
 from crawler import defaults
+from crawler.commands import runs_show
 from crawler.config import Settings, load_settings
 from crawler.errors import SettingsError
+from crawler.indexing_log import IndexingLog
 from crawler.runlock import ScopeLock
 from crawler.state import StateStore
 
 COLUMNS = ("documents", "pushed", "unchanged", "deleted", "dropped", "errors")
+#: from the run's reconciliation ("-": not read back from the index)
+INDEX_COLUMNS = ("indexed", "rejected", "pending")
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("runs", help="run history (mode, status, counts, duration)")
-    p.add_argument("sites", nargs="*", metavar="SITE", help="only these sites (default: all)")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "runs", help="run history (mode, status, counts, duration); `runs show RUN_ID`: one run's failures"
+    )
+    p.add_argument(
+        "sites",
+        nargs="*",
+        metavar="SITE",
+        help="only these sites (default: all); or `show RUN_ID`: every dropped, failed and rejected item of a run",
+    )
     p.add_argument("--settings", help="settings file (default: ./settings.yaml or $PUSHCRAWL_SETTINGS)")
     p.add_argument("--limit", type=int, default=20, help="runs to show per site (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -42,11 +53,16 @@ def _history(settings: Settings, sites: list[str], limit: int) -> list[dict[str,
     if not path.exists():
         return []
     state = StateStore(path)
+    indexing = IndexingLog(path)
     try:
         out: list[dict[str, Any]] = []
         for site in sites:
             out += state.runs(site=site, limit=limit)
+        for r in out:  # the funnel's tail: what the index did with the run's items (crawler.reconcile)
+            summary = indexing.summary(r["id"])
+            r["indexing"] = summary.to_json() if summary else None
     finally:
+        indexing.close()
         state.close()
     lock_dir = settings.resolve_path(settings.state_dir)
     for r in out:
@@ -94,6 +110,8 @@ def check(runs: list[dict[str, Any]], site: str, max_drop: float) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings, resolve_targets=False)  # local history only: no target secrets
+    if args.sites[:1] == ["show"]:
+        return runs_show.run(settings, args.sites[1:], args.json)
     for site in args.sites:
         if site not in settings.sites:
             known = ", ".join(sorted(settings.sites)) or "none"
@@ -117,7 +135,7 @@ def _table(runs: list[dict[str, Any]], out: Any) -> None:
     if not runs:
         out.write("no runs recorded yet\n")
         return
-    head = ["#", "site", "target", "mode", "status", "started", "duration", *COLUMNS]
+    head = ["#", "site", "target", "mode", "status", "started", "duration", *COLUMNS, *INDEX_COLUMNS]
     rows = [head]
     for r in runs:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"]))
@@ -126,6 +144,7 @@ def _table(runs: list[dict[str, Any]], out: Any) -> None:
         rows.append(
             [str(r["id"]), r["site"], r["scope"].split("/", 1)[0], mode, r["status"], started, dur]
             + [str(r["counts"].get(c, "")) for c in COLUMNS]
+            + [str(r["indexing"][c]) if r.get("indexing") else "-" for c in INDEX_COLUMNS]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for row in rows:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import redis
 
 from crawler.distributed.keys import Keys
-from crawler.ledger import DELETION, ERROR, FATAL, LISTING, Failure
+from crawler.ledger import DELETION, DROPPED, ERROR, FATAL, LISTING, Failure
 from crawler.model import Deletion
 
 #: ids read per SSCAN call: a 10-million-id set is walked without one huge reply
@@ -58,6 +58,9 @@ class RedisLedger:
 
     def listing_failed(self, where: str, reason: str) -> None:
         self._event(LISTING, where, reason)
+
+    def record_drop(self, item_id: str, reason: str) -> None:
+        self._event(DROPPED, item_id, reason)
 
     def add_deletion(self, deletion: Deletion) -> None:
         self._event(DELETION, deletion.document_id, deletion.reason, int(deletion.delete_children))

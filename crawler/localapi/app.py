@@ -25,7 +25,7 @@ from crawler.localapi import browser, local, logsapi, platform, push, searchapi
 from crawler.localapi.apierror import ApiError, too_large
 from crawler.localapi.browse import login
 from crawler.localapi.context import MAX_REQUEST, Context
-from crawler.localapi.faults import ConnectionReset, Faults
+from crawler.localapi.faults import ConnectionReset, Faults, drop_answer
 from crawler.localapi.hosts import HostCheck
 
 log = logging.getLogger(__name__)
@@ -181,6 +181,9 @@ class App:
             ctx.check_org(values["org"])
             ctx.auth.require(caller, route.capability, values.get("source_id"))
             self.faults.inject(request, route.name)
+            if self.faults.loses_answer(route.name):
+                route.handler(ctx, request, **values)  # applied (or refused, then answered as usual)...
+                raise drop_answer(request)  # ...and the answer never reaches the client
         elif route.group == "upload":
             self.faults.inject(request, "upload")
         elif route.group in ("platform", "logs"):

@@ -27,6 +27,7 @@ class ItemApplier:
     def __init__(self, store: Store, files: FileContainers) -> None:
         self.store = store
         self.files = files
+        self.refuse: Callable[[], bool] = lambda: False  # fault injection (faults.py, kind ``refuse``)
 
     def _admissible(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, oid: int, op: str) -> bool:
         if oid < source["threshold"]:
@@ -252,6 +253,8 @@ class ItemApplier:
     def _batch_add(self, db: sqlite3.Connection, source: dict[str, Any], entry: Any, oid: int) -> None:
         try:
             doc = validate.document(entry)
+            if self.refuse():
+                raise ApiError(400, "INVALID_DOCUMENT", "Injected fault: the pipeline's validation refused the item.")
         except ApiError as exc:
             doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
             self.store.log(

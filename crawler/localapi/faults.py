@@ -3,7 +3,11 @@
 Spec: comma-separated ``KIND=VALUE[@ROUTE]``. Kinds: ``429`` (probability; half of them carry
 ``Retry-After: 1``), ``limit`` (probability of a 412 ``DOCUMENT_LIMIT_EXCEEDED``), ``5xx`` (probability
 of a 500/503/504), ``reset`` (probability of dropping the connection without any response), ``latency``
-(milliseconds added to every request), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
+(milliseconds added to every request), ``lost`` (probability of handling the request — the batch is
+applied — and then dropping the connection without the answer: the lost 202 a client must survive without
+applying twice), ``refuse`` (probability that the pipeline refuses an item of a batch after the 202:
+``REJECTED`` at ``VALIDATION`` in the Source Logs API, as Coveo does with a body its validation refuses;
+no route), ``seed`` (integer, for repeatable runs). ``@ROUTE`` limits a kind
 to one route: status, document, delete, olderthan, files, upload, batch, identity, or logs (the Source
 Logs API, faulted only when named, so a spec written for pushes does not change it).
 Example: ``429=0.1,5xx=0.05,reset=0.05@batch,latency=20``.
@@ -20,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from crawler.localapi.apierror import ApiError
 
-KINDS = {"429", "limit", "5xx", "reset", "latency"}
+KINDS = {"429", "limit", "5xx", "reset", "latency", "lost", "refuse"}
 ROUTES = {"status", "document", "delete", "olderthan", "files", "upload", "batch", "identity", "logs"}
 
 
@@ -68,6 +72,8 @@ class Faults:
         """Sleep, raise a 429/5xx ApiError, or reset the connection; None means no fault this time.
         ``named_only``: only faults that name ``route`` apply."""
         for fault in self.faults:
+            if fault.kind in ("lost", "refuse"):  # not answers of this request: loses_answer, refuses_item
+                continue
             if fault.route not in (None, route) or (named_only and fault.route is None):
                 continue
             if fault.kind == "latency":
@@ -93,3 +99,19 @@ class Faults:
                         sock.shutdown(socket.SHUT_RDWR)
                     raise ConnectionReset()
         return None
+
+    def loses_answer(self, route: str) -> bool:
+        """Whether this request is handled and then its answer dropped (kind ``lost``)."""
+        return any(f.kind == "lost" and f.route in (None, route) and self.rng.random() < f.value for f in self.faults)
+
+    def refuses_item(self) -> bool:
+        """Whether the pipeline refuses the next batch item (kind ``refuse``; the worker asks per item)."""
+        return any(f.kind == "refuse" and self.rng.random() < f.value for f in self.faults)
+
+
+def drop_answer(request: Request) -> ConnectionReset:
+    """Shut the client's socket after the request was handled; raise the result to send nothing."""
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        sock.shutdown(socket.SHUT_RDWR)
+    return ConnectionReset()

@@ -16,6 +16,7 @@ API answers 400 rather than silently matching nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,18 @@ UNSUPPORTED_OPS = ("*=", "~=", "%=", "/=")
 
 class QuerySyntaxError(ValueError):
     """Part of a query uses syntax the local Search API does not support."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """One ``@field`` expression of ``aq``: its SQL over ``i.fields`` (always), and what the search index can
+    answer directly (fieldterms.py): ``kind`` "exists", "equals" or "differs" (with ``values``), else "sql"."""
+
+    sql: str
+    params: list[Any]
+    name: str
+    kind: str = "sql"
+    values: list[str] = dataclasses.field(default_factory=list)
 
 
 def words(text: str) -> list[tuple[str, bool]]:
@@ -79,7 +92,19 @@ NUMERIC = (
 )
 
 
-def _field(name: str, op: str | None, raw: str | None) -> tuple[str, list[Any]]:
+def _field(name: str, op: str | None, raw: str | None) -> Condition:
+    sql, params = _field_sql(name, op, raw)
+    if op is None or raw is None:
+        return Condition(sql, params, name, "exists")
+    values = _values(raw)
+    if op == "==" and not (len(values) == 1 and ".." in values[0]):
+        return Condition(sql, params, name, "equals", values)
+    if op in ("<>", "!="):
+        return Condition(sql, params, name, "differs", values)
+    return Condition(sql, params, name)
+
+
+def _field_sql(name: str, op: str | None, raw: str | None) -> tuple[str, list[Any]]:
     path = f'$."{name}"'
     each = f"SELECT value FROM json_each(i.fields, '{path}')"
     if op is None or raw is None:
@@ -113,8 +138,13 @@ def _field(name: str, op: str | None, raw: str | None) -> tuple[str, list[Any]]:
 
 def parse_aq(aq: str) -> tuple[list[str], list[Any], list[tuple[str, bool]]]:
     """SQL conditions on ``i.fields`` (with their parameters) and the free words and phrases of ``aq``."""
-    where: list[str] = []
-    params: list[Any] = []
+    conditions, free = parse_conditions(aq)
+    return [c.sql for c in conditions], [p for c in conditions for p in c.params], free
+
+
+def parse_conditions(aq: str) -> tuple[list[Condition], list[tuple[str, bool]]]:
+    """The ``@field`` conditions of ``aq`` and its free words and phrases; QuerySyntaxError for the rest."""
+    conditions: list[Condition] = []
     free: list[tuple[str, bool]] = []
     pos = 0
     while pos < len(aq):
@@ -126,9 +156,7 @@ def parse_aq(aq: str) -> tuple[list[str], list[Any], list[tuple[str, bool]]]:
             after = aq[field.end() : field.end() + 2]
             if field.group(2) is None and any(after.lstrip().startswith(op) for op in UNSUPPORTED_OPS):
                 raise QuerySyntaxError(f"the operator {after.strip()!r} after @{field.group(1)} is not supported")
-            cond, extra = _field(field.group(1).lower(), field.group(2), field.group(3))
-            where.append(cond)
-            params.extend(extra)
+            conditions.append(_field(field.group(1).lower(), field.group(2), field.group(3)))
             pos = field.end()
             continue
         phrase = PHRASE.match(aq, pos)
@@ -148,4 +176,4 @@ def parse_aq(aq: str) -> tuple[list[str], list[Any], list[tuple[str, bool]]]:
             " @field==value, @field=value, @field<>value, @field==(a,b), @field>n (<, >=, <=), @field==a..b,"
             ' @field, words and "phrases" (all ANDed)'
         )
-    return where, params, free
+    return conditions, free

@@ -4,9 +4,10 @@ An API key searches as the anonymous user (only items public by the evaluation o
 docs/push-api-contract.md, "Permissions"); a search token searches as
 the user it was made for, expanded through groups, aliases and granted identities. Source visibility:
 SHARED shows every item to everyone, SECURED evaluates item permissions, PRIVATE hides items from search.
-Words are matched in the tantivy index (textindex.py, stemmed per item language), ``aq`` field expressions
-in SQL (query.py); each result carries a Coveo-shaped ``excerpt`` with ``excerptHighlights``. Every bad
-input is a 400 with a Coveo-style error body.
+Words are matched in the tantivy index (textindex.py, stemmed per item language), and so are ``aq``'s
+exact-value field expressions (``==``, ``<>``, lists, ``@field``: fieldterms.py); the others (contains,
+ranges, comparisons) run in SQL (query.py) and reach the index as a row-id set. Each result carries a
+Coveo-shaped ``excerpt`` with ``excerptHighlights``. Every bad input is a 400 with a Coveo-style error body.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import tantivy
 from tantivy import Occur
 from werkzeug.wrappers import Request, Response
 
-from crawler.localapi import excerpt, languages, security
+from crawler.localapi import excerpt, fieldterms, languages, security
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
-from crawler.localapi.query import QuerySyntaxError, parse_aq, words
+from crawler.localapi.query import Condition, QuerySyntaxError, parse_conditions, words
 from crawler.localapi.store import Store, now_ms
 from crawler.localapi.textindex import TextIndex
 
@@ -110,7 +111,7 @@ def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | No
     count = _integer(query, "numberOfResults", 10, MAX_RESULTS)
     first = _integer(query, "firstResult", 0, MAX_FIRST)
     try:
-        where, params, free = parse_aq(aq)
+        conditions, free = parse_conditions(aq)
     except QuerySyntaxError as exc:
         raise ApiError(400, "INVALID_QUERY_SYNTAX", f"aq: {exc}") from None
     wanted = words(q) + free
@@ -120,8 +121,10 @@ def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | No
         filters = _visibility(db, index, user_ids)
         if filters is None:
             return empty
-        if where:
-            rids = [r[0] for r in db.execute("SELECT i.rid FROM items i WHERE " + " AND ".join(where), params)]
+        sql = [c for c in conditions if not _index_filter(index, c, filters)]
+        if sql:
+            where, params = " AND ".join(c.sql for c in sql), [p for c in sql for p in c.params]
+            rids = [r[0] for r in db.execute("SELECT i.rid FROM items i WHERE " + where, params)]
             if not rids:
                 return empty
             filters.append((Occur.Must, index.term_set("rid", rids)))
@@ -137,6 +140,14 @@ def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | No
     # an item deleted between the index read and the row read is left out of the page (never an error)
     results = [_result(index, rows[rid], [w for w, _ in wanted]) for rid in page if rid in rows]
     return {"totalCount": total, "totalCountFiltered": total, "results": results}
+
+
+def _index_filter(index: TextIndex, cond: Condition, filters: list[Clause]) -> bool:
+    """Add ``cond`` to ``filters`` as an index query when the index answers it exactly; False when not."""
+    clause = fieldterms.condition(index.schema, cond)
+    if clause is not None:
+        filters.append(clause)
+    return clause is not None
 
 
 def _result(index: TextIndex, row: Any, query_words: list[str]) -> dict[str, Any]:

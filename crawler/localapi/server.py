@@ -10,6 +10,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from crawler.localapi.app import App
 from crawler.localapi.auth import Auth
+from crawler.localapi.browse import warm
 from crawler.localapi.browse.sources import ensure_indexes
 from crawler.localapi.context import Context
 from crawler.localapi.faults import Faults
@@ -84,6 +85,7 @@ class LocalPushAPI:
             state_db,
         )
         self.app = App(self.ctx, Faults.parse(faults), HostCheck(host, allowed_hosts))
+        self.worker.items.refuse = lambda: self.app.faults.refuses_item()  # the ``refuse`` fault (faults.py)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -103,6 +105,7 @@ class LocalPushAPI:
             target=lambda: server.serve_forever(poll_interval=0.05), name="localapi-http", daemon=True
         )
         self._thread.start()
+        warm.start(self.ctx)  # the Content Browser's first views, computed before anyone asks
         log.info("local Push API listening on %s (org %s)", self.base_url, self.org_id)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:

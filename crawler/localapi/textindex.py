@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import tantivy
 
-from crawler.localapi import languages
+from crawler.localapi import fieldterms, languages
 
 
 class Store(Protocol):
@@ -41,7 +41,7 @@ class Store(Protocol):
 log = logging.getLogger(__name__)
 
 #: bump when the schema or the analysers change: the index is then rebuilt from SQLite on open
-VERSION = "1"
+VERSION = "2"  # 2: item field values (fieldterms.py)
 #: outbox entries indexed per tantivy commit
 SYNC_CHUNK = 5000
 TITLE_BOOST = 5.0
@@ -57,6 +57,7 @@ def _schema() -> tantivy.Schema:
     for lang in languages.CODES:
         sb.add_text_field(f"title_{lang}", tokenizer_name=f"stem_{lang}")
         sb.add_text_field(f"body_{lang}", tokenizer_name=f"stem_{lang}")
+    fieldterms.add_schema(sb)
     return sb.build()
 
 
@@ -70,6 +71,7 @@ class TextIndex:
         self._writer: tantivy.IndexWriter | None = None
         self.index = self._open()
         self.present: set[str] = self._languages_present()
+        self._facets()  # an index built with other facet fields is queued for re-indexing before anyone reads
 
     # -- opening ------------------------------------------------------------------------------------------
     def _open(self) -> tantivy.Index:
@@ -87,6 +89,8 @@ class TextIndex:
             index = tantivy.Index(self.schema, path=str(self.path))
             with self.store.write() as db:  # every item goes through the outbox again
                 db.execute("INSERT INTO search_outbox(rid) SELECT rid FROM items")
+                facets = fieldterms.facet_fields(db)
+            (self.path / "pushcrawl-facets").write_text(json.dumps(facets))
             marker.write_text(VERSION)
         for lang, analyzer in self.analyzers.items():
             index.register_tokenizer(f"stem_{lang}", analyzer)
@@ -97,10 +101,23 @@ class TextIndex:
             return {r[0] for r in db.execute("SELECT DISTINCT lang FROM texts")} or {languages.DEFAULT}
 
     # -- writing (worker thread) ----------------------------------------------------------------------------
+    def _facets(self) -> set[str]:
+        """The facet fields; when they differ from those the index was built with, every item is queued for
+        re-indexing (facet values are kept for facet fields only, fieldterms.py)."""
+        marker = self.path / "pushcrawl-facets"
+        with self.store.read() as db:
+            names = fieldterms.facet_fields(db)
+        if not marker.exists() or json.loads(marker.read_text()) != names:
+            with self.store.write() as db:
+                db.execute("INSERT INTO search_outbox(rid) SELECT rid FROM items")
+            marker.write_text(json.dumps(names))
+        return set(names)
+
     def sync(self, minimum: int = 1) -> int:
         """Index what the outbox lists, one commit per chunk of up to SYNC_CHUNK entries, as long as a chunk
         has at least ``minimum`` entries; the number of entries done."""
         done = 0
+        facets = self._facets()
         while True:
             with self.store.read() as db:
                 rows = db.execute("SELECT seq, rid FROM search_outbox ORDER BY seq LIMIT ?", (SYNC_CHUNK,)).fetchall()
@@ -109,16 +126,17 @@ class TextIndex:
                 rids = sorted({r[1] for r in rows})
                 # read row by row while indexing: a chunk's texts (~10 MB for 5,000 items) are never all held
                 items = db.execute(
-                    "SELECT i.rid, i.source_id, i.perm_id, i.public, i.updated_ms, t.lang, t.title, t.body"
-                    " FROM items i JOIN texts t ON t.rid = i.rid WHERE i.rid IN (SELECT value FROM json_each(?))",
+                    "SELECT i.rid, i.source_id, i.perm_id, i.public, i.updated_ms, i.fields, i.collected,"
+                    " t.lang, t.title, t.body FROM items i JOIN texts t ON t.rid = i.rid"
+                    " WHERE i.rid IN (SELECT value FROM json_each(?))",
                     (json.dumps(rids),),
                 )
-                self._index_rows(rids, items)
+                self._index_rows(rids, items, facets)
             with self.store.write() as db:
                 db.execute("DELETE FROM search_outbox WHERE seq <= ?", (rows[-1][0],))
             done += len(rows)
 
-    def _index_rows(self, rids: list[int], items: sqlite3.Cursor) -> None:
+    def _index_rows(self, rids: list[int], items: sqlite3.Cursor, facets: set[str]) -> None:
         """Replace the documents of ``rids`` by ``items`` (a cursor, read as it goes) in one commit."""
         with self._lock:
             if self._writer is None:
@@ -138,6 +156,7 @@ class TextIndex:
                 )
                 doc.add_text(f"title_{lang}", row["title"])
                 doc.add_text(f"body_{lang}", row["body"])
+                fieldterms.document(doc, json.loads(row["fields"]), json.loads(row["collected"]), facets)
                 writer.add_document(doc)
             writer.commit()
             self.index.reload()
@@ -191,6 +210,22 @@ class TextIndex:
         rids = [int(searcher.doc(addr)["rid"][0]) for _, addr in result.hits][:count]
         total: int | None = getattr(result, "count", None)  # absent from tantivy's type stubs
         return int(total or 0), rids
+
+    def count(self, query: tantivy.Query) -> int:
+        result = self.index.searcher().search(query, 1, count=True)
+        return int(getattr(result, "count", 0) or 0)
+
+    def row_ids(self, query: tantivy.Query, limit: int) -> list[int]:
+        """The row ids of up to ``limit`` matches, in no particular order (read from the fast field)."""
+        searcher = self.index.searcher()
+        hits = searcher.search(query, max(limit, 1)).hits
+        return [int(v) for v in searcher.fast_field_values("rid", [addr for _, addr in hits]) if v is not None]
+
+    def facets(self, query: tantivy.Query, names: list[str], top: int) -> dict[str, Any]:
+        return fieldterms.facets(self.index.searcher(), query, names, top)
+
+    def collected(self, query: tantivy.Query) -> list[tuple[str, int]]:
+        return fieldterms.collected(self.index.searcher(), query)
 
     def term_set(self, field: str, values: list[Any]) -> tantivy.Query:
         return tantivy.Query.term_set_query(self.schema, field, values)

@@ -5,8 +5,9 @@ Push API call; no Authorization header on the upload to ``uploadUri``, only the 
 ``orderingId`` sent on every write so that out-of-order operations are resolved by the index, not by luck.
 
 Large payloads (batches, big items' content) go through file containers: create, upload, apply. A container
-that expired or was consumed before its use (an upload retried past the presigned URL's hour, an apply whose
-first answer was lost) is replaced by a fresh one and the payload uploaded again.
+that expired or was consumed before its use (an upload retried past the presigned URL's hour) is replaced by a
+fresh one and the payload uploaded again — except when the apply's *retry* finds its container consumed: the
+first attempt was applied and only its answer was lost, so the batch counts as acknowledged (``already_consumed``).
 
 Calls are blocking; the push pipeline runs them on worker threads, never on Scrapy's reactor thread.
 """
@@ -19,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import requests
+
 from crawler.errors import PushError, TargetError
-from crawler.pushapi.core import ApiCore, Body, RetryPolicy
+from crawler.pushapi.core import ApiCore, Body, RetryPolicy, error_code
 from crawler.wire import JsonObject
 
 __all__ = ["CONTAINER_ROUNDS", "FileContainer", "PushApiClient", "RetryPolicy"]
@@ -37,6 +40,16 @@ class FileContainer:
     upload_uri: str
     file_id: str
     required_headers: dict[str, str] = field(default_factory=dict)
+
+
+def already_consumed(resp: requests.Response) -> bool:
+    """The apply of a container met "unknown or already consumed" on a *retry*: the first attempt's answer was
+    lost (connection reset, timeout, a gateway's 5xx) after the server had applied it. Only our own apply call
+    can consume our container (its fileId is known to nobody else), so the batch was acknowledged."""
+    if resp.status_code not in (400, 404, 412):
+        return False
+    code, message = error_code(resp)
+    return code != "INVALID_JSON" and "consumed" in message.lower()
 
 
 def _container_refused(exc: PushError) -> bool:
@@ -114,7 +127,9 @@ class PushApiClient(ApiCore):
 
     def push_batch(self, source_id: str, file_id: str, ordering_id: int) -> None:
         url = f"{self.push_root}/sources/{source_id}/documents/batch?fileId={file_id}&orderingId={ordering_id}"
-        self.request("PUT", url, what="apply batch")
+        resp = self.request("PUT", url, what="apply batch", final_on_retry=already_consumed)
+        if resp.status_code >= 300:
+            logger.info("apply batch: %s was consumed by our earlier attempt whose answer was lost", file_id)
 
     def upload_batch(self, source_id: str, payload: Body, ordering_id: int) -> str:
         """Upload a BatchDocumentBody (bytes or a spooled file) and apply it. Returns the fileId used."""
@@ -151,7 +166,9 @@ class PushApiClient(ApiCore):
                 f"{self.push_root}/providers/{quote(provider_id, safe='')}/permissions/batch"
                 f"?fileId={file_id}&orderingId={ordering_id}"
             )
-            self.request("PUT", url, what="apply identity batch")
+            resp = self.request("PUT", url, what="apply identity batch", final_on_retry=already_consumed)
+            if resp.status_code >= 300:
+                logger.info("apply identity batch: %s was consumed by our earlier attempt", file_id)
 
         return self._via_container(payload, apply, "identity batch")
 

@@ -108,8 +108,11 @@ class ApiCore:
         auth: bool = True,
         what: str = "",
         final: Callable[[requests.Response], bool] | None = None,
+        final_on_retry: Callable[[requests.Response], bool] | None = None,
     ) -> requests.Response:
-        """One call with retries. Returns the 2xx response (or one ``final`` accepts); raises otherwise."""
+        """One call with retries. Returns the 2xx response (or one ``final`` accepts, or from the second
+        attempt on one ``final_on_retry`` accepts: an answer that means "your earlier attempt worked");
+        raises otherwise."""
         hdrs = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"} if auth else {}
         hdrs.update(headers or {})
         if json_body is not None or (auth and data is None):
@@ -134,6 +137,8 @@ class ApiCore:
             except requests.RequestException as exc:  # a bad URL or the like: retrying cannot help
                 raise PushError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
             if resp.status_code < 300 or (final is not None and final(resp)):
+                return resp
+            if attempt > 1 and final_on_retry is not None and final_on_retry(resp):
                 return resp
             code, message = error_code(resp)
             if resp.status_code in RETRY_STATUSES and attempt < self.retry.max_attempts:

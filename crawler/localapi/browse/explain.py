@@ -63,7 +63,8 @@ def walk(
         return out | {"visible": True, "reason": "The source is SHARED: every item is shown to everyone."}
     if levels is None:
         return out | {"visible": True, "reason": "The item has no permissions: everyone may see it."}
-    reason, visible, deciding = "No level mentions this user, so nothing allows it: no access.", False, None
+    nobody = "No level allows anonymous users" if principal is None else "No level mentions this user"
+    reason, visible, deciding = f"{nobody}, so nothing allows it: no access.", False, None
     for n, level in enumerate(levels, 1):
         decision = _level(level, principal, default)
         sets = []
@@ -82,7 +83,27 @@ def walk(
             deciding, visible = n, decision
             reason = _why(label, sets, decision)
     assert visible == security.evaluate(levels, principal, default)  # one walk, two readers: they must agree
+    if deciding is None and principal:
+        reason += _near_miss(out["levels"], principal, default)
     return out | {"visible": visible, "reason": reason, "deciding": deciding}
+
+
+def _near_miss(levels: list[dict[str, Any]], principal: set[Key], default: str | None) -> str:
+    """When no level mentions the user but one names an identity the user holds under another provider,
+    say so: the same name in two providers is the commonest reason for an unexpected "no access"."""
+    held = {name: provider for provider, name in principal}
+    for level in levels:
+        for s in level["sets"]:
+            for p in s["allowed"] + s["denied"]:
+                name = p["identity"].lower()
+                if name in held:
+                    named = p.get("securityProvider") or default
+                    how = "" if p.get("securityProvider") else " (the source's default: the permission names none)"
+                    return (
+                        f" {level['label']} names {p['identity']} of provider {named}{how}, but the user holds"
+                        f" {p['identity']} of provider {held[name]}: an identity matches only in its own provider."
+                    )
+    return ""
 
 
 def _why(label: str, sets: list[dict[str, Any]], allowed: bool) -> str:

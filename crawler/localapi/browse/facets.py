@@ -17,20 +17,12 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Any
 
-#: system fields worth a facet in every source; created fields join when declared ``facet``/``multiValueFacet``
-SYSTEM_FACETS = ("filetype", "language", "author", "sourcetype")
-MAX_FACETS = 6
+from crawler.localapi import fieldterms
+
+# which fields get facets is the search index's decision too (it keeps facet values only for them)
+facet_fields = fieldterms.facet_fields
 TOP_VALUES = 10
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def facet_fields(db: sqlite3.Connection) -> list[str]:
-    names = list(SYSTEM_FACETS)
-    for name, spec in db.execute("SELECT name, spec FROM fields WHERE system = 0 ORDER BY name"):
-        declared = json.loads(spec)
-        if declared.get("facet") or declared.get("multiValueFacet"):
-            names.append(name)
-    return names[:MAX_FACETS]
 
 
 def parse_filters(raw: list[str]) -> list[tuple[str, str]]:
@@ -88,9 +80,26 @@ class FacetCache:
         return value
 
 
-def stamp(db: sqlite3.Connection, source_id: str) -> tuple[Any, ...]:
-    count = db.execute("SELECT COUNT(*) FROM items WHERE source_id = ?", (source_id,)).fetchone()[0]
-    return count, db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
+#: item counts per source, keyed by the change stamp: counting 100,000 items costs ~35 ms, the stamp nothing
+COUNTS = FacetCache(4)
+
+
+def item_counts(db: sqlite3.Connection, path: str) -> dict[str, int]:
+    """source id -> item count, recounted only when something changed: every add, update and delete writes
+    an activity row (the highest activity id moves), and creating or deleting a source changes the sources."""
+    latest = db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
+    sources = db.execute("SELECT COUNT(*), MAX(rowid) FROM sources").fetchone()
+    return dict(
+        COUNTS.get_or_compute(
+            (path, latest, tuple(sources)),
+            lambda: db.execute("SELECT source_id, COUNT(*) FROM items GROUP BY source_id").fetchall(),
+        )
+    )
+
+
+def stamp(db: sqlite3.Connection, source_id: str, path: str) -> tuple[Any, ...]:
+    """(the source's item count, the highest activity id): moves with every change to the source."""
+    return item_counts(db, path).get(source_id, 0), db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
 
 
 def compute(db: sqlite3.Connection, fields: list[str], tail: str, args: list[Any]) -> tuple[int, dict[str, Any]]:

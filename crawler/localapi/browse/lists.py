@@ -36,6 +36,20 @@ def identities(ctx: Context, request: Request) -> Response:
     return render(ctx, request, "identities.html", title="Identities", providers=providers, rows=rows, pager=pager)
 
 
+def outcome_counts(ctx: Context, db: Any) -> list[Any]:
+    """(outcome, entries) most frequent first. A scan of the log, so cached until the next entry (a new
+    entry moves the highest id)."""
+    latest = db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
+    return list(
+        CACHE.get_or_compute(
+            ("outcomes", str(ctx.store.path), latest),
+            lambda: db.execute(
+                "SELECT outcome, COUNT(*) FROM activity GROUP BY outcome ORDER BY COUNT(*) DESC"
+            ).fetchall(),
+        )
+    )
+
+
 def activity(ctx: Context, request: Request) -> Response:
     chosen = {k: request.args.get(k, "") for k in ("target", "outcome", "operation")}
     where, args = ["1=1"], list[Any]()
@@ -47,17 +61,15 @@ def activity(ctx: Context, request: Request) -> Response:
     with ctx.store.read() as db:
         # Targets are source ids or provider ids: show a source's name, keep the id for the filter link.
         names = dict(db.execute("SELECT id, name FROM sources").fetchall())
-        pager = Pager(request, db.execute("SELECT COUNT(*)" + sql, args).fetchone()[0], 100)
+        # the outcome counts also give the page's total when no filter, or only an outcome filter, is set
+        outcomes = outcome_counts(ctx, db)
+        if not (chosen["target"] or chosen["operation"]):
+            total = sum(n for outcome, n in outcomes if outcome == chosen["outcome"] or not chosen["outcome"])
+        else:
+            total = db.execute("SELECT COUNT(*)" + sql, args).fetchone()[0]
+        pager = Pager(request, total, 100)
         rows = db.execute("SELECT *" + sql + " ORDER BY id DESC LIMIT ? OFFSET ?", [*args, pager.size, pager.offset])
         entries = [dict(r) | {"name": names.get(r["target"], r["target"])} for r in rows]
-        latest = db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
-        # Outcome counts scan the log: cached until the next entry (a new entry moves the highest id).
-        outcomes = CACHE.get_or_compute(
-            ("outcomes", str(ctx.store.path), latest),
-            lambda: db.execute(
-                "SELECT outcome, COUNT(*) FROM activity GROUP BY outcome ORDER BY COUNT(*) DESC LIMIT 20"
-            ).fetchall(),
-        )
     return render(
         ctx,
         request,
@@ -67,7 +79,7 @@ def activity(ctx: Context, request: Request) -> Response:
         pager=pager,
         chosen=chosen,
         target_name=names.get(chosen["target"], chosen["target"]),
-        outcomes=[(r[0], r[1]) for r in outcomes],
+        outcomes=[(r[0], r[1]) for r in outcomes[:20]],
     )
 
 

@@ -1,8 +1,10 @@
 """The crawler's run history (its state.sqlite, read-only): a page of runs and a page per run.
 
-``pushcrawl serve --state PATH`` points the server at the file. A run page shows the funnel (every count the
-run recorded), its message, anything it kept per item (lists such as failed or dropped items with their
-reasons) and its push batches from the journal, failed ones first.
+``pushcrawl serve --state PATH`` points the server at the file. A run page shows the funnel (fetched →
+mapped → pushed → indexed / rejected / pending, runitems.py), its message, every named failure (failed,
+dropped and rejected items, unreadable listings, with their reasons; paged, filtered by kind), the other
+counts it recorded, anything it kept per item in its counts, and its push batches from the journal, failed
+ones first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.localapi.browse import runitems
 from crawler.localapi.browse.render import Pager, render
 
 if TYPE_CHECKING:
@@ -57,7 +60,12 @@ def runs(ctx: Context, request: Request) -> Response:
             _run(r)
             for r in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ? OFFSET ?", (pager.size, pager.offset))
         ]
-    return render(ctx, request, "runs.html", title="Runs", runs=rows, pager=pager, funnel=FUNNEL[:8])
+        tails = runitems.index_tails(db, [r["id"] for r in rows])
+    for r in rows:
+        r["index"] = tails.get(r["id"])
+    return render(
+        ctx, request, "runs.html", title="Runs", runs=rows, pager=pager, funnel=FUNNEL[:8], indexed=bool(tails)
+    )
 
 
 def run(ctx: Context, request: Request, run_id: str) -> Response:
@@ -74,8 +82,14 @@ def run(ctx: Context, request: Request, run_id: str) -> Response:
                 "SELECT * FROM journal WHERE run_id = ? ORDER BY status = 'acked', created_at", (row["id"],)
             )
         ]
-    info = _run(row)
-    counts = info["counts"]
+        info = _run(row)
+        counts = info["counts"]
+        funnel = runitems.funnel(db, info["id"], counts)
+        kind = request.args.get("kind", "")
+        kind = kind if kind in (*runitems.KINDS, "rejected") else ""
+        page = max(1, request.args.get("page", 1, type=int) or 1)
+        failed = runitems.failures(db, info["id"], kind, page)
+        pager = Pager(request, failed["total"], runitems.PAGE_SIZE)
     numbers = {k: v for k, v in counts.items() if isinstance(v, int | float)}
     steps = [(k, numbers[k]) for k in FUNNEL if k in numbers]
     reasons = sorted((k, v) for k, v in numbers.items() if "/" in k)
@@ -88,6 +102,11 @@ def run(ctx: Context, request: Request, run_id: str) -> Response:
         title=f"Run {info['id']}: {info['site']} ({info['mode']})",
         run=info,
         steps=steps,
+        funnel=funnel,
+        failed=failed,
+        kind=kind,
+        pager=pager,
+        request_path=request.path,
         top=max([v for _, v in steps] or [1]) or 1,
         reasons=reasons,
         others=others,
