@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-from crawler import __version__
+from crawler import __version__, malloc
 from crawler.errors import PushcrawlError
 
 #: command modules, in the order `pushcrawl --help` lists them
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    malloc.tune()  # before any thread starts (crawler/malloc.py says why)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

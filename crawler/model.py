@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
-
-if TYPE_CHECKING:  # crawler.wire.body imports this module
-    from crawler.wire.body import Built
 
 Scalar = str | int | float | bool
 MetadataValue = Scalar | list[Scalar]
@@ -122,8 +119,9 @@ class Document(_Item):
     notes: list[str] = Field(default_factory=list)  # renames and other mapping remarks for preview/dry-run
     # the lxml tree a connector already parsed from ``html`` (pipelines.htmlparse): one parse per page
     _tree: Any = PrivateAttr(default=None)
-    # the body built once when the changes pipeline fingerprinted the item (crawler.wire.body.freeze)
-    _built: Built | None = PrivateAttr(default=None)
+    # the body built once when the changes pipeline fingerprinted the item (crawler.wire.body.freeze; typed
+    # there, as object here: naming crawler.wire.body's Built would make the two modules import each other)
+    _built: object = PrivateAttr(default=None)
 
     def content_size(self) -> int:
         if self.binary is not None:

@@ -62,6 +62,9 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
             # crawler.completeness records item errors and listing failures in the run ledger
             "EXTENSIONS": {
                 "scrapy.extensions.logstats.LogStats": None,
+                # off anyway (REMOTE_CONTROL_ENABLED: False); None keeps Scrapy from importing its module,
+                # which loads aiohttp (~10 MB of every run's fixed memory) only to raise NotConfigured
+                "scrapy.extensions.remote_control.RemoteControl": None,
                 "crawler.progress.Progress": 500,
                 "crawler.completeness.Completeness": 510,
                 "crawler.drops.NamedDrops": 520,  # each dropped item's id and reason in the run ledger

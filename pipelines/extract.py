@@ -63,7 +63,9 @@ def _text_of(root: Any) -> str:
 
 def semantic_root(tree: Any) -> Any | None:
     """The one ``<main>``, else the one ``role="main"`` element (Sphinx and many themes), else the one ``<article>``."""
-    for found in (list(tree.iter("main")), _ROLE_MAIN(tree), list(tree.iter("article"))):
+    # each look-up walks the whole tree: the next one only when the one before did not decide
+    for find in (lambda: list(tree.iter("main")), lambda: _ROLE_MAIN(tree), lambda: list(tree.iter("article"))):
+        found = find()
         if len(found) == 1:
             return found[0]
     return None
@@ -79,7 +81,8 @@ def main_text(tree: Any, how: str = "auto") -> str:
         if text:
             return str(text)
     strip = _BOILERPLATE if how != "whole_page" else ("script", "style", "noscript", "template", "svg")
-    for el in list(tree.iter(*strip)):
+    # with a semantic root only its own text is read: boilerplate outside it needs no removing
+    for el in list((tree if root is None else root).iter(*strip)):
         if el.getparent() is not None:
             el.drop_tree()
     if root is None:

@@ -17,6 +17,7 @@ The tree a connector parsed (``share_tree``) travels on the Document to the extr
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import lxml.html
@@ -50,9 +51,14 @@ def repair(html: str) -> str:
     return f"{html[:end]}</title>{html[end:]}"
 
 
+_PARSERS = threading.local()  # an lxml parser may be reused, but by one thread at a time
+
+
 def parse(html: str) -> Any:
     """The page's lxml.html tree (the ``<html>`` element), huge text nodes kept."""
-    parser = lxml.html.HTMLParser(huge_tree=True)
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:  # made once per thread: building a parser costs about what parsing a small page does
+        parser = _PARSERS.parser = lxml.html.HTMLParser(huge_tree=True)
     return lxml.html.document_fromstring(html, parser=parser)
 
 

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from crawler.localapi import content, languages, security, validate
+from crawler.localapi import batchfile, content, languages, security, validate
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.files import FileContainers
 from crawler.localapi.store import Store, now_ms
@@ -223,10 +223,9 @@ class ItemApplier:
         chunk, not the whole batch. ``done`` (which removes the queued operation) runs with the last chunk;
         after a crash the batch is applied again from the start, which is harmless: same orderingId."""
         try:
-            body = validate.parse_json(self.files.path(file_id).read_bytes())
-            entries = [(True, e) for e in validate.ci(body, "addOrUpdate") or []]
-            entries += [(False, e) for e in validate.ci(body, "delete") or []]
-        except (OSError, ApiError, AttributeError) as exc:
+            # checked whole, then decoded one chunk at a time (batchfile: a batch's entries are never all held)
+            text, entries = batchfile.scan(self.files.path(file_id).read_bytes())
+        except (OSError, ApiError, batchfile.NotAnObject) as exc:
             with self.store.write() as db:
                 self.store.log(
                     db,
@@ -242,11 +241,11 @@ class ItemApplier:
             return
         for start in range(0, max(len(entries), 1), BATCH_CHUNK):
             with self.store.write() as db:
-                for add, entry in entries[start : start + BATCH_CHUNK]:
-                    if add:
-                        self._batch_add(db, source, entry, oid)
+                for item in entries[start : start + BATCH_CHUNK]:
+                    if item.add:
+                        self._batch_add(db, source, batchfile.entry(text, item), oid)
                     else:
-                        self._batch_delete(db, source, entry, oid)
+                        self._batch_delete(db, source, batchfile.entry(text, item), oid)
                 if start + BATCH_CHUNK >= len(entries):
                     done(db)
                     self.files.discard(file_id)

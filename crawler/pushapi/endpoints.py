@@ -32,7 +32,7 @@ def platform_base(region: str, override: str | None = None) -> str:
 
 
 def logs_base(region: str, override: str | None = None) -> str:
-    """Source Logs API root, ``<host>/logs/v1``: the Push API's host (CONTRACT.md E13), or the override's
-    (a ``base_url`` given as ``<host>`` or ``<host>/push/v1``)."""
+    """Source Logs API root, ``<host>/logs/v1``: the Push API's host (docs/push-api-contract.md, "Source Logs
+    API"), or the override's (a ``base_url`` given as ``<host>`` or ``<host>/push/v1``)."""
     host = (override or PUSH_HOSTS[region]).rstrip("/").removesuffix("/push/v1")
     return host if host.endswith("/logs/v1") else f"{host}/logs/v1"

@@ -1,4 +1,4 @@
-"""SourceLogsClient: read what the indexing pipeline did with each item (CONTRACT.md E13, the Source Logs API).
+"""SourceLogsClient: read what the indexing pipeline did with each item (docs/push-api-contract.md, "Source Logs API").
 
 ``POST <host>/logs/v1/organizations/{org}?from=&to=&page=&perPage=`` with a body of filters answers
 ``{"documentLogEntries": [...], "hasNextPage": bool}``. Coveo calls the route resource-intensive ("can take up

@@ -127,13 +127,14 @@ def build(doc: Document) -> Built:
 
 def freeze(doc: Document) -> Built:
     """Build ``doc``'s body and keep it on the item: from now on ``built_of`` returns this one."""
-    doc._built = build(doc)
-    return doc._built
+    built = build(doc)
+    doc._built = built
+    return built
 
 
 def built_of(doc: Document) -> Built:
     """The body ``freeze`` kept, or one built now (a run without the changes pipeline, ``preview``)."""
-    return doc._built if doc._built is not None else build(doc)
+    return doc._built if isinstance(doc._built, Built) else build(doc)
 
 
 def document_body(doc: Document) -> JsonObject:

@@ -24,6 +24,15 @@ def _acked(bench: Bench) -> dict[str, int]:
         return {}
 
 
+def _pending(bench: Bench) -> int:
+    """Batches on the wire: opened in the journal, not acknowledged yet."""
+    try:
+        with bench.state() as db:
+            return int(db.execute("SELECT count(*) FROM journal WHERE status='pending'").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
 def _kill_when(bench: Bench, args: tuple[str, ...], ready: object, what: str) -> dict[str, int]:
     proc = bench.start("crawl", "cms", *args)
     try:
@@ -73,10 +82,13 @@ def test_kill_while_crawling_then_rerun(bench: Bench, mode: str) -> None:
 
 @pytest.mark.faults("latency=400@batch")  # slow acknowledgements: the kill lands while batches are in flight
 def test_kill_while_pushing_then_rerun(bench: Bench) -> None:
-    acked = _kill_when(bench, ("--full",), lambda: len(_acked(bench)) >= 8, "two batches acknowledged, more in flight")
+    # a busy machine can leave a gap between one batch's acknowledgement and the next upload: wait for both
+    # acknowledged batches and one on the wire (each acknowledgement takes 400 ms, so the kill lands before it)
+    acked = _kill_when(
+        bench, ("--full",), lambda: len(_acked(bench)) >= 8 and _pending(bench) >= 1, "two batches acked, one in flight"
+    )
     assert len(acked) < 24
-    with bench.state() as db:  # the batch on the wire at the kill is still open in the journal
-        assert db.execute("SELECT count(*) FROM journal WHERE status='pending'").fetchone()[0] >= 1
+    assert _pending(bench) >= 1  # the batch on the wire at the kill is still open in the journal
     history = subprocess.run(bench.argv("runs", "--json"), capture_output=True, text=True, env=bench.env())
     assert json.loads(history.stdout)["runs"][0]["status"] == "died"  # no process holds its lock any more
     bench.site.change("page-1")

@@ -37,7 +37,9 @@ def test_scheduled_runs_never_overlap_even_after_a_crash(bench: Bench) -> None:
         "    max_deletions: 0.5", '    max_deletions: 0.5\n    schedule: "* * * * * */1"'
     )
     bench.settings.write_text(text)  # every second: far more often than a run lasts
-    bench.site.delay = 0.4  # a run lasts ~5 s: the manual run and the kill land while it holds the lock
+    # a run lasts ~15 s: the manual run (a process start, slow on a busy machine) and the kill land while it
+    # holds the lock
+    bench.site.delay = 1.2
     scheduler = bench.start("schedule", "--grace", "20")
     try:
         wait_for(lambda: _running_pid(bench) is not None, 60, "a scheduled run to start")
