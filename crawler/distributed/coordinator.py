@@ -236,7 +236,8 @@ class Coordinator:
             beating = {w for w, alive in zip(working, pipe.execute(), strict=True) if alive}
             dead = silence.dead(set(working), beating) | self._exited_without_final(registered, set(finals))
             living = registered - dead
-            if not registered and time.monotonic() > join_by:
+            gave_up = bool(self.procs) and all(proc.poll() is not None for proc in self.procs)  # all exited
+            if not registered and (time.monotonic() > join_by or gave_up):
                 client.set(keys.run("done"), "no worker")
                 return "no_worker_joined", set()
             if (

@@ -6,6 +6,8 @@ thread at chosen speeds: the timings are the point, so they are set, not left to
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -119,3 +121,14 @@ def test_registered_but_never_beating_is_dead_after_the_timeout(redis_server: Re
     reason, dead, took = wait(coordinator(cfg), client, keys, worker)
     assert (reason, dead) == ("worker_died", {"mute-1"})
     assert TIMEOUT_S <= took < TIMEOUT_S + 5
+
+
+def test_local_workers_that_all_exit_before_joining_end_the_wait_at_once(redis_server: RedisServer) -> None:
+    # registration comes late now (after the crawler is built): a worker that fails before it must not leave
+    # the coordinator waiting join_timeout_s
+    cfg = config(redis_server)
+    c = coordinator(cfg)
+    c.procs = [subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])]
+    started = time.monotonic()
+    assert c._wait(connect(cfg), Keys("idx/cms", 2)) == ("no_worker_joined", set())
+    assert time.monotonic() - started < cfg.join_timeout_s / 2
