@@ -8,8 +8,8 @@ writers need no transaction and no lock. What must outlive the run (fingerprints
 still committed to the coordinator's SQLite state by the end-of-run steps (crawler.distributed.shared).
 
 Keys (under ``pushcrawl:{scope}:run:{id}:``): ``seen``, ``identities`` and ``identity_claims`` (sets),
-``events`` (a list of JSON ``[kind, id, reason, flag]``), ``fatal`` (a string). Counts are read from Redis, so ``count(ERROR)`` is the
-run's, not one worker's.
+``events`` (a list of JSON ``[kind, id, reason, flag]``), ``fatal`` (a string). Counts are read from Redis,
+so ``count(ERROR)`` is the run's, not one worker's.
 """
 
 from __future__ import annotations
