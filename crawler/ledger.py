@@ -86,6 +86,11 @@ class RunLedger(Protocol):
 
     def identities_seen(self) -> set[str]: ...
 
+    def claim_identity(self, key: str, fingerprint: str) -> bool:
+        """True for the first process of the run to send this version of an identity: the one that pushes it
+        (a run spread over workers pushes each identity once, not once per worker that meets it)."""
+        ...
+
     def stop(self, reason: str) -> bool:
         """Record why pushing must stop (quota, auth, breaker); False if the run was already stopping."""
 
@@ -112,6 +117,7 @@ class SqliteLedger:
         self._db.executescript(_SCHEMA)
         self._seen: set[str] = set()  # buffered, not yet written
         self._idents: set[str] = set()
+        self._claims: set[tuple[str, str]] = set()  # one process: the claim is this set's business only
         self._events: list[tuple[str, str, str, int]] = []
         self._seq = 0
         self._fatal: str | None = None
@@ -193,6 +199,13 @@ class SqliteLedger:
         with self._lock:
             self._idents.add(key)
             self._maybe_flush()
+
+    def claim_identity(self, key: str, fingerprint: str) -> bool:
+        with self._lock:
+            if (key, fingerprint) in self._claims:
+                return False
+            self._claims.add((key, fingerprint))
+            return True
 
     def identities_seen(self) -> set[str]:
         self.flush()

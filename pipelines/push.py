@@ -140,6 +140,9 @@ class PushPipeline:
             return  # sent this run already (a connector may meet the same group on every page)
         self.ctx.ledger.identity_seen(ident_key)
         self.ident_sent[ident_key] = fp
+        if not self.ctx.ledger.claim_identity(ident_key, fp):
+            self.stats.inc_value("pushcrawl/identities_sent_by_another_worker")
+            return  # a run spread over workers: another worker of this run sends this very version
         known = self.ident_known.get(ident_key)
         # a full run sends everything its sweep must keep: skip only what this full reindex already sent
         floor = self.ctx.sweep_from if self.ctx.mode == "full" else 0

@@ -7,9 +7,9 @@ worker at once, ``RPUSH`` appends a named failure, ``SET NX`` records the first 
 writers need no transaction and no lock. What must outlive the run (fingerprints, cursors, the history) is
 still committed to the coordinator's SQLite state by the end-of-run steps (crawler.distributed.shared).
 
-Keys (under ``pushcrawl:{scope}:run:{id}:``): ``seen`` and ``identities`` (sets), ``events`` (a list of JSON
-``[kind, id, reason, flag]``), ``fatal`` (a string). Counts are read from Redis, so ``count(ERROR)`` is the
-run's, not one worker's.
+Keys (under ``pushcrawl:{scope}:run:{id}:``): ``seen``, ``identities`` and ``identity_claims`` (sets),
+``events`` (a list of JSON ``[kind, id, reason, flag]``), ``fatal`` (a string). Counts are read from Redis,
+so ``count(ERROR)`` is the run's, not one worker's.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class RedisLedger:
         self.keys = keys
         self.run_id = keys.run_id
         self._seen, self._idents = keys.run("seen"), keys.run("identities")
+        self._claims = keys.run("identity_claims")
         self._events, self._fatal = keys.run("events"), keys.run("fatal")
         self._counts = keys.run("counts")
 
@@ -91,6 +92,10 @@ class RedisLedger:
     # ---- identities ----
     def identity_seen(self, key: str) -> None:
         self.client.sadd(self._idents, key)
+
+    def claim_identity(self, key: str, fingerprint: str) -> bool:
+        # SADD answers "new to the run?" atomically across workers: exactly one of them pushes this version
+        return bool(self.client.sadd(self._claims, f"{fingerprint} {key}"))
 
     def identities_seen(self) -> set[str]:
         return {str(k) for k in self.client.sscan_iter(self._idents, count=SCAN_COUNT)}
