@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.devkit_support import free_port
 
 pytestmark = pytest.mark.integration
@@ -86,7 +87,10 @@ def test_tutorial_blocks_run_in_order(tmp_path: Path) -> None:
                     for line in expected:
                         assert _norm(line) in _norm(first), f"{command!r}: expected {line!r}, got {first!r}"
                     continue
-                done = subprocess.run(_argv(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+                if command.startswith("pushcrawl "):  # a real process, forked from the zygote (tests/conftest.py)
+                    done = run_cli(*shlex.split(command)[1:], cwd=cwd, env=env, timeout=300)
+                else:
+                    done = subprocess.run(_argv(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
                 output = done.stdout + done.stderr
                 assert done.returncode == 0, f"{command!r} exited {done.returncode}:\n{output[-3000:]}"
                 for line in expected:
