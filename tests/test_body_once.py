@@ -8,37 +8,17 @@ import json
 from pathlib import Path
 
 import pytest
-from scrapy.utils.test import get_crawler
 
-from crawler.config import Settings, SiteConfig
-from crawler.context import Run, bind
-from crawler.ledger import SqliteLedger
 from crawler.model import Document, IdentityType, PermissionIdentity, PermissionLevel, Permissions, PermissionSet
-from crawler.state import StateStore
 from crawler.wire.body import Built, built_of
 from crawler.wire.limits import Rejected, prepare
 from crawler.wire.vocabulary import MAX_PERMISSIONS
 from pipelines.changes import ChangesPipeline
+from tests.helpers.runs import pipeline_crawler
 
 
 def _changes(tmp_path: Path) -> ChangesPipeline:
-    site = SiteConfig(connector="sitemap")
-    run = Run(
-        settings=Settings(sites={"t": site}),
-        site_name="t",
-        site=site,
-        target_name="local",
-        scope="local/t",
-        mode="full",
-        dry_run=False,
-        run_id=1,
-        ordering_id=1,
-        state=StateStore(tmp_path / "state.sqlite"),
-        ledger=SqliteLedger(tmp_path / "state.sqlite", 1),
-    )
-    crawler = get_crawler(settings_dict=bind(run))
-    crawler.stats.open_spider()
-    return ChangesPipeline(crawler)
+    return ChangesPipeline(pipeline_crawler(tmp_path, dry_run=False))
 
 
 def _users(n: int) -> Permissions:

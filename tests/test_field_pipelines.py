@@ -8,40 +8,22 @@ from typing import Any
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
 from crawler import signals
 from crawler.config import Settings
-from crawler.context import Run, bind
-from crawler.ledger import SqliteLedger
 from crawler.model import Document, IdentityType, PermissionIdentity, Permissions
-from crawler.state import StateStore
 from pipelines.acl import MAX_PERMISSIONS
 from pipelines.extract import ExtractPipeline
 from pipelines.fields import FieldsPipeline
 from pipelines.permissions import PermissionsPipeline
+from tests.helpers.runs import pipeline_crawler
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 
 
 def _crawler(tmp_path: Path, **site: Any) -> Any:
     settings = Settings.model_validate({"sites": {"demo": {"connector": "sitemap", **site}}})
-    run = Run(
-        settings=settings,
-        site_name="demo",
-        site=settings.sites["demo"],
-        target_name="local",
-        scope="local/demo",
-        mode="full",
-        dry_run=True,
-        run_id=1,
-        ordering_id=1,
-        state=StateStore(tmp_path / "state.sqlite"),
-        ledger=SqliteLedger(tmp_path / "state.sqlite", 1),
-    )
-    crawler = get_crawler(settings_dict=bind(run))
-    crawler.stats.open_spider()
-    return crawler
+    return pipeline_crawler(tmp_path, settings=settings, site_name="demo")
 
 
 def test_extract_and_fields_use_the_site_settings(tmp_path: Path) -> None:

@@ -6,39 +6,23 @@ from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
-from crawler.config import SecurityConfig, Settings, SiteConfig
-from crawler.context import Run, bind, get_context
+from crawler.config import SecurityConfig, SiteConfig
+from crawler.context import get_context
 from crawler.ledger import SqliteLedger
 from crawler.model import Document, IdentityType, PermissionIdentity, Permissions
 from crawler.pushapi.body import document_body
-from crawler.state import StateStore
 from pipelines.changes import ChangesPipeline
 from pipelines.extract import ExtractPipeline
 from pipelines.fields import FieldsPipeline, normalise_name
 from pipelines.permissions import PermissionsPipeline
 from tests.conftest import DEMO
+from tests.helpers.runs import pipeline_crawler
 
 
 def _crawler(tmp_path: Path, security: dict | None = None, mode: str = "incremental"):
     site = SiteConfig(connector="sitemap", security=SecurityConfig(**(security or {})))
-    run = Run(
-        settings=Settings(sites={"t": site}),
-        site_name="t",
-        site=site,
-        target_name="local",
-        scope="local/t",
-        mode=mode,
-        dry_run=True,
-        run_id=1,
-        ordering_id=1,
-        state=StateStore(tmp_path / "state.sqlite"),
-        ledger=SqliteLedger(tmp_path / "state.sqlite", 1),
-    )
-    crawler = get_crawler(settings_dict=bind(run))
-    crawler.stats.open_spider()
-    return crawler
+    return pipeline_crawler(tmp_path, site, mode=mode)
 
 
 def _demo_doc(name: str) -> Document:

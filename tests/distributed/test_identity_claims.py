@@ -10,38 +10,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
-from scrapy.utils.test import get_crawler
 
-from crawler.config import Settings, SiteConfig
-from crawler.context import Run, bind
 from crawler.distributed.keys import Keys
 from crawler.distributed.ledger import RedisLedger
 from crawler.model import Identity, IdentityType
-from crawler.state import StateStore
 from pipelines.push import PushPipeline
 from tests.fixtures.redis_server import RedisServer
+from tests.helpers.runs import pipeline_crawler
 
 
 def _worker(tmp_path: Path, client: redis.Redis, name: str) -> tuple[PushPipeline, io.StringIO]:
     """One worker's push pipeline, in dry-run mode (what it would send is written to ``out``)."""
-    site = SiteConfig(connector="sitemap")
     out = io.StringIO()
-    run = Run(
-        settings=Settings(sites={"t": site}),
-        site_name="t",
-        site=site,
-        target_name="local",
-        scope="local/t",
-        mode="incremental",
-        dry_run=True,
-        run_id=7,
-        ordering_id=7,
-        state=StateStore(tmp_path / f"{name}.sqlite"),
-        ledger=RedisLedger(client, Keys("local/t", 7)),
-        dry_run_out=out,
+    ledger = RedisLedger(client, Keys("local/t", 7))
+    crawler = pipeline_crawler(
+        tmp_path, mode="incremental", run_id=7, state_file=f"{name}.sqlite", ledger=ledger, dry_run_out=out
     )
-    crawler = get_crawler(settings_dict=bind(run))
-    crawler.stats.open_spider()
     return PushPipeline(crawler), out
 
 
