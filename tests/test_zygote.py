@@ -28,7 +28,7 @@ def test_a_command_runs_in_its_directory_with_exactly_its_environment(tmp_path: 
 def test_a_command_past_its_timeout_is_killed(tmp_path: Path) -> None:
     start = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
-        zygote.run(["serve", "--port", "0", "--data", str(tmp_path / "data")], cwd=tmp_path, timeout=5)
+        zygote.run(["serve", "--port", "0", "--data", str(tmp_path / "data")], cwd=tmp_path, timeout=1)
     assert time.monotonic() - start < 60
     # the zygote still serves the next command
     assert zygote.run(["--version"], cwd=tmp_path).returncode == 0
