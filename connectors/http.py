@@ -34,6 +34,7 @@ from scrapy.utils.asyncio import sleep
 
 from crawler import secrets
 from crawler.errors import ConnectorError
+from crawler.scrapytypes import SettingsDict
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class BasicAuth(BaseModel):
         return (self.username, self.password.get_secret_value())
 
 
-def polite_settings(concurrency: int = 4) -> dict[str, Any]:
+def polite_settings(concurrency: int = 4) -> SettingsDict:
     """``custom_settings`` for API connectors: AutoThrottle, few requests per host, Retry-After honoured."""
     return {
         "AUTOTHROTTLE_ENABLED": True,

@@ -21,6 +21,8 @@ from crawler.alerts import AlertsConfig
 from crawler.distributed.config import DistributedConfig, check_password_refs
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
+from crawler.jsontypes import JSONObject
+from crawler.scrapytypes import SettingsDict
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 _SECRET_KEY = re.compile(r"(password|secret|token|api_key|apikey|credential)", re.IGNORECASE)
@@ -143,7 +145,7 @@ class PushConfig(_Model):
 
 class SiteConfig(_Model):
     connector: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: JSONObject = Field(default_factory=dict)
     schedule: str | None = None
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     fields: FieldsConfig = Field(default_factory=FieldsConfig)
@@ -151,7 +153,7 @@ class SiteConfig(_Model):
     target: str | None = None  # a site may push to another target than the default
     source: str | None = None  # a site may push to its own source of the target
     max_deletions: float | None = None  # ratio (<1) or absolute count (>=1); default 10 %
-    scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings for this site
+    scrapy: SettingsDict = Field(default_factory=dict)  # extra Scrapy settings for this site
     distributed: DistributedConfig | None = None  # this site's Redis for --workers / `pushcrawl worker`
 
     @field_validator("schedule")
@@ -224,7 +226,7 @@ def interpolate(node: Any, file: str, path: str = "", skip: str | None = None) -
     return _ENV_REF.sub(repl, node)
 
 
-def check_secret_refs(data: dict[str, Any], file: str) -> None:
+def check_secret_refs(data: JSONObject, file: str) -> None:
     """Refuse a literal API key in settings.yaml: secrets come from the environment only (DESIGN.md rule 4)."""
     targets = data.get("targets")
     if not isinstance(targets, dict):
@@ -241,7 +243,7 @@ def check_secret_refs(data: dict[str, Any], file: str) -> None:
             )
 
 
-def check_auth_refs(data: dict[str, Any], file: str) -> None:
+def check_auth_refs(data: JSONObject, file: str) -> None:
     """Refuse a literal secret in a site's ``auth:`` (connectors.auth): the password, header value and cookies
     come from the environment, like API keys (``value: "Bearer ${INTRANET_TOKEN}"`` is a reference)."""
     sites = data.get("sites")
@@ -267,7 +269,7 @@ def check_auth_refs(data: dict[str, Any], file: str) -> None:
 SCRAPY_SETTING = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> None:
+def apply_overrides(data: JSONObject, overrides: list[str], file: str) -> None:
     """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``).
 
     The rule of settings.yaml holds here too: an API key is a ``${VAR}`` reference (quote it from the shell),

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
+from crawler.jsontypes import JSONObject
 from crawler.wire.body import RESERVED_KEYS
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -123,7 +124,7 @@ class FieldDeclaration(_Model):
     sort: bool = False
     free_text: bool = False  # searchable by words without naming the field
 
-    def index_spec(self, name: str) -> dict[str, Any]:
+    def index_spec(self, name: str) -> JSONObject:
         """The Field API body (Coveo FieldModel subset)."""
         return {
             "name": name,
@@ -201,7 +202,7 @@ class Rule(_Model):
 
     rename: dict[str, str] | None = None
     copy_: dict[str, str] | None = Field(None, alias="copy")
-    constant: dict[str, Any] | None = None
+    constant: JSONObject | None = None
     template: dict[str, str] | None = None
     coerce: dict[str, str] | None = None
     transform: dict[str, list[Step]] | None = None
@@ -230,7 +231,7 @@ class Rule(_Model):
 
     @field_validator("constant")
     @classmethod
-    def _constant(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _constant(cls, value: JSONObject | None) -> JSONObject | None:
         if value is None:
             return None
         for k, v in value.items():
@@ -271,7 +272,7 @@ class Rule(_Model):
         return next(op for op in OPERATIONS if getattr(self, "copy_" if op == "copy" else op) is not None)
 
     @model_serializer
-    def _short(self) -> dict[str, Any]:
+    def _short(self) -> JSONObject:
         # back to the settings.yaml spelling (one operation key), for `pushcrawl check`
         op = self.operation()
         value = getattr(self, "copy_" if op == "copy" else op)

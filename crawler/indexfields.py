@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from crawler.errors import PushError
+from crawler.jsontypes import JSONObject
 from crawler.pushapi.client import PushApiClient
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def target_fields(client: PushApiClient) -> set[str]:
             return names
 
 
-def compare_with_target(report: Any, stats: dict[str, Any], client: PushApiClient | None) -> None:
+def compare_with_target(report: Any, stats: JSONObject, client: PushApiClient | None) -> None:
     """Replace the report's declaration-based list by the metadata the target has no field for."""
     sent = sorted(k.removeprefix(SENT) for k in stats if k.startswith(SENT))
     if client is None:

@@ -18,6 +18,7 @@ import yaml
 
 from crawler import secrets
 from crawler.config import _ENV_REF, _SECRET_KEY, Settings
+from crawler.jsontypes import JSONObject
 
 _MISSING = object()
 
@@ -53,7 +54,7 @@ def _env_refs(value: Any) -> list[tuple[str, bool]]:
     return [(m.group(1), m.group(1) in os.environ) for m in _ENV_REF.finditer(text)]
 
 
-def origin_of(key: str, raw: dict[str, Any], overrides: list[str], file_label: str) -> str:
+def origin_of(key: str, raw: JSONObject, overrides: list[str], file_label: str) -> str:
     for item in reversed(overrides):  # the last -s for a key wins, as in apply_overrides
         okey = item.partition("=")[0]
         if key == okey or key.startswith(okey + "."):
@@ -82,7 +83,7 @@ def _display(key: str, value: Any) -> str:
 def effective_settings(
     settings: Settings,
     overrides: list[str] | None = None,
-    options: dict[str, Any] | None = None,
+    options: JSONObject | None = None,
 ) -> list[Setting]:
     """Every effective value, flattened to dotted keys, with its origin.
 

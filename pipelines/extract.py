@@ -33,6 +33,7 @@ from lxml import etree
 from crawler import dates
 from crawler.context import get_context
 from crawler.fieldrules import ExtractConfig, Selector
+from crawler.jsontypes import JSONObject
 from crawler.model import Document
 from pipelines import drop, language
 from pipelines.htmlmeta import (
@@ -95,12 +96,12 @@ def detect_language(text: str, cfg: ExtractConfig) -> str | None:
     return language.detect(text, tuple(cfg.languages)) if cfg.detect_language else None
 
 
-def select(tree: Any, selectors: dict[str, Selector]) -> dict[str, Any]:
+def select(tree: Any, selectors: dict[str, Selector]) -> JSONObject:
     """Values for fields given by CSS/XPath selectors (text of the matched elements, or attribute/text nodes)."""
     from parsel import Selector as Page
 
     page = Page(root=tree, type="html")
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for name, sel in selectors.items():
         found = page.css(sel.css) if sel.css is not None else page.xpath(sel.xpath or "")
         values = []
@@ -150,7 +151,7 @@ def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
     if not doc.language and isinstance(declared, str) and declared.strip():
         doc.language = re.split(r"[-_]", declared.strip())[0].lower()
     canonical = next((el.get("href") for el in tree.iter("link") if (el.get("rel") or "").lower() == "canonical"), None)
-    found: dict[str, Any] = {**jsonld_metadata(ld), **meta_metadata(meta)}  # meta tags win over JSON-LD
+    found: JSONObject = {**jsonld_metadata(ld), **meta_metadata(meta)}  # meta tags win over JSON-LD
     if canonical:
         found["canonical_url"] = canonical
     if cfg.selectors:

@@ -17,6 +17,7 @@ from typing import Any
 
 from crawler import dates
 from crawler.fieldrules import normalise_name
+from crawler.jsontypes import JSONObject
 
 #: meta names that describe the page's rendering, not its content
 IGNORED_META = frozenset(
@@ -47,9 +48,9 @@ def meta_tags(tree: Any) -> dict[str, list[str]]:
     return out
 
 
-def meta_metadata(meta: dict[str, list[str]]) -> dict[str, Any]:
+def meta_metadata(meta: dict[str, list[str]]) -> JSONObject:
     """Metadata from meta tags: every non-rendering, non-standard tag; keyword lists split on commas."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for key, values in meta.items():
         if key in IGNORED_META or key in _STANDARD:
             continue
@@ -65,7 +66,7 @@ def meta_metadata(meta: dict[str, list[str]]) -> dict[str, Any]:
     return out
 
 
-def _objects(data: Any) -> list[dict[str, Any]]:
+def _objects(data: Any) -> list[JSONObject]:
     if isinstance(data, list):
         return [o for d in data for o in _objects(d)]
     if isinstance(data, dict):
@@ -82,9 +83,9 @@ def _name(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def jsonld(tree: Any, notes: list[str]) -> dict[str, Any]:
+def jsonld(tree: Any, notes: list[str]) -> JSONObject:
     """The page's main schema.org object (the first of a content type, else the first object), or {}."""
-    found: list[dict[str, Any]] = []
+    found: list[JSONObject] = []
     for script in tree.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -100,9 +101,9 @@ def jsonld(tree: Any, notes: list[str]) -> dict[str, Any]:
     return found[0] if found else {}
 
 
-def jsonld_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+def jsonld_metadata(obj: JSONObject) -> JSONObject:
     """Metadata from a JSON-LD object (prefixed ``jsonld_`` except keywords)."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     kind = obj.get("@type")
     if kind:
         out["jsonld_type"] = kind if isinstance(kind, str) else [str(k) for k in kind]

@@ -17,8 +17,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from crawler.fieldrules import Rule, Step, parse_type, template_keys
+from crawler.jsontypes import JSONObject
 
-Values = dict[str, Any]
+Values = JSONObject
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _TRUE = {"true", "yes", "y", "1", "on"}

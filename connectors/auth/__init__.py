@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 
 from connectors.auth.options import AuthenticatedOptions, AuthOptions, BasicLogin, FormLogin, HeaderLogin
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONObject
 
 __all__ = ["AuthOptions", "AuthenticatedOptions", "apply_settings", "check_ready", "credential_headers", "hosts_of"]
 
@@ -54,7 +55,7 @@ def add_cookies(request: Request, cookies: dict[str, str]) -> None:
     """Add ``cookies`` to a request's own, for its host and path ``/`` (Scrapy's CookiesMiddleware stores them in
     its jar). The path matters: a cookie without one is stored for the request's folder (``/p/``), and an old
     session's cookie there would shadow the new one sent for ``/``."""
-    merged: dict[str, Any] = {}
+    merged: JSONObject = {}
     if isinstance(request.cookies, dict):
         merged.update({str(k): v for k, v in request.cookies.items()})
     else:

@@ -19,6 +19,7 @@ from connectors.drupal import client, mapping
 from connectors.drupal.client import DrupalOptions
 from connectors.failures import describe
 from connectors.http import json_body, polite_settings
+from crawler.jsontypes import JSONObject
 
 
 def utc_iso(value: str | None) -> str | None:
@@ -41,7 +42,7 @@ class DrupalConnector(Connector[DrupalOptions]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.users: list[dict[str, Any]] = []
+        self.users: list[JSONObject] = []
 
     @classmethod
     def ping(cls, options: DrupalOptions) -> None:
@@ -77,14 +78,14 @@ class DrupalConnector(Connector[DrupalOptions]):
             if since:
                 yield self._get(client.nodes_url(self.options, bundle, ids_only=True), self.parse_ids)
 
-    def _document(self, response: Response) -> dict[str, Any]:
+    def _document(self, response: Response) -> JSONObject:
         """The JSON:API document of a listing; ValueError naming the URL (and the Content-Type) otherwise."""
         doc = json_body(response, client.JSONAPI_TYPE)
         if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
             raise ValueError(f"{response.url}: not a JSON:API document")
         return doc
 
-    def _next(self, doc: dict[str, Any]) -> str | None:
+    def _next(self, doc: JSONObject) -> str | None:
         link = (doc.get("links") or {}).get("next")
         href = link.get("href") if isinstance(link, dict) else link
         return str(href) if href else None

@@ -21,6 +21,7 @@ from pydantic import Field
 from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth, get_json
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONObject
 
 HINT = "api_url must point at the wiki's api.php (e.g. https://wiki.example.org/w/api.php)"
 REVISION_PROPS = {"rvprop": "content|timestamp|user|ids", "rvslots": "main"}
@@ -71,7 +72,7 @@ def url(api_url: str, **params: Any) -> str:
     return f"{api_url}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
-def check(data: Any) -> dict[str, Any]:
+def check(data: Any) -> JSONObject:
     if not isinstance(data, dict):
         raise ApiError("not a MediaWiki API response")
     error = data.get("error")
@@ -117,7 +118,7 @@ def login_form(auth: BasicAuth, token: str) -> dict[str, str]:
     }
 
 
-def _reason(login: dict[str, Any]) -> str:
+def _reason(login: JSONObject) -> str:
     reason = login.get("reason")
     if isinstance(reason, dict):  # with a non-default errorformat the reason is a message object
         reason = reason.get("text") or reason.get("*") or reason.get("code")
@@ -159,7 +160,7 @@ def check_login(data: Any, api_url: str, username: str) -> None:
     )
 
 
-def continued(previous_url: str, cont: dict[str, Any]) -> str:
+def continued(previous_url: str, cont: JSONObject) -> str:
     """The next request of a continued query: the original parameters plus the ``continue`` object."""
     parts = urlsplit(previous_url)
     params = {k: v for k, v in parse_qsl(parts.query) if not k.endswith("continue")}

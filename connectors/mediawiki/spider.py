@@ -33,6 +33,8 @@ from connectors.failures import describe
 from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settings
 from connectors.mediawiki import client, mapping
 from connectors.mediawiki.cursor import ChangeCursor, entry_key
+from crawler.jsontypes import JSONObject
+from crawler.scrapytypes import Meta
 
 #: login requests jump the queue: every other request waits for the session they open
 LOGIN_PRIORITY = 100
@@ -110,7 +112,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     # ---- login (bot password) and the session kept in cookies ----
     def _login_request(self, form: dict[str, str] | None = None) -> scrapy.Request:
         """The token request (no ``form``) or the login POST; both go before every waiting request."""
-        common: dict[str, Any] = {
+        common: Meta = {
             "errback": self.login_errback,
             "headers": {**JSON_HEADERS, **auth_headers(self.options.http_auth)},
             "priority": LOGIN_PRIORITY,
@@ -181,7 +183,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return False
         return True
 
-    def parse_siteinfo(self, response: Response, data: dict[str, Any]) -> Iterator[scrapy.Request]:
+    def parse_siteinfo(self, response: Response, data: JSONObject) -> Iterator[scrapy.Request]:
         self.site_info = mapping.Site.from_siteinfo(data, self.options.api_url)
         server_time = ((data.get("query") or {}).get("general") or {}).get("time")
         api = self.options.api_url
@@ -202,7 +204,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             for ns in self.options.namespaces:
                 yield self._get(client.allpages_url(api, ns), self.parse_allpages, listing=True, namespace=ns)
 
-    def parse_allpages(self, response: Response, data: dict[str, Any], namespace: int) -> Iterator[scrapy.Request]:
+    def parse_allpages(self, response: Response, data: JSONObject, namespace: int) -> Iterator[scrapy.Request]:
         pageids = [int(p["pageid"]) for p in (data.get("query") or {}).get("allpages", [])]
         for start in range(0, len(pageids), self.options.batch_size):
             batch = pageids[start : start + self.options.batch_size]
@@ -211,7 +213,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             url = client.continued(response.url, data["continue"])
             yield self._get(url, self.parse_allpages, listing=True, namespace=namespace)
 
-    def parse_changes(self, response: Response, data: dict[str, Any], kind: str) -> Iterator[scrapy.Request]:
+    def parse_changes(self, response: Response, data: JSONObject, kind: str) -> Iterator[scrapy.Request]:
         titles: list[str] = []
         changes = self._changes
         assert changes is not None
@@ -237,7 +239,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             yield self._get(url, self.parse_changes, listing=True, kind=kind)
 
     def parse_pages(
-        self, response: Response, data: dict[str, Any], acc: dict[int | str, dict[str, Any]]
+        self, response: Response, data: JSONObject, acc: dict[int | str, JSONObject]
     ) -> Iterator[Any]:
         for page in (data.get("query") or {}).get("pages", []):
             key = page.get("pageid") or page.get("title")
@@ -271,7 +273,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             else:
                 yield doc
 
-    def parse_rendered(self, response: Response, data: dict[str, Any], page: dict[str, Any]) -> Iterator[Any]:
+    def parse_rendered(self, response: Response, data: JSONObject, page: JSONObject) -> Iterator[Any]:
         if self.site_info is None:
             return
         html = (data.get("parse") or {}).get("text")

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.jsontypes import JSONObject
 from crawler.model import Document, MetadataValue
 
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
@@ -38,13 +39,13 @@ def cursor_value(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def published_at(item: dict[str, Any]) -> datetime | None:
+def published_at(item: JSONObject) -> datetime | None:
     """The newest publication time the API exposes for a page (last_published_at needs a custom API view)."""
     meta = item.get("meta") or {}
     return parse_time(meta.get("last_published_at")) or parse_time(meta.get("first_published_at"))
 
 
-def page_url(item: dict[str, Any], base_url: str) -> str:
+def page_url(item: JSONObject, base_url: str) -> str:
     """A page's document id: its public URL, or its API URL when the page is not routable."""
     meta = item.get("meta") or {}
     url = meta.get("html_url") or meta.get("detail_url") or f"pages/{item.get('id')}/"
@@ -78,7 +79,7 @@ def _names(value: list[Any]) -> list[str]:
     return [str(n) for n in names if n]
 
 
-def page_document(item: dict[str, Any], base_url: str, body_fields: list[str] | None = None) -> Document:
+def page_document(item: JSONObject, base_url: str, body_fields: list[str] | None = None) -> Document:
     meta = item.get("meta") or {}
     parts: list[str] = []
     metadata: dict[str, MetadataValue] = {}
@@ -125,13 +126,13 @@ def page_document(item: dict[str, Any], base_url: str, body_fields: list[str] | 
     )
 
 
-def asset_url(item: dict[str, Any], base_url: str) -> str | None:
+def asset_url(item: JSONObject, base_url: str) -> str | None:
     """An image's or document's public download URL (absolute), or None when the API hides it."""
     url = (item.get("meta") or {}).get("download_url")
     return urljoin(base_url.rstrip("/") + "/", url) if url else None
 
 
-def asset_document(item: dict[str, Any], kind: str, url: str, body: bytes) -> Document:
+def asset_document(item: JSONObject, kind: str, url: str, body: bytes) -> Document:
     """An image or document file as a binary item; ``kind`` is ``image`` or ``document``."""
     meta = item.get("meta") or {}
     metadata: dict[str, MetadataValue] = {"asset_type": kind, "wagtail_id": int(item.get("id", 0))}

@@ -31,7 +31,9 @@ from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settin
 from connectors.recheck import known_ids
 from connectors.wagtail import client, files, mapping
 from crawler.errors import Unchanged
+from crawler.jsontypes import JSONObject
 from crawler.model import Document
+from crawler.scrapytypes import Meta
 
 
 class WagtailConnector(Connector[client.WagtailOptions]):
@@ -99,7 +101,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
         )
 
     def _listing(self, endpoint: str, offset: int, page_type: str | None) -> scrapy.Request:
-        meta: dict[str, Any] = {}
+        meta: Meta = {}
         if endpoint != "pages":  # an endpoint the site does not expose is a 404, not a failed listing
             meta["handle_httpstatus_list"] = [404]
         return self._request(
@@ -133,7 +135,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             else:
                 yield from self._asset(item, endpoint)
 
-    def _page(self, item: dict[str, Any], page_type: str | None) -> Any:
+    def _page(self, item: JSONObject, page_type: str | None) -> Any:
         url = mapping.page_url(item, self.options.base_url)
         self.list_id(url)
         published = mapping.published_at(item)
@@ -160,7 +162,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             return
         yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
 
-    def _asset(self, item: dict[str, Any], endpoint: str) -> Any:
+    def _asset(self, item: JSONObject, endpoint: str) -> Any:
         url = mapping.asset_url(item, self.options.base_url)
         if url is None:
             self.crawler.stats.inc_value("pushcrawl/dropped/no_download_url")
@@ -186,7 +188,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
         )
 
     def parse_asset(
-        self, response: Response, item: dict[str, Any], kind: str, previous: files.Validator | None = None
+        self, response: Response, item: JSONObject, kind: str, previous: files.Validator | None = None
     ) -> Iterator[Document]:
         url = mapping.asset_url(item, self.options.base_url) or response.url
         if response.status == 304 and previous:  # still the file the index holds: keep its validator

@@ -42,6 +42,7 @@ from connectors.web import documents, mapping
 from crawler import defaults
 from crawler.errors import ConnectorError
 from crawler.model import Deletion
+from crawler.scrapytypes import Meta
 
 
 class WebOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
@@ -171,7 +172,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
             return
         for link in self.links.extract_links(response):
             if not link.nofollow and urlsplit(link.url).hostname in self.hosts:
-                meta: dict[str, Any] = {"link_text": link.text}
+                meta: Meta = {"link_text": link.text}
                 if documents.url_extension(link.url) in self.extensions:
                     # abort before the body is read when Content-Length says it is too large
                     meta["download_maxsize"] = self.options.max_document_bytes

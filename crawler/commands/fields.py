@@ -15,6 +15,7 @@ from typing import Any
 from crawler.config import CoveoTarget, LocalTarget, Settings, load_settings
 from crawler.errors import PushError, SettingsError
 from crawler.fieldrules import FieldDeclaration
+from crawler.jsontypes import JSONObject
 from crawler.pushapi.client import PushApiClient
 
 
@@ -44,7 +45,7 @@ def declarations(settings: Settings, sites: list[str]) -> dict[str, FieldDeclara
     return {name: decl for name, (_, decl) in sorted(found.items())}
 
 
-def index_field(client: PushApiClient, name: str) -> dict[str, Any] | None:
+def index_field(client: PushApiClient, name: str) -> JSONObject | None:
     try:
         resp = client.request("GET", f"{client.platform_root}/indexes/fields/{name}", what=f"get field {name}")
     except PushError as exc:

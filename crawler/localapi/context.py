@@ -11,6 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, too_large
 from crawler.localapi.auth import Auth
 from crawler.localapi.files import FileContainers
@@ -37,11 +38,11 @@ class Context:
         if org != self.org_id:
             raise ApiError(404, "ORGANIZATION_NOT_FOUND", f"The organization '{org}' does not exist.")
 
-    def enqueue(self, kind: str, target: str, ordering_id: int, payload: dict[str, Any], delay: float = 0.0) -> None:
+    def enqueue(self, kind: str, target: str, ordering_id: int, payload: JSONObject, delay: float = 0.0) -> None:
         self.store.enqueue(kind, target, ordering_id, payload, time.time() + self.processing_delay + delay)
         self.worker.poke()
 
-    def token_user(self, token: str) -> list[dict[str, Any]] | None:
+    def token_user(self, token: str) -> list[JSONObject] | None:
         """The userIds a search token was made for, or None when ``token`` is not a search token."""
         with self.store.read() as db:
             row = db.execute("SELECT user_ids FROM tokens WHERE token = ?", (token,)).fetchone()

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, json_response
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
 
 
-def status_body(ctx: Context) -> dict[str, Any]:
+def status_body(ctx: Context) -> JSONObject:
     with ctx.store.read() as db:
         pending = ctx.store.pending()  # queued operations and items not yet searchable
         sql = "SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s"

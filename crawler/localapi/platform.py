@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
 from crawler.localapi.store import now_ms
@@ -23,7 +24,7 @@ FIELD_TYPES = {"STRING", "LONG", "LONG_64", "DOUBLE", "DATE", "VECTOR", "INTEGER
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _source_json(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+def _source_json(ctx: Context, row: JSONObject) -> JSONObject:
     with ctx.store.read() as db:
         count = db.execute("SELECT COUNT(*) FROM items WHERE source_id = ?", (row["id"],)).fetchone()[0]
     return {
@@ -87,8 +88,8 @@ def create_source(ctx: Context, request: Request, org: str) -> Response:
     return json_response(_source_json(ctx, row), 201)
 
 
-def _provider_json(row: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = json.loads(row["spec"])
+def _provider_json(row: Any) -> JSONObject:
+    spec: JSONObject = json.loads(row["spec"])
     spec.update(
         {
             "id": row["id"],
@@ -139,8 +140,8 @@ def put_provider(ctx: Context, request: Request, org: str, provider_id: str) -> 
     return json_response(_provider_json(row))
 
 
-def _field_json(row: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = json.loads(row["spec"])
+def _field_json(row: Any) -> JSONObject:
+    spec: JSONObject = json.loads(row["spec"])
     spec.update({"name": row["name"], "type": row["type"], "system": bool(row["system"])})
     return spec
 

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, bad_json, invalid, too_large
 
 MAX_INLINE = 5 * 1024 * 1024
@@ -35,7 +36,7 @@ COMPRESSIONS = {"UNCOMPRESSED", "DEFLATE", "GZIP", "LZMA", "ZLIB"}
 IDENTITY_TYPES = {"USER": "USER", "GROUP": "GROUP", "VIRTUALGROUP": "VIRTUAL_GROUP", "UNKNOWN": "UNKNOWN"}
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> JSONObject:
     seen: set[str] = set()
     for key, _ in pairs:
         if key.lower() in seen:
@@ -53,7 +54,7 @@ def parse_json(raw: bytes) -> Any:
         raise bad_json(f"The body is not valid JSON: {exc}") from None
 
 
-def ci(obj: dict[str, Any], key: str, default: Any = None) -> Any:
+def ci(obj: JSONObject, key: str, default: Any = None) -> Any:
     """Case-insensitive lookup (keys are already known to be unique case-insensitively)."""
     low = key.lower()
     for k, v in obj.items():
@@ -79,7 +80,7 @@ def identity_type(value: Any, default: str = "UNKNOWN") -> str:
     return IDENTITY_TYPES[norm]
 
 
-def _perm(entry: Any) -> dict[str, Any]:
+def _perm(entry: Any) -> JSONObject:
     low = {k.lower(): v for k, v in entry.items()} if isinstance(entry, dict) else {}
     if not isinstance(low.get("identity"), str):
         raise bad_json(f"A permission must be an object with an 'identity' string, got {entry!r}.")
@@ -91,7 +92,7 @@ def _perm(entry: Any) -> dict[str, Any]:
     }
 
 
-def _perm_set(entry: Any) -> dict[str, Any]:
+def _perm_set(entry: Any) -> JSONObject:
     if not isinstance(entry, dict):
         raise bad_json("A permission set must be an object.")
     low = {k.lower(): v for k, v in entry.items()}
@@ -106,7 +107,7 @@ def _perm_set(entry: Any) -> dict[str, Any]:
     }
 
 
-def permissions(value: Any) -> list[dict[str, Any]] | None:
+def permissions(value: Any) -> list[JSONObject] | None:
     """Normalise to levels ``[{"name", "permissionSets": [...]}]``; the simplified shape is one level."""
     if value is None:
         return None
@@ -134,7 +135,7 @@ def _metadata_value(key: str, value: Any) -> Any:
     raise bad_json(f"Metadata '{key}' holds an object; metadata values must be scalars or arrays of scalars.")
 
 
-def document(body: Any, document_id: str | None = None, query_compression: str | None = None) -> dict[str, Any]:
+def document(body: Any, document_id: str | None = None, query_compression: str | None = None) -> JSONObject:
     """Validate one DocumentBody; ``document_id`` comes from the query string for a single push."""
     if not isinstance(body, dict):
         raise bad_json("An item must be a JSON object.")
@@ -146,7 +147,7 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
         document_id = body_id
     elif body_id is not None and body_id != document_id:
         raise invalid("documentId", "the body's documentId differs from the query string's")
-    metadata: dict[str, Any] = {}
+    metadata: JSONObject = {}
     for key, value in body.items():
         if key.lower() not in RESERVED:
             metadata[key] = _metadata_value(key, value)
@@ -166,7 +167,7 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
     ]
     if len(given) > 1:
         raise bad_json(f"Use only one of data, compressedBinaryData, compressedBinaryDataFileId (got {given}).")
-    content: dict[str, Any] | None = None
+    content: JSONObject | None = None
     body_compression = low.get("compressiontype")
     # Lenient: JS/PY clients put compressionType in the body even for single pushes; the body wins if set.
     ctype = (

@@ -17,6 +17,7 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Any
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import fieldterms
 
 # which fields get facets is the search index's decision too (it keeps facet values only for them)
@@ -102,7 +103,7 @@ def stamp(db: sqlite3.Connection, source_id: str, path: str) -> tuple[Any, ...]:
     return item_counts(db, path).get(source_id, 0), db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
 
 
-def compute(db: sqlite3.Connection, fields: list[str], tail: str, args: list[Any]) -> tuple[int, dict[str, Any]]:
+def compute(db: sqlite3.Connection, fields: list[str], tail: str, args: list[Any]) -> tuple[int, JSONObject]:
     """The number of items ``tail`` selects and their facets, {field: {"values": [(value, count)...] top
     first, "distinct": n}} (``tail`` is the `` FROM items i ... WHERE ...`` part of the page's query)."""
     columns = ", ".join(["1", *(f"json_extract(i.fields, '$.\"{f}\"')" for f in fields)])

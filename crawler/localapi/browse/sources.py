@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import tantivy
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import fieldterms
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.browse import facets
@@ -100,7 +101,7 @@ class View:
 
     def summary(
         self, ctx: Context, db: sqlite3.Connection, stamp: tuple[Any, ...], compute: bool
-    ) -> dict[str, Any] | None:
+    ) -> JSONObject | None:
         """{"total", "facets", "collected", "unindexed"} from the search index, or when the index cannot
         answer the filter from the cache, or computed when ``compute``; else None."""
         names = facets.facet_fields(db)
@@ -115,11 +116,11 @@ class View:
             }
         key = (str(ctx.store.path), self.source_id, stamp, self.tail, tuple(self.args))
 
-        def run() -> dict[str, Any]:
+        def run() -> JSONObject:
             total, counts = facets.compute(db, names, self.tail, self.args)
             return {"total": total, "facets": counts, "collected": facets.collected(db, self.source_id), "unindexed": 0}
 
-        cached: dict[str, Any] | None = (
+        cached: JSONObject | None = (
             CACHE.get_or_compute((*key, tuple(names)), run) if compute else CACHE.peek((*key, tuple(names)))
         )
         return cached
@@ -207,7 +208,7 @@ def source_items(ctx: Context, request: Request, source_id: str) -> Response:
     )
 
 
-def _filter_links(path: str, here: list[tuple[str, str]], chosen: list[tuple[str, str]]) -> dict[str, Any]:
+def _filter_links(path: str, here: list[tuple[str, str]], chosen: list[tuple[str, str]]) -> JSONObject:
     def with_filters(new: list[tuple[str, str]]) -> str:
         """This page's URL (page 1) with the facet filters ``new`` instead of the current ones."""
         pairs = [(k, v) for k, v in here if v] + [("f", f"{n}:{v}") for n, v in new]
