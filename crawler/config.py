@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from croniter import croniter
@@ -21,8 +21,11 @@ from crawler.alerts import AlertsConfig
 from crawler.distributed.config import DistributedConfig, check_password_refs
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.scrapytypes import SettingsDict
+
+if TYPE_CHECKING:  # names only: connectors load when a site is resolved (connector_options)
+    from connectors.base import Connector, ConnectorOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 _SECRET_KEY = re.compile(r"(password|secret|token|api_key|apikey|credential)", re.IGNORECASE)
@@ -72,12 +75,12 @@ class AclCondition(_Model):
 
     @field_validator("url_prefix", mode="before")
     @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
+    def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
     @field_validator("metadata", mode="before")
     @classmethod
-    def _values(cls, value: Any) -> Any:
+    def _values(cls, value: object) -> object:
         if isinstance(value, dict):
             return {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in value.items()}
         return value
@@ -181,7 +184,7 @@ class Settings(_Model):
     def resolve_path(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.source_file.parent / path).resolve()
 
-    def target_for(self, site: str | None = None, override: str | None = None) -> tuple[str, Any]:
+    def target_for(self, site: str | None = None, override: str | None = None) -> tuple[str, LocalTarget | CoveoTarget]:
         name = override or (self.sites[site].target if site and site in self.sites else None) or self.target
         if name not in self.targets:
             raise SettingsError(
@@ -192,7 +195,7 @@ class Settings(_Model):
         return name, self.targets[name]
 
 
-def interpolate(node: Any, file: str, path: str = "", skip: str | None = None) -> Any:
+def interpolate(node: JSONData, file: str, path: str = "", skip: str | None = None) -> JSONData:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a YAML tree.
 
     ``skip`` names a top-level key whose references are left unresolved: a command that never opens a target
@@ -312,7 +315,7 @@ def apply_overrides(data: JSONObject, overrides: list[str], file: str) -> None:
         node[parts[-1]] = yaml.safe_load(raw)
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def _format_loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -395,7 +398,8 @@ def require_site(settings: Settings, name: str) -> None:
         raise SettingsError(str(settings.source_file), f"sites.{name}", f"a site defined in the file (known: {known})")
 
 
-def connector_options(settings: Settings, site_name: str) -> tuple[type[Any], Any]:
+# Any: a connector loaded by name; its options type is known at run time
+def connector_options(settings: Settings, site_name: str) -> tuple[type[Connector[Any]], ConnectorOptions]:
     """Load a site's connector class and validate its options; errors name the settings key."""
     from connectors import registry  # imported here: connectors depend on crawler, not the other way
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Literal
+from typing import Literal
 
 from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
@@ -156,11 +156,11 @@ class Step(_Model):
     """One transform step: a bare name (``lowercase``) or a one-key mapping (``{split: ","}``)."""
 
     op: str
-    arg: Any = None
+    arg: str | RegexReplace | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _shape(cls, data: Any) -> Any:
+    def _shape(cls, data: object) -> object:
         known = ", ".join((*SIMPLE_TRANSFORMS, *ARG_TRANSFORMS))
         if isinstance(data, str):
             if data in SIMPLE_TRANSFORMS:
@@ -186,7 +186,7 @@ class Step(_Model):
         raise ValueError(f"a transform name or a one-key mapping like {{split: ','}} (got {data!r})")
 
     @model_serializer
-    def _short(self) -> Any:
+    def _short(self) -> str | JSONObject:
         # back to the settings.yaml spelling, for `pushcrawl check` and error messages
         if self.arg is None:
             return self.op
@@ -212,7 +212,7 @@ class Rule(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _one_operation(cls, data: Any) -> Any:
+    def _one_operation(cls, data: object) -> object:
         if not isinstance(data, dict):
             raise ValueError(f"a mapping with one operation ({', '.join(OPERATIONS)}); got {data!r}")
         unknown = [k for k in data if k not in OPERATIONS]
@@ -281,7 +281,7 @@ class Rule(_Model):
         return {op: value}
 
 
-def _declaration(value: Any) -> Any:
+def _declaration(value: object) -> object:
     if isinstance(value, str):
         scalar, multi = parse_type(value)
         return {"type": scalar, "multi_value": multi}
@@ -296,7 +296,7 @@ class FieldsConfig(_Model):
 
     @field_validator("declare", mode="before")
     @classmethod
-    def _declare(cls, value: Any) -> Any:
+    def _declare(cls, value: object) -> object:
         if not isinstance(value, dict):
             return value
         return {_target_name(str(k)): _declaration(v) for k, v in value.items()}
@@ -344,5 +344,5 @@ class ExtractConfig(_Model):
 
     @field_validator("selectors", mode="before")
     @classmethod
-    def _names(cls, value: Any) -> Any:
+    def _names(cls, value: object) -> object:
         return {_target_name(str(k)): v for k, v in value.items()} if isinstance(value, dict) else value

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
@@ -30,16 +29,16 @@ class Setting:
     origin: str  # "default" | "settings.yaml" | "environment ($VAR)" | "command line (-s KEY)" | ...
 
 
-def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def _flatten(node: object, prefix: str = "") -> list[tuple[str, object]]:
     if isinstance(node, dict) and node:
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, object]] = []
         for key, value in node.items():
             out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     return [(prefix, node)]
 
 
-def _lookup(raw: Any, key: str) -> Any:
+def _lookup(raw: object, key: str) -> object:
     node = raw
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -48,7 +47,7 @@ def _lookup(raw: Any, key: str) -> Any:
     return node
 
 
-def _env_refs(value: Any) -> list[tuple[str, bool]]:
+def _env_refs(value: object) -> list[tuple[str, bool]]:
     """``${VAR}`` references inside a raw value: (name, is set in the environment)."""
     text = json.dumps(value) if not isinstance(value, str) else value
     return [(m.group(1), m.group(1) in os.environ) for m in _ENV_REF.finditer(text)]
@@ -71,7 +70,7 @@ def origin_of(key: str, raw: JSONObject, overrides: list[str], file_label: str) 
     return file_label
 
 
-def _display(key: str, value: Any) -> str:
+def _display(key: str, value: object) -> str:
     if isinstance(value, str) and value.startswith("**") and set(value) == {"*"}:
         return secrets.MASK  # a SecretStr as pydantic dumps it
     if _SECRET_KEY.search(key.rsplit(".", 1)[-1]) and value not in (None, ""):

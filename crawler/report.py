@@ -12,7 +12,7 @@ from crawler import secrets
 from crawler.funnel import summary_lines as funnel_lines
 from crawler.jsontypes import JSONObject
 
-#: Scrapy's stats values: its StatsT is ``dict[str, Any]`` (counters, but also datetimes and strings)
+#: Scrapy's stats values. Any: its StatsT is ``dict[str, Any]`` (counters, but also datetimes and strings)
 Stats = dict[str, Any]
 
 

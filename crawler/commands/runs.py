@@ -13,10 +13,10 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TextIO
 
 from crawler import defaults
-from crawler.commands import runs_show
+from crawler.commands import Subparsers, runs_show
 from crawler.config import Settings, load_settings
 from crawler.errors import SettingsError
 from crawler.indexing_log import IndexingLog
@@ -29,7 +29,7 @@ COLUMNS = ("documents", "pushed", "unchanged", "deleted", "dropped", "errors")
 INDEX_COLUMNS = ("indexed", "rejected", "pending")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "runs", help="run history (mode, status, counts, duration); `runs show RUN_ID`: one run's failures"
     )
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _table(runs: list[JSONObject], out: Any) -> None:
+def _table(runs: list[JSONObject], out: TextIO) -> None:
     if not runs:
         out.write("no runs recorded yet\n")
         return

@@ -8,7 +8,6 @@ never reach a log line, a report or ``ps`` output.
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -46,7 +45,7 @@ class DistributedConfig(BaseModel):
 
 def check_password_refs(data: JSONObject, file: str) -> None:
     """Refuse a literal Redis password in settings.yaml (DESIGN.md rule 4), globally or under any site."""
-    blocks: list[tuple[str, Any]] = [("distributed", data.get("distributed"))]
+    blocks: list[tuple[str, object]] = [("distributed", data.get("distributed"))]
     sites = data.get("sites")
     if isinstance(sites, dict):
         blocks += [

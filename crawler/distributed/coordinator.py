@@ -286,7 +286,7 @@ class Coordinator:
         client: redis.Redis,
         keys: Keys,
         run: Run,
-        cls: type[Connector[Any]],
+        cls: type[Connector[Any]],  # Any: a connector loaded by name; its options type is known at run time
         reason: str,
         dead: set[str],
         pending: int,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import IO, Any
+from typing import IO
 
 import requests
 
@@ -102,7 +102,7 @@ class ApiCore:
         method: str,
         url: str,
         *,
-        json_body: Any = None,
+        json_body: object = None,
         data: Body | None = None,
         headers: dict[str, str] | None = None,
         auth: bool = True,
