@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from _typeshed.wsgi import StartResponse, WSGIEnvironment
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -122,7 +123,7 @@ class App:
         add("GET", "/static/<name>", Route("static", browser.static))
         self.url_map = Map(rules)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if not request.path.startswith("/upload/"):
             # Bounds every JSON body read, chunked ones included: werkzeug refuses a larger Content-Length
@@ -133,7 +134,7 @@ class App:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {}  # Any: werkzeug's URL converters return values of any type
         route: Route | None = None
         if not self.hosts.allows(request.headers.get("Host")):
             return ApiError(
@@ -174,6 +175,7 @@ class App:
             log.exception("unexpected error on %s %s", request.method, request.path)
             return ApiError(500, "INTERNAL_ERROR", "Unexpected error in the local Push API; see its log.").response()
 
+    # Any: werkzeug's URL converters return values of any type
     def _run(self, route: Route, request: Request, values: dict[str, Any]) -> Response:
         ctx = self.ctx
         if route.group == "push":

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from typing import Any
 
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi import batchfile, content, languages, security, validate
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.files import FileContainers
@@ -251,7 +250,7 @@ class ItemApplier:
                     done(db)
                     self.files.discard(file_id)
 
-    def _batch_add(self, db: sqlite3.Connection, source: JSONObject, entry: Any, oid: int) -> None:
+    def _batch_add(self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int) -> None:
         try:
             doc = validate.document(entry)
             if self.refuse():
@@ -272,7 +271,7 @@ class ItemApplier:
         # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
         self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid)
 
-    def _batch_delete(self, db: sqlite3.Connection, source: JSONObject, entry: Any, oid: int) -> None:
+    def _batch_delete(self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int) -> None:
         doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
         if not isinstance(doc_id, str) or not doc_id:
             self.store.log(

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from crawler.jsontypes import JSONData
 from crawler.localapi import validate
 from crawler.localapi.apierror import bad_json
 
@@ -30,7 +30,7 @@ SECTIONS = ("addorupdate", "delete")
 class Entry:
     add: bool  # addOrUpdate (True) or delete
     start: int  # where it starts in the text, or -1 when ``value`` holds it already
-    value: Any = None
+    value: JSONData = None
 
 
 class NotAnObject(ValueError):
@@ -104,6 +104,6 @@ def _array(text: str, pos: int, into: list[Entry], add: bool) -> int:
     return pos + 1
 
 
-def entry(text: str, item: Entry) -> Any:
+def entry(text: str, item: Entry) -> JSONData:
     """One entry's JSON value (decoded again from the text: it parsed once already in ``scan``)."""
     return item.value if item.start < 0 else _DECODER.raw_decode(text, item.start)[0]

@@ -7,11 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from werkzeug.wrappers import Request
 
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, too_large
 from crawler.localapi.auth import Auth
 from crawler.localapi.files import FileContainers
@@ -49,7 +48,7 @@ class Context:
         return json.loads(row[0]) if row else None
 
 
-def json_body(request: Request, *, limit: int = MAX_REQUEST, require_type: bool = True) -> Any:
+def json_body(request: Request, *, limit: int = MAX_REQUEST, require_type: bool = True) -> JSONData:
     """The request's JSON body: 415 on a non-JSON content type, 413 past ``limit``, 400 if malformed."""
     ctype = request.mimetype
     # Lenient: a missing Content-Type is accepted; a present, non-JSON one is refused as Coveo does.

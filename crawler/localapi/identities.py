@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, bad_json
 from crawler.localapi.files import FileContainers
 from crawler.localapi.store import Store, now_ms
 from crawler.localapi.validate import ci, identity_type, parse_json
 
 
-def identity(value: Any, *, with_provider: bool = False) -> JSONObject:
+def identity(value: JSONData, *, with_provider: bool = False) -> JSONObject:
     if not isinstance(value, dict) or not isinstance(ci(value, "name"), str) or not ci(value, "name"):
         raise bad_json(f"An identity needs a non-empty 'name', got {value!r}.")
     info = ci(value, "additionalInfo") or {}
@@ -45,7 +44,7 @@ def _list(body: JSONObject, key: str, *, with_provider: bool = False) -> list[JS
     return [identity(v, with_provider=with_provider) for v in value]
 
 
-def identity_body(body: Any) -> JSONObject:
+def identity_body(body: JSONData) -> JSONObject:
     """IdentityBody / MappedIdentityBody / BaseIdentityBody, normalised (missing lists become [])."""
     if not isinstance(body, dict) or ci(body, "identity") is None:
         raise bad_json("The body needs an 'identity' object.")

@@ -14,12 +14,12 @@ Bad parameters (a range over 7 days, an unknown enum value, a malformed date) ar
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
 
@@ -78,7 +78,7 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-def _filters(body: Any) -> dict[str, tuple[set[str], bool]]:
+def _filters(body: JSONData) -> dict[str, tuple[set[str], bool]]:
     """filter name -> (values, is_exclusion); an allow-list wins over its exclude-list."""
     if body is None:
         return {}
@@ -101,7 +101,7 @@ def _filters(body: Any) -> dict[str, tuple[set[str], bool]]:
     return out
 
 
-def entry(row: Any, org: str) -> JSONObject:
+def entry(row: sqlite3.Row, org: str) -> JSONObject:
     """One activity row as a Source Logs entry."""
     op, outcome, detail = row["operation"], row["outcome"], row["detail"] or ""
     if op == "ADD_OR_UPDATE":

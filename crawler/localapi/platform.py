@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any
+import sqlite3
 
 from werkzeug.wrappers import Request, Response
 
 from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, json_response
+from crawler.localapi.auth import Caller
 from crawler.localapi.context import Context, json_body
 from crawler.localapi.store import now_ms
 
@@ -88,7 +89,7 @@ def create_source(ctx: Context, request: Request, org: str) -> Response:
     return json_response(_source_json(ctx, row), 201)
 
 
-def _provider_json(row: Any) -> JSONObject:
+def _provider_json(row: sqlite3.Row) -> JSONObject:
     spec: JSONObject = json.loads(row["spec"])
     spec.update(
         {
@@ -140,7 +141,7 @@ def put_provider(ctx: Context, request: Request, org: str, provider_id: str) -> 
     return json_response(_provider_json(row))
 
 
-def _field_json(row: Any) -> JSONObject:
+def _field_json(row: sqlite3.Row) -> JSONObject:
     spec: JSONObject = json.loads(row["spec"])
     spec.update({"name": row["name"], "type": row["type"], "system": bool(row["system"])})
     return spec
@@ -204,7 +205,7 @@ def create_fields(ctx: Context, request: Request, org: str) -> Response:
 # Coveo's privilege evaluator (``POST /rest/privilege/evaluate``, as coveo/platform-client and the Coveo CLI
 # call it): {"organizationId", "requestedPrivilege": {"owner", "targetDomain", "type", "targetId"}} →
 # {"approved": bool, "evaluationReport": ...}. Domains a Push key is checked for map onto the local scopes.
-def evaluate_privilege(ctx: Context, request: Request, caller: Any) -> Response:
+def evaluate_privilege(ctx: Context, request: Request, caller: Caller) -> Response:
     body = json_body(request)
     wanted = body.get("requestedPrivilege") if isinstance(body, dict) else None
     if not isinstance(wanted, dict):

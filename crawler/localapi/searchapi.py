@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+import sqlite3
 
 import tantivy
 from tantivy import Occur
 from werkzeug.wrappers import Request, Response
 
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi import excerpt, fieldterms, languages, security
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
@@ -46,7 +46,7 @@ def make_token(ctx: Context, request: Request) -> Response:
     return json_response({"token": token})
 
 
-def _visibility(db: Any, index: TextIndex, user_ids: list[JSONObject] | None) -> list[Clause] | None:
+def _visibility(db: sqlite3.Connection, index: TextIndex, user_ids: list[JSONObject] | None) -> list[Clause] | None:
     """Index filters (or None: nothing visible) for the items a caller may see.
 
     Items share permission bodies (table ``perms``), so each distinct body is evaluated once per group of
@@ -151,7 +151,7 @@ def _index_filter(index: TextIndex, cond: Condition, filters: list[Clause]) -> b
     return clause is not None
 
 
-def _result(index: TextIndex, row: Any, query_words: list[str]) -> JSONObject:
+def _result(index: TextIndex, row: sqlite3.Row, query_words: list[str]) -> JSONObject:
     fields = json.loads(row["fields"])
     analyzer = index.analyzers.get(row["lang"], index.analyzers[languages.DEFAULT])
     wanted = excerpt.terms(analyzer, query_words)
@@ -172,7 +172,7 @@ def _result(index: TextIndex, row: Any, query_words: list[str]) -> JSONObject:
 
 def search(ctx: Context, request: Request, user_ids: list[JSONObject] | None) -> Response:
     if request.method == "GET":
-        query: Any = dict(request.args)
+        query: JSONData = dict(request.args)
     else:
         query = json_body(request) if request.get_data() else {}
     if not isinstance(query, dict):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from typing import Any
 
 from crawler.jsontypes import JSONObject
 from crawler.localapi import security
@@ -50,7 +49,7 @@ def _perm(p: JSONObject, principal: set[Key] | None, default: str | None) -> JSO
 
 
 def walk(
-    db: sqlite3.Connection, source: JSONObject, levels: list[JSONObject] | None, user_ids: list[Any] | None
+    db: sqlite3.Connection, source: JSONObject, levels: list[JSONObject] | None, user_ids: list[JSONObject] | None
 ) -> JSONObject:
     """The explanation for one user (``user_ids`` None: anonymous, as an API key searches)."""
     paths = trace(db, user_ids) if user_ids else {}

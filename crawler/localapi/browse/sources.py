@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import tantivy
@@ -25,6 +25,7 @@ from crawler.localapi.apierror import ApiError
 from crawler.localapi.browse import facets
 from crawler.localapi.browse.render import Pager, render
 from crawler.localapi.query import Condition, QuerySyntaxError, parse_conditions
+from crawler.localapi.sqltypes import SQLParams
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
@@ -78,6 +79,8 @@ def index(ctx: Context, request: Request) -> Response:
 class View:
     """The filtered item set a request asks for: ``tail`` (`` FROM ... WHERE ...``) and its arguments."""
 
+    args: SQLParams
+
     def __init__(self, request: Request, source_id: str, schema: tantivy.Schema) -> None:
         self.source_id = source_id
         self.chosen = facets.parse_filters(request.args.getlist("f"))
@@ -100,7 +103,7 @@ class View:
         self.filtered = len(conds) > 1
 
     def summary(
-        self, ctx: Context, db: sqlite3.Connection, stamp: tuple[Any, ...], compute: bool
+        self, ctx: Context, db: sqlite3.Connection, stamp: tuple[int, int | None], compute: bool
     ) -> JSONObject | None:
         """{"total", "facets", "collected", "unindexed"} from the search index, or when the index cannot
         answer the filter from the cache, or computed when ``compute``; else None."""
