@@ -119,7 +119,7 @@ class Document(_Item):
     fingerprint: str | None = None
     notes: list[str] = Field(default_factory=list)  # renames and other mapping remarks for preview/dry-run
     # the lxml tree a connector already parsed from ``html`` (pipelines.htmlparse): one parse per page
-    _tree: HtmlElement | None = PrivateAttr(default=None)  # lxml ships no type information: unchecked
+    _tree: tuple[HtmlElement, str | None] | None = PrivateAttr(default=None)  # (tree, the html it parsed)
     # the body built once when the changes pipeline fingerprinted the item (crawler.wire.body.freeze; typed
     # there, as object here: naming crawler.wire.body's Built would make the two modules import each other)
     _built: object = PrivateAttr(default=None)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any
+
+from lxml.html import HtmlElement
 
 from crawler import dates
 from crawler.fieldrules import normalise_name
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 
 #: meta names that describe the page's rendering, not its content
 IGNORED_META = frozenset(
@@ -32,12 +33,12 @@ _LIST_KEYS = frozenset(("keywords", "news_keywords", "article:tag"))
 _JSONLD_TYPES = ("Article", "NewsArticle", "TechArticle", "BlogPosting", "WebPage", "Product", "Report", "Event")
 
 
-def parse_date(value: Any, notes: list[str] | None = None) -> datetime | None:
+def parse_date(value: object, notes: list[str] | None = None) -> datetime | None:
     """A page date (ISO 8601, RFC 2822, "14 March 2025"...); an unreadable one is noted (crawler.dates)."""
     return dates.parse_or_note(value, notes)
 
 
-def meta_tags(tree: Any) -> dict[str, list[str]]:
+def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
     """Every ``<meta name|property|itemprop content>`` (lower-cased key → values in page order)."""
     out: dict[str, list[str]] = {}
     for el in tree.iter("meta"):
@@ -66,7 +67,7 @@ def meta_metadata(meta: dict[str, list[str]]) -> JSONObject:
     return out
 
 
-def _objects(data: Any) -> list[JSONObject]:
+def _objects(data: JSONData) -> list[JSONObject]:
     if isinstance(data, list):
         return [o for d in data for o in _objects(d)]
     if isinstance(data, dict):
@@ -74,7 +75,7 @@ def _objects(data: Any) -> list[JSONObject]:
     return []
 
 
-def _name(value: Any) -> str | None:
+def _name(value: JSONData) -> str | None:
     if isinstance(value, list):
         names = [n for v in value if (n := _name(v))]
         return ", ".join(names) or None
@@ -83,7 +84,7 @@ def _name(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def jsonld(tree: Any, notes: list[str]) -> JSONObject:
+def jsonld(tree: HtmlElement, notes: list[str]) -> JSONObject:
     """The page's main schema.org object (the first of a content type, else the first object), or {}."""
     found: list[JSONObject] = []
     for script in tree.iter("script"):

@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from _typeshed.wsgi import StartResponse, WSGIEnvironment
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -28,6 +27,9 @@ from crawler.localapi.browse import login
 from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults, drop_answer
 from crawler.localapi.hosts import HostCheck
+
+if TYPE_CHECKING:  # typeshed's WSGI types exist for type checkers only
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Response]
