@@ -6,7 +6,7 @@ cursor (``filter[changed][value]`` with operator ``>``) plus a sparse-fieldset l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from connectors.drupal.client import DrupalOptions
 from connectors.failures import describe
 from connectors.http import json_body, polite_settings
 from crawler.jsontypes import JSONObject
+from crawler.scrapytypes import Output
 
 
 def utc_iso(value: str | None) -> str | None:
@@ -40,6 +41,7 @@ class DrupalConnector(Connector[DrupalOptions]):
     lists_all_ids = True
     custom_settings = polite_settings()
 
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.users: list[JSONObject] = []
@@ -48,7 +50,14 @@ class DrupalConnector(Connector[DrupalOptions]):
     def ping(cls, options: DrupalOptions) -> None:
         client.ping(options)
 
-    def _get(self, url: str, callback: Any, errback: Any = None, **cb_kwargs: Any) -> scrapy.Request:
+    # Any: the callback's keyword arguments, Scrapy's cb_kwargs (typed dict[str, Any])
+    def _get(
+        self,
+        url: str,
+        callback: Callable[..., object],
+        errback: Callable[[Failure], object] | None = None,
+        **cb_kwargs: Any,
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             headers=client.headers(self.options),
@@ -58,11 +67,11 @@ class DrupalConnector(Connector[DrupalOptions]):
             dont_filter=True,
         )
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         for request in self._start_requests(None):
             yield request
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         # listings of what was modified after the cursor, plus id-only listings to find deletions; later pages
         # of a listing keep the filter through ``self.since`` (the same cursor)
         for request in self._start_requests(since):
@@ -90,7 +99,7 @@ class DrupalConnector(Connector[DrupalOptions]):
         href = link.get("href") if isinstance(link, dict) else link
         return str(href) if href else None
 
-    def parse_nodes(self, response: Response, bundle: str) -> Iterator[Any]:
+    def parse_nodes(self, response: Response, bundle: str) -> Iterator[Output]:
         try:
             doc = self._document(response)
         except ValueError as exc:
@@ -112,7 +121,7 @@ class DrupalConnector(Connector[DrupalOptions]):
                 self.list_id(item.document_id)
             yield item
 
-    def parse_ids(self, response: Response) -> Iterator[Any]:
+    def parse_ids(self, response: Response) -> Iterator[Output]:
         try:
             doc = self._document(response)
         except ValueError as exc:
@@ -126,7 +135,7 @@ class DrupalConnector(Connector[DrupalOptions]):
             except (KeyError, TypeError):
                 self.listing_failed(f"{response.url}: a node without drupal_internal__nid")
 
-    def parse_users(self, response: Response) -> Iterator[Any]:
+    def parse_users(self, response: Response) -> Iterator[Output]:
         try:
             doc = self._document(response)
         except ValueError as exc:

@@ -12,7 +12,7 @@ mid-run fails loudly (``assertuserfailed``) instead of quietly answering as an a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
@@ -21,7 +21,7 @@ from pydantic import Field
 from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth, get_json
 from crawler.errors import ConnectorError
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 
 HINT = "api_url must point at the wiki's api.php (e.g. https://wiki.example.org/w/api.php)"
 REVISION_PROPS = {"rvprop": "content|timestamp|user|ids", "rvslots": "main"}
@@ -67,12 +67,12 @@ class LoginError(Exception):
     """``action=login`` did not log in; the message names the user (never the password) and what to check."""
 
 
-def url(api_url: str, **params: Any) -> str:
+def url(api_url: str, **params: str | int | None) -> str:
     params = {"format": "json", "formatversion": "2", **params}
     return f"{api_url}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
-def check(data: Any) -> JSONObject:
+def check(data: JSONData) -> JSONObject:
     if not isinstance(data, dict):
         raise ApiError("not a MediaWiki API response")
     error = data.get("error")
@@ -94,7 +94,7 @@ def login_token_url(api_url: str) -> str:
     return url(api_url, action="query", meta="tokens", type="login")
 
 
-def login_token(data: Any) -> str:
+def login_token(data: JSONData) -> str:
     """The ``logintoken`` of a ``meta=tokens&type=login`` answer; LoginError if the wiki gives none."""
     try:
         check(data)
@@ -125,7 +125,7 @@ def _reason(login: JSONObject) -> str:
     return str(reason or "no reason given")
 
 
-def check_login(data: Any, api_url: str, username: str) -> None:
+def check_login(data: JSONData, api_url: str, username: str) -> None:
     """Raise LoginError unless an ``action=login`` answer says ``Success``, saying what to fix."""
     try:
         check(data)
@@ -230,7 +230,7 @@ def ping(options: MediaWikiOptions) -> None:
     """Siteinfo anonymously (is this a MediaWiki API?), then, with ``auth``, log in and read siteinfo again."""
     session = requests.Session()
 
-    def get(request_url: str, form: dict[str, str] | None = None) -> Any:
+    def get(request_url: str, form: dict[str, str] | None = None) -> JSONData:
         # a 401/403 here comes from an HTTP proxy in front of the wiki, not from the wiki's own login
         return get_json(
             request_url,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 from crawler.jsontypes import JSONObject
@@ -41,7 +40,7 @@ class Site:
         return self.server + self.articlepath.replace("$1", path)
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:

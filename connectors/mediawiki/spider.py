@@ -20,7 +20,7 @@ complete: nothing is swept and the cursor stays where it was.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settin
 from connectors.mediawiki import client, mapping
 from connectors.mediawiki.cursor import ChangeCursor, entry_key
 from crawler.jsontypes import JSONObject
-from crawler.scrapytypes import Meta
+from crawler.scrapytypes import Meta, Output
 
 #: login requests jump the queue: every other request waits for the session they open
 LOGIN_PRIORITY = 100
@@ -52,18 +52,18 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     def ping(cls, options: client.MediaWikiOptions) -> None:
         client.ping(options)
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         async for request in self._start():
             yield request
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         # whether the changes since the cursor can still be read is known from the wiki's siteinfo (its clock
         # and recentchanges' age): parse_siteinfo decides, listing every page when they cannot
         self._changes_since = since
         async for request in self._start():
             yield request
 
-    async def _start(self) -> AsyncIterator[Any]:
+    async def _start(self) -> AsyncIterator[Output]:
         self._queued_titles: set[str] = set()
         self._changes: ChangeCursor | None = None  # incremental runs: where the previous run stopped
         self._logins = 0  # successful logins so far; each request remembers the count it was made under
@@ -77,7 +77,10 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             self._waiting = [siteinfo]
             yield self._login_request()
 
-    def _get(self, url: str, callback: Any, listing: bool = False, **cb_kwargs: Any) -> scrapy.Request:
+    # Any: the handler's keyword arguments, Scrapy's cb_kwargs (typed dict[str, Any])
+    def _get(
+        self, url: str, callback: Callable[..., object], listing: bool = False, **cb_kwargs: Any
+    ) -> scrapy.Request:
         """An API request whose answer is checked by ``_api`` and then handed to ``callback``."""
         if self.options.auth is not None:
             url = client.asserting(url)
@@ -91,7 +94,8 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             dont_filter=True,
         )
 
-    def _api(self, response: Response, handler: str, **kwargs: Any) -> Iterator[Any]:
+    # Any: the handler's keyword arguments, Scrapy's cb_kwargs (typed dict[str, Any])
+    def _api(self, response: Response, handler: str, **kwargs: Any) -> Iterator[Output]:
         listing = bool(response.meta.get("mw_listing"))
         try:
             data = client.check(json_body(response))
@@ -123,7 +127,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return scrapy.Request(url, callback=self.parse_login_token, **common)
         return scrapy.FormRequest(self.options.api_url, formdata=form, callback=self.parse_login, **common)
 
-    def parse_login_token(self, response: Response) -> Iterator[Any]:
+    def parse_login_token(self, response: Response) -> Iterator[Output]:
         assert self.options.auth is not None
         try:
             token = client.login_token(json_body(response))
@@ -132,7 +136,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return
         yield self._login_request(client.login_form(self.options.auth, token))
 
-    def parse_login(self, response: Response) -> Iterator[Any]:
+    def parse_login(self, response: Response) -> Iterator[Output]:
         assert self.options.auth is not None
         try:
             client.check_login(json_body(response), self.options.api_url, self.options.auth.username)
@@ -240,7 +244,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
 
     def parse_pages(
         self, response: Response, data: JSONObject, acc: dict[int | str, JSONObject]
-    ) -> Iterator[Any]:
+    ) -> Iterator[Output]:
         for page in (data.get("query") or {}).get("pages", []):
             key = page.get("pageid") or page.get("title")
             merged = acc.setdefault(key, page)
@@ -253,7 +257,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return
         yield from self._emit(acc.values())
 
-    def _emit(self, pages: Any) -> Iterator[Any]:
+    def _emit(self, pages: Iterable[JSONObject]) -> Iterator[Output]:
         assert self.site_info is not None
         for page in pages:
             title = str(page.get("title", ""))
@@ -273,7 +277,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             else:
                 yield doc
 
-    def parse_rendered(self, response: Response, data: JSONObject, page: JSONObject) -> Iterator[Any]:
+    def parse_rendered(self, response: Response, data: JSONObject, page: JSONObject) -> Iterator[Output]:
         if self.site_info is None:
             return
         html = (data.get("parse") or {}).get("text")

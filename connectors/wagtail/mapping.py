@@ -11,10 +11,9 @@ import html
 import re
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.jsontypes import JSONObject
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.model import Document, MetadataValue
 
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
@@ -23,7 +22,7 @@ _SKIP = {"id", "meta", "title"}
 _LONG_TEXT = 300  # plain strings longer than this are content, not a field value
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     """Wagtail timestamps (``…Z`` or ``…+02:00``) → aware UTC datetime; None when absent or unreadable."""
     if not isinstance(value, str) or not value:
         return None
@@ -52,7 +51,7 @@ def page_url(item: JSONObject, base_url: str) -> str:
     return urljoin(base_url.rstrip("/") + "/", str(url))
 
 
-def _stream_html(blocks: list[Any]) -> list[str]:
+def _stream_html(blocks: list[JSONData]) -> list[str]:
     out: list[str] = []
     for block in blocks:
         value = block.get("value") if isinstance(block, dict) else block
@@ -65,7 +64,7 @@ def _stream_html(blocks: list[Any]) -> list[str]:
     return out
 
 
-def _is_stream(value: Any) -> bool:
+def _is_stream(value: object) -> bool:
     return (
         isinstance(value, list)
         and bool(value)
@@ -73,7 +72,7 @@ def _is_stream(value: Any) -> bool:
     )
 
 
-def _names(value: list[Any]) -> list[str]:
+def _names(value: list[JSONData]) -> list[str]:
     """Tag lists and related snippets (``[{..., "name": ...}]``) → their names."""
     names = [v if isinstance(v, str) else v.get("name") or v.get("title") for v in value if v]
     return [str(n) for n in names if n]

@@ -70,6 +70,7 @@ def statuses(options: WordPressOptions) -> str:
     return "publish,private" + extra
 
 
+# Any: Scrapy's Headers (bytes keys) or requests' headers (str keys): no common mapping type
 def total_pages(response_headers: Any) -> int:
     raw = response_headers.get(b"X-WP-TotalPages") or response_headers.get("X-WP-TotalPages") or b"1"
     try:
