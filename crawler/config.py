@@ -169,8 +169,10 @@ class SiteConfig(_Model):
 
 class Settings(_Model):
     target: str = "local"
+    # ignore: the lambda's dict[str, LocalTarget] is a valid dict[str, Target]; dict invariance refuses it
     targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget(kind="local")})  # type: ignore[arg-type]
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
+    # ignore: pydantic's Field overloads infer Never for this factory (a plugin-less mypy quirk); PushConfig() is valid
     push: PushConfig = Field(default_factory=PushConfig)  # type: ignore[arg-type]
     state_dir: Path = Path(defaults.STATE_DIR)
     keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)

@@ -74,6 +74,7 @@ def page_document(page: JSONObject, site: Site, html: str | None = None) -> Docu
         return None
     ns = int(page.get("ns", 0))
     metadata: dict[str, MetadataValue] = {
+        # ignore: a list[str] is a valid list[Scalar] value; list invariance refuses it
         "categories": category_names(page),  # type: ignore[dict-item]
         "namespace": site.namespaces.get(ns, str(ns)) or "Main",
         "pageid": int(page.get("pageid", 0)),

@@ -95,6 +95,7 @@ def page_document(item: JSONObject, base_url: str, body_fields: list[str] | None
         elif isinstance(value, bool | int | float | str):
             metadata[key] = value
         elif isinstance(value, list) and (names := _names(value)):
+            # ignore: a list[str] is a valid list[Scalar] value; list invariance refuses it
             metadata[key] = names  # type: ignore[assignment]
     url = page_url(item, base_url)
     metadata.update(

@@ -104,6 +104,7 @@ def _check_site(report: Report, settings: Settings, site: str) -> ConnectorOptio
         report.fail(f"site {site}: {exc}", f"fix {exc.key} in {exc.file}")
         return None
     report.ok(f"site {site}: connector {ref} ({cls.__module__}.{cls.__name__}), options valid")
+    # ignore: a bound classmethod has __func__ at run time; mypy types Connector.ping as a plain callable
     if getattr(cls.ping, "__func__", None) is Connector.ping.__func__:  # type: ignore[attr-defined]
         report.ok(f"site {site}: connector has no ping(); the CMS is first reached by the crawl")
         return options
@@ -126,6 +127,7 @@ def _check_site(report: Report, settings: Settings, site: str) -> ConnectorOptio
 
 def _check_targets(report: Report, settings: Settings, sites: list[str], override: str | None) -> None:
     by_target: dict[str, list[str]] = {}
+    # ignore: None stands for "no site" (target_for(None) picks the default target); sites is list[str]
     for site in sites or [None]:  # type: ignore[list-item]
         try:
             name, _ = settings.target_for(site, override)

@@ -84,6 +84,7 @@ def _scan(text: str) -> list[Entry]:
         else:
             value, pos = _DECODER.raw_decode(text, pos)
             for element in (value or []) if section is not None else ():
+                # ignore: section is not None here (the loop is empty otherwise), which mypy cannot follow
                 section.append(Entry(key.lower() == "addorupdate", -1, element))  # type: ignore[union-attr]
         pos = _skip(text, pos)
     if _skip(text, pos + 1) != len(text):
