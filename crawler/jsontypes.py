@@ -9,11 +9,13 @@ bare ``Any`` elsewhere in the packages stands out and must name its reason (test
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 #: any JSON value, fully typed (recursive): what ``json.dumps`` accepts without a ``default=``. Use it where a
-#: value is only passed on or narrowed by ``isinstance``.
-JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+#: value is only passed on (a request body) or narrowed by ``isinstance``. Sequence and Mapping, not list and
+#: dict: they are covariant, so a ``list[dict[str, str]]`` our code built is a JSONValue too.
+JSONValue: TypeAlias = "str | int | float | bool | Sequence[JSONValue] | Mapping[str, JSONValue] | None"
 
 #: a JSON object as sent, received or reported. Any: values are read by key along shapes that the Push API
 #: contract and each CMS's API fix; a recursive union would force an ``isinstance`` at every nested read, and

@@ -26,6 +26,7 @@ import requests
 
 from crawler import __version__
 from crawler.errors import PushError, QuotaExceeded, TargetError
+from crawler.jsontypes import JSONValue
 
 logger = logging.getLogger("crawler.pushapi")
 
@@ -102,7 +103,7 @@ class ApiCore:
         method: str,
         url: str,
         *,
-        json_body: object = None,
+        json_body: JSONValue = None,
         data: Body | None = None,
         headers: dict[str, str] | None = None,
         auth: bool = True,
