@@ -46,7 +46,9 @@ def test_tabs_are_reused_yet_each_page_keeps_its_content_and_errors_and_contexts
         # twice as many downloads as tabs: requests wait for a tab (the hang this handler once had)
         result = run_connector("sitemap", options, settings={"CONCURRENT_REQUESTS": 4})
     stats = result.stats
-    texts = {d.removeprefix(site.base_url): str(i.get("html") or i.get("text") or "") for d, i in result.documents().items()}
+    texts = {
+        d.removeprefix(site.base_url): str(i.get("html") or i.get("text") or "") for d, i in result.documents().items()
+    }
     assert sorted(texts) == sorted(f"/p/{n}" for n in range(PAGES))
     for path, text in texts.items():  # a reused tab shows the page it navigated to, not the one before
         assert f"written by script for page{path[3:]} " in text
