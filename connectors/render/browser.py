@@ -1,10 +1,12 @@
 """BrowserWatch: the request meta that sends a page through scrapy-playwright, and the bounds on the browser.
 
 Contexts: pages are opened in the context ``pushcrawl-<generation>``; after ``max_pages_per_context`` pages the
-generation moves on and the old context is closed once its last page is done. The browser: after each page the
-resident memory of this process's descendants (Playwright's driver and every Chromium process) is read with
-psutil; above ``max_browser_mb`` the browser is closed, and scrapy-playwright launches a new one for the next
-request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). Pages still rendering in the old browser are retried once.
+generation moves on and the old context is closed once its last page is done (tabs themselves are reused by
+connectors.render.handler). The browser: after a page, at most once per MEMORY_EVERY_S, the memory of this
+process's descendants (Playwright's driver and every Chromium process) is read with psutil in a thread; above
+``max_browser_mb`` the browser is closed once its pages in flight are done (PagePoolHandler.restart_browser), and
+scrapy-playwright launches a new one for the next request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). A page
+still rendering in a browser that went away (a crash) is retried once.
 """
 
 from __future__ import annotations
