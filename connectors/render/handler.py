@@ -43,7 +43,7 @@ def generation_of(context_name: str) -> int:
     return int(tail) if tail.isdigit() else -1
 
 
-class PagePoolHandler(ScrapyPlaywrightDownloadHandler):
+class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # scrapy-playwright ships no type information (an untyped base)
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.parked: dict[str, list[Any]] = {}
@@ -64,7 +64,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):
                     # attached when the tab was opened: a second copy would count every script error twice
                     request.meta.pop("playwright_page_event_handlers", None)
                     self.stats.inc_value("pushcrawl/render/tabs_reused")
-            response = await super()._download_request(request, spider)
+            response: Response = await super()._download_request(request, spider)
             page = request.meta.get("playwright_page")
             if page is not None and generation_of(name) >= 0:
                 # parked before the next request is let in, so it finds this tab instead of opening one
