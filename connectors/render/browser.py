@@ -141,7 +141,14 @@ class BrowserWatch:
                 await page.close()
             except Exception:  # the browser may be gone already (crash, restart): nothing left to close
                 context = None
-        if generation < self.generation and self.open[generation] <= 0:
+        handler = self._handler()
+        if hasattr(handler, "retire_idle"):
+            # PagePoolHandler owns the contexts: it knows which one a request waiting for a tab will use
+            if self.open[generation] <= 0 and generation < self.generation:
+                del self.open[generation]
+            with contextlib.suppress(Exception):
+                await handler.retire_idle()
+        elif generation < self.generation and self.open[generation] <= 0:
             del self.open[generation]
             if context is not None:
                 with contextlib.suppress(Exception):

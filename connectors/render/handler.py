@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from typing import Any
 
 from scrapy import Request
@@ -51,10 +52,17 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         self.rendering = asyncio.Semaphore(self.max_tabs)
         self.newest = -1  # the newest context generation a request asked for
         self.restarting = False
+        #: requests inside each context (a context may have no tab yet while one is being opened in it)
+        self.using: Counter[str] = Counter()
 
     async def _download_request(self, request: Request, spider: Any = None) -> Response:
         async with self.rendering:
             name = str(request.meta.setdefault("playwright_context", "default"))
+            if 0 <= generation_of(name) < self.newest:
+                # its generation ended while it waited: the newest context takes it, not an old one being closed
+                # (a tab opened in a closing context failed like a crash; a re-created one was never closed)
+                name = f"{PREFIX}{self.newest}"
+                request.meta["playwright_context"] = name
             self.newest = max(self.newest, generation_of(name))
             await self._retire(self.newest)
             if not request.meta.get("playwright_page"):
@@ -64,7 +72,11 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
                     # attached when the tab was opened: a second copy would count every script error twice
                     request.meta.pop("playwright_page_event_handlers", None)
                     self.stats.inc_value("pushcrawl/render/tabs_reused")
-            response: Response = await super()._download_request(request, spider)
+            self.using[name] += 1
+            try:
+                response: Response = await super()._download_request(request, spider)
+            finally:
+                self.using[name] -= 1
             page = request.meta.get("playwright_page")
             if page is not None and generation_of(name) >= 0:
                 # parked before the next request is let in, so it finds this tab instead of opening one
@@ -93,6 +105,9 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         ):
             with contextlib.suppress(Exception):
                 await page.close()
+            # the last tab of an old context: close the context now, not when the next request comes — that
+            # request may be the one waiting for a context place (PLAYWRIGHT_MAX_CONTEXTS) this one holds
+            await self._retire(self.newest)
             return False
         parked.append(page)
         return True
@@ -107,9 +122,13 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
                 with contextlib.suppress(Exception):
                     await page.close()
         for name, wrapper in list(self.context_wrappers.items()):
-            if -1 < generation_of(name) < current and not wrapper.context.pages:
+            if -1 < generation_of(name) < current and not wrapper.context.pages and not self.using[name]:
                 with contextlib.suppress(Exception):
                     await wrapper.context.close()
+
+    async def retire_idle(self) -> None:
+        """Close what older context generations leave idle (BrowserWatch calls it after closing a failed tab)."""
+        await self._retire(self.newest)
 
     async def restart_browser(self) -> None:
         """Close the browser once the pages rendering in it are done (scrapy-playwright launches a new one for

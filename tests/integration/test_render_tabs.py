@@ -62,3 +62,19 @@ def test_tabs_are_reused_yet_each_page_keeps_its_content_and_errors_and_contexts
     assert stats["pushcrawl/render/tabs_reused"] == PAGES - stats["playwright/page_count"]
     # an old context is closed once its tabs are parked or done: never more than the current one and the last
     assert stats["playwright/context_count/max_concurrent"] <= 2
+
+
+def test_a_context_per_page_neither_hangs_nor_closes_a_context_a_waiting_request_uses() -> None:
+    """Every request a new context generation, more requests than tabs: a request waits for a tab while newer
+    generations start. Closing its (still tabless) context under it hung the crawl; not closing emptied ones
+    filled PLAYWRIGHT_MAX_CONTEXTS and hung it too."""
+    with ThrowingSite() as site:
+        options = {
+            "sitemap_urls": [f"{site.base_url}/sitemap.xml"],
+            "render": {"mode": "always", "max_concurrent": 2, "max_pages_per_context": 1},
+        }
+        result = run_connector("sitemap", options, settings={"CONCURRENT_REQUESTS": 4})
+    assert len(result.documents()) == PAGES and result.stats["pushcrawl/render/rendered"] == PAGES
+    assert result.stats["pushcrawl/render/script_errors"] == PAGES
+    assert "pushcrawl/render/browser_crashes" not in result.stats  # no tab opened in a closing context
+    assert result.stats["playwright/context_count/max_concurrent"] <= 2
