@@ -70,6 +70,8 @@ class TextIndex:
         self._lock = threading.Lock()  # one writer, and a consistent reload
         self._writer: tantivy.IndexWriter | None = None
         self._top: int | None = None  # the highest row id the index may hold (_index_rows), read once on use
+        #: moves with every commit: caches of index answers (the Content Browser's summaries) key on it
+        self.generation = 0
         self.index = self._open()
         self.present: set[str] = self._languages_present()
         self._facets()  # an index built with other facet fields is queued for re-indexing before anyone reads
@@ -168,6 +170,7 @@ class TextIndex:
                 writer.add_json(dumps(doc))
             writer.commit()
             self.index.reload()
+            self.generation += 1
 
     def _highest_rid(self) -> int:
         """The highest row id in the index (0 when empty): what may need deleting before a re-add."""
