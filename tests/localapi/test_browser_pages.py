@@ -215,8 +215,8 @@ def test_item_page_names_a_same_name_identity_of_another_provider(site: tuple[Cl
         text(get(client, "/browse/item", source=src, documentId="https://kb.test/bob", user="bob@example.com"))
     )
     assert "bob@example.com cannot see this item" in page
-    assert "names bob@example.com of provider kb (the source's default" in page
-    assert "holds bob@example.com of provider email security provider" in page
+    assert "names bob@example.com of provider kb (the source's default provider" in page
+    assert "holds bob@example.com of provider Email Security Provider" in page  # the name, not its key
 
 
 def test_warm_up_fills_the_caches_a_first_visit_would_fill(site: tuple[Client, str]) -> None:
