@@ -62,9 +62,10 @@ class IdentityApplier:
         self.files = files
 
     def _current(self, db: sqlite3.Connection, provider: str, name: str) -> sqlite3.Row | None:
-        return db.execute(
+        row: sqlite3.Row | None = db.execute(
             "SELECT * FROM identities WHERE provider_key=? AND name_key=?", (provider.lower(), name.lower())
         ).fetchone()
+        return row
 
     def _fresh(self, db: sqlite3.Connection, provider: str, name: str, oid: int, op: str) -> bool:
         row = self._current(db, provider, name)

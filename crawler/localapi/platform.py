@@ -88,7 +88,7 @@ def create_source(ctx: Context, request: Request, org: str) -> Response:
 
 
 def _provider_json(row: Any) -> dict[str, Any]:
-    spec = json.loads(row["spec"])
+    spec: dict[str, Any] = json.loads(row["spec"])
     spec.update(
         {
             "id": row["id"],
@@ -140,7 +140,7 @@ def put_provider(ctx: Context, request: Request, org: str, provider_id: str) -> 
 
 
 def _field_json(row: Any) -> dict[str, Any]:
-    spec = json.loads(row["spec"])
+    spec: dict[str, Any] = json.loads(row["spec"])
     spec.update({"name": row["name"], "type": row["type"], "system": bool(row["system"])})
     return spec
 

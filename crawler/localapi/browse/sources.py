@@ -126,7 +126,10 @@ class View:
             total, counts = facets.compute(db, names, self.tail, self.args)
             return {"total": total, "facets": counts, "collected": facets.collected(db, self.source_id), "unindexed": 0}
 
-        return CACHE.get_or_compute((*key, tuple(names)), run) if compute else CACHE.peek((*key, tuple(names)))
+        cached: dict[str, Any] | None = (
+            CACHE.get_or_compute((*key, tuple(names)), run) if compute else CACHE.peek((*key, tuple(names)))
+        )
+        return cached
 
     def rows_by_id(self, ctx: Context, total: int) -> None:
         """Read a small filtered set by the row ids the search index gives instead of by a scan."""
