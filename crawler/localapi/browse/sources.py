@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import tantivy
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import fieldterms
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.browse import facets
 from crawler.localapi.browse.render import Pager, render
 from crawler.localapi.query import Condition, QuerySyntaxError, parse_conditions
+from crawler.localapi.sqltypes import SQLParams
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
@@ -77,6 +79,8 @@ def index(ctx: Context, request: Request) -> Response:
 class View:
     """The filtered item set a request asks for: ``tail`` (`` FROM ... WHERE ...``) and its arguments."""
 
+    args: SQLParams
+
     def __init__(self, request: Request, source_id: str, schema: tantivy.Schema) -> None:
         self.source_id = source_id
         self.chosen = facets.parse_filters(request.args.getlist("f"))
@@ -99,8 +103,8 @@ class View:
         self.filtered = len(conds) > 1
 
     def summary(
-        self, ctx: Context, db: sqlite3.Connection, stamp: tuple[Any, ...], compute: bool
-    ) -> dict[str, Any] | None:
+        self, ctx: Context, db: sqlite3.Connection, stamp: tuple[int, int | None], compute: bool
+    ) -> JSONObject | None:
         """{"total", "facets", "collected", "unindexed"} from the search index, or when the index cannot
         answer the filter from the cache, or computed when ``compute``; else None."""
         names = facets.facet_fields(db)
@@ -108,7 +112,7 @@ class View:
             index, query = ctx.store.index, self.query
             whole = tantivy.Query.term_query(index.schema, "src", self.source_id)
 
-            def aggregate() -> dict[str, Any]:
+            def aggregate() -> JSONObject:
                 return {
                     "total": index.count(query) if self.filtered else stamp[0],
                     "facets": index.facets(query, names, facets.TOP_VALUES),
@@ -122,11 +126,11 @@ class View:
             return summary | {"unindexed": ctx.store.unindexed()}  # counts are the index's: say when it lags
         key = (str(ctx.store.path), self.source_id, stamp, self.tail, tuple(self.args))
 
-        def run() -> dict[str, Any]:
+        def run() -> JSONObject:
             total, counts = facets.compute(db, names, self.tail, self.args)
             return {"total": total, "facets": counts, "collected": facets.collected(db, self.source_id), "unindexed": 0}
 
-        cached: dict[str, Any] | None = (
+        cached: JSONObject | None = (
             CACHE.get_or_compute((*key, tuple(names)), run) if compute else CACHE.peek((*key, tuple(names)))
         )
         return cached
@@ -214,7 +218,7 @@ def source_items(ctx: Context, request: Request, source_id: str) -> Response:
     )
 
 
-def _filter_links(path: str, here: list[tuple[str, str]], chosen: list[tuple[str, str]]) -> dict[str, Any]:
+def _filter_links(path: str, here: list[tuple[str, str]], chosen: list[tuple[str, str]]) -> JSONObject:
     def with_filters(new: list[tuple[str, str]]) -> str:
         """This page's URL (page 1) with the facet filters ``new`` instead of the current ones."""
         pairs = [(k, v) for k, v in here if v] + [("f", f"{n}:{v}") for n, v in new]
