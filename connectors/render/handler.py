@@ -26,9 +26,9 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from typing import Any
 
-from scrapy import Request
+from playwright.async_api import Page
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -47,7 +47,7 @@ def generation_of(context_name: str) -> int:
 class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # scrapy-playwright ships no type information (an untyped base)
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.parked: dict[str, list[Any]] = {}
+        self.parked: dict[str, list[Page]] = {}
         self.max_tabs = max(1, crawler.settings.getint("PUSHCRAWL_RENDER_MAX_CONCURRENT", 4))
         self.rendering = asyncio.Semaphore(self.max_tabs)
         self.newest = -1  # the newest context generation a request asked for
@@ -55,7 +55,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         #: requests inside each context (a context may have no tab yet while one is being opened in it)
         self.using: Counter[str] = Counter()
 
-    async def _download_request(self, request: Request, spider: Any = None) -> Response:
+    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         async with self.rendering:
             name = str(request.meta.setdefault("playwright_context", "default"))
             if 0 <= generation_of(name) < self.newest:
@@ -84,7 +84,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
                 await self.park(page, name)
             return response
 
-    def _take(self, name: str) -> Any:
+    def _take(self, name: str) -> Page | None:
         tabs = self.parked.get(name, [])
         while tabs:
             page = tabs.pop()
@@ -92,7 +92,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
                 return page
         return None
 
-    async def park(self, page: Any, name: str) -> bool:
+    async def park(self, page: Page, name: str) -> bool:
         """Keep a finished tab for the next request of its context; False (and closed) when it cannot be."""
         wrapper = self.context_wrappers.get(name)
         parked = self.parked.setdefault(name, [])
