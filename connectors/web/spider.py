@@ -42,6 +42,7 @@ from connectors.web import documents, mapping
 from crawler import defaults
 from crawler.errors import ConnectorError
 from crawler.model import Deletion
+from pipelines import htmlparse
 
 
 class WebOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
@@ -156,9 +157,13 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
             self._drop("not_document", response.url, f"a document link answered {documents.content_type(response)}")
             return
         page = mapping.repaired(response)
-        # links first: the extract pipeline consumes the page's parsed tree (shared, not parsed again)
-        follow_ups = list(self._follow(page)) if follow else []
-        result = self._document(page)
+        try:
+            # links first: the extract pipeline consumes the page's parsed tree (shared, not parsed again)
+            follow_ups = list(self._follow(page)) if follow else []
+            result = self._document(page)
+        finally:
+            # the tree now lives on the Document only: freed once extracted, not at the next full collection
+            htmlparse.release_selector(page)
         if result is not None:
             yield result
         yield from follow_ups
