@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 
 import lxml.html
+from lxml.html import HtmlElement
+from scrapy.http import Response, TextResponse
 
 from crawler.model import Document
 
@@ -61,7 +62,7 @@ def repair(html: str) -> str:
 _PARSERS = threading.local()  # an lxml parser may be reused, but by one thread at a time
 
 
-def parse(html: str) -> Any:
+def parse(html: str) -> HtmlElement:  # lxml ships no type information: the name documents, mypy sees Any
     """The page's lxml.html tree (the ``<html>`` element), huge text nodes kept."""
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:  # made once per thread: building a parser costs about what parsing a small page does
@@ -69,12 +70,12 @@ def parse(html: str) -> Any:
     return lxml.html.document_fromstring(html, parser=parser)
 
 
-def share_tree(doc: Document, tree: Any) -> None:
+def share_tree(doc: Document, tree: HtmlElement) -> None:
     """Hand the tree a connector parsed from ``doc.html`` to the extract pipeline."""
     doc._tree = (tree, doc.html)
 
 
-def take_tree(doc: Document) -> Any:
+def take_tree(doc: Document) -> HtmlElement | None:
     """The tree shared for ``doc``, else None (released from the Document: the pipeline modifies it).
 
     Only while ``doc.html`` is still the string it was parsed from: a connector that rewrote it gets a new parse.
@@ -83,11 +84,11 @@ def take_tree(doc: Document) -> Any:
     return shared[0] if shared is not None and shared[1] is doc.html else None
 
 
-def release_selector(response: Any) -> None:
+def release_selector(response: Response) -> None:
     """Break the cycle between a response and the selector it cached, so both (and the tree, unless a Document
     still holds it) go as soon as Scrapy drops the response. The response stays usable: asked again for its
     selector, it parses the page again."""
-    cached = getattr(response, "_cached_selector", None)  # Scrapy's cache of ``response.selector`` (TextResponse)
-    if cached is not None:
-        cached.response = None  # Scrapy's Selector keeps its response only to have been made from it
+    # _cached_selector: Scrapy's cache of ``response.selector``, read without making one
+    if isinstance(response, TextResponse) and response._cached_selector is not None:
+        response._cached_selector.response = None  # Scrapy's Selector keeps its response only to have been made from it
         response._cached_selector = None

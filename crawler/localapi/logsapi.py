@@ -14,11 +14,12 @@ Bad parameters (a range over 7 days, an unknown enum value, a malformed date) ar
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
 
@@ -77,7 +78,7 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-def _filters(body: Any) -> dict[str, tuple[set[str], bool]]:
+def _filters(body: JSONData) -> dict[str, tuple[set[str], bool]]:
     """filter name -> (values, is_exclusion); an allow-list wins over its exclude-list."""
     if body is None:
         return {}
@@ -100,7 +101,7 @@ def _filters(body: Any) -> dict[str, tuple[set[str], bool]]:
     return out
 
 
-def entry(row: Any, org: str) -> dict[str, Any]:
+def entry(row: sqlite3.Row, org: str) -> JSONObject:
     """One activity row as a Source Logs entry."""
     op, outcome, detail = row["operation"], row["outcome"], row["detail"] or ""
     if op == "ADD_OR_UPDATE":
@@ -110,7 +111,7 @@ def entry(row: Any, org: str) -> dict[str, Any]:
     else:
         operation = {"BATCH": "BATCH_FILE"}.get(op, op)
     result = _RESULT.get(outcome, outcome if outcome in RESULTS else "ERROR")
-    meta: dict[str, Any] = {"orderingId": row["ordering_id"]}
+    meta: JSONObject = {"orderingId": row["ordering_id"]}
     if result != "COMPLETED":
         meta["error"] = detail or outcome
         meta["errorCode"] = outcome
@@ -132,7 +133,7 @@ def entry(row: Any, org: str) -> dict[str, Any]:
     }
 
 
-def _keep(item: dict[str, Any], filters: dict[str, tuple[set[str], bool]]) -> bool:
+def _keep(item: JSONObject, filters: dict[str, tuple[set[str], bool]]) -> bool:
     return all((item[FILTERS[name][0]] in values) != exclude for name, (values, exclude) in filters.items())
 
 
@@ -162,7 +163,7 @@ def logs(ctx: Context, request: Request, org: str) -> Response:
         raise _bad("'documentIdMatching' must be EXACT, PARTIAL or WILDCARD.")
     filters = _filters(json_body(request) if request.get_data() else None)
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-    wanted_page: list[dict[str, Any]] = []
+    wanted_page: list[JSONObject] = []
     skip = page * per_page
     with ctx.store.read() as db:
         rows = db.execute(
