@@ -57,3 +57,20 @@ def test_a_released_response_still_answers_selectors() -> None:
     release_selector(response)
     release_selector(response)  # twice, or on a response never parsed: nothing to do
     assert response.xpath("//h1/text()").get() == "Guide"  # parsed again on demand
+
+
+def test_a_page_linked_through_many_anchors_is_requested_once() -> None:
+    links = "".join(f'<a href="/lib/os.html#f{i}">os.f{i}</a>' for i in range(200))
+    body = f'<html lang="en"><title>Contents</title><body><div role="main"><a href="/lib/os.html">os</a>{links}'
+    body += '<a href="/lib/re.html#top">re</a><a href="/lib/re.html">re again</a></div></body></html>'
+    spider = _spider()
+    page = HtmlResponse(
+        "http://site.example/contents.html", body=body.encode(), request=Request("http://site.example/")
+    )
+    requests = [o for o in spider.parse_page(page) if isinstance(o, Request)]
+    # the first link of each page wins, fragment and text as written (its text titles a linked document)
+    assert [(r.url, r.meta["link_text"]) for r in requests] == [
+        ("http://site.example/lib/os.html", "os"),
+        ("http://site.example/lib/re.html#top", "re"),
+    ]
+    assert spider.crawler.stats.get_value("pushcrawl/web/same_page_links") == 201
