@@ -1,13 +1,15 @@
 """Side-by-side benchmark of the local search: today's implementation (a git ref) against this tree.
 
     .venv/bin/python bench/search_compare.py [--old main [--old REF2 ...]] [--items 100000] [--searches 100]
+        [--rounds 1]
 
 Exports ``--old`` with ``git archive`` into a temporary directory and runs bench/localapi_ingest.py (this
 tree's copy, so both sides get the same items and queries) once with that export first on ``PYTHONPATH``
 and once with this tree, one after the other in fresh processes; then prints ingest and search p50/p95 for
 both and the ratios old/new (above 1: the new code is faster). ``--old`` may be given more than once (e.g.
 the commit before tantivy and main): each is run and compared with this tree in the same run. The load
-average before each run is printed too: on a shared machine it moves the figures as much as the code does.
+average before each run is printed too: on a shared machine it moves the figures as much as the code does;
+``--rounds N`` runs every side N times, interleaved, and prints medians (the load range over all rounds).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -46,6 +49,24 @@ def _run(code_root: Path, args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def _median(figures: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each number the median over the rounds (nested dicts alike); the load: lowest before, highest after."""
+    first = figures[0]
+    out: dict[str, Any] = {}
+    for key, value in first.items():
+        if isinstance(value, dict):
+            out[key] = _median([f[key] for f in figures])
+        elif key == "load_before":
+            out[key] = min(f[key] for f in figures)
+        elif key == "load_after":
+            out[key] = max(f[key] for f in figures)
+        elif isinstance(value, int | float):
+            out[key] = statistics.median(f[key] for f in figures)
+        else:
+            out[key] = value
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -54,15 +75,23 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--searches", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=1, help="runs per side, interleaved; medians are printed")
     args = parser.parse_args()
     refs = args.old or ["main"]
-    olds: list[tuple[str, dict[str, Any]]] = []
-    for ref in refs:
-        with tempfile.TemporaryDirectory() as tmp:
-            commit = _export(ref, Path(tmp))
-            olds.append((f"{ref} ({commit})", _run(Path(tmp), args)))
-    new = _run(ROOT, args)
-    print(f"items: {args.items:,}, {args.searches} searches per kind; new = this tree; {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp:
+        exports = [(f"{ref} ({_export(ref, Path(tmp) / str(n))})", Path(tmp) / str(n)) for n, ref in enumerate(refs)]
+        # rounds interleave the sides (old, new, old, new...): on a shared machine the load drifts, and each
+        # figure is the median of its rounds, so no side gets only the quiet or only the busy minutes
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(args.rounds):
+            for name, root in [*exports, ("new", ROOT)]:
+                runs.setdefault(name, []).append(_run(root, args))
+    olds = [(name, _median(runs[name])) for name, _ in exports]
+    new = _median(runs["new"])
+    print(
+        f"items: {args.items:,}, {args.searches} searches per kind; new = this tree; {os.cpu_count()} CPUs;"
+        f" medians of {args.rounds} interleaved round(s)"
+    )
     for name, old in olds:
         print(f"old = {name}: load average before/after {old['load_before']:.1f}/{old['load_after']:.1f}")
     print(f"new: load average before/after {new['load_before']:.1f}/{new['load_after']:.1f}")

@@ -71,6 +71,9 @@ class TextIndex:
         self.analyzers = {lang: languages.analyzer(lang) for lang in languages.CODES}
         self._lock = threading.Lock()  # one writer, and a consistent reload
         self._writer: tantivy.IndexWriter | None = None
+        self._top: int | None = None  # the highest row id the index may hold (_index_rows), read once on use
+        #: moves with every commit: caches of index answers (the Content Browser's summaries) key on it
+        self.generation = 0
         self.index = self._open()
         self.present: set[str] = self._languages_present()
         self._facets()  # an index built with other facet fields is queued for re-indexing before anyone reads
@@ -144,24 +147,40 @@ class TextIndex:
             if self._writer is None:
                 self._writer = self.index.writer(heap_size=64_000_000, num_threads=1)
             writer = self._writer
+            if self._top is None:
+                self._top = self._highest_rid()
             for rid in rids:
-                writer.delete_documents_by_term("rid", rid)
-            for row in items:
-                lang = row["lang"]
-                self.present.add(lang)
-                doc = tantivy.Document(
-                    rid=row["rid"],
-                    src=row["source_id"],
-                    perm=-1 if row["perm_id"] is None else row["perm_id"],
-                    pub=row["public"],
-                    upd=row["updated_ms"],
-                )
-                doc.add_text(f"title_{lang}", row["title"])
-                doc.add_text(f"body_{lang}", row["body"])
-                fieldterms.document(doc, json.loads(row["fields"]), json.loads(row["collected"]), facets)
-                writer.add_document(doc)
+                # a row id above every one the index ever held has nothing to delete: during an ingest of new
+                # items that is every one, and each delete is a term lookup in every segment at commit
+                if rid <= self._top:
+                    writer.delete_documents_by_term("rid", rid)
+            self._top = max(self._top, rids[-1]) if rids else self._top  # before adding: never too low
+            dumps, present = json.dumps, self.present
+            for rid, source_id, perm_id, public, updated_ms, fields, collected, lang, title, body in items:
+                present.add(lang)
+                # one JSON text per item, parsed by tantivy in Rust (fieldterms.entries says why)
+                doc = {
+                    "rid": rid,
+                    "src": source_id,
+                    "perm": -1 if perm_id is None else perm_id,
+                    "pub": public,
+                    "upd": updated_ms,
+                    f"title_{lang}": title,
+                    f"body_{lang}": body,
+                }
+                doc.update(fieldterms.entries(json.loads(fields), collected, facets))
+                writer.add_json(dumps(doc))
             writer.commit()
             self.index.reload()
+            self.generation += 1
+
+    def _highest_rid(self) -> int:
+        """The highest row id in the index (0 when empty): what may need deleting before a re-add."""
+        self.index.reload()
+        searcher = self.index.searcher()
+        hits = searcher.search(tantivy.Query.all_query(), 1, order_by_field="rid").hits
+        values = searcher.fast_field_values("rid", [addr for _, addr in hits])
+        return int(values[0]) if values and values[0] is not None else 0
 
     def close(self) -> None:
         with self._lock:
@@ -209,7 +228,9 @@ class TextIndex:
             result = searcher.search(query, limit, count=True, offset=first)
         else:
             result = searcher.search(query, limit, count=True, order_by_field="upd", offset=first)
-        rids = [int(searcher.doc(addr)["rid"][0]) for _, addr in result.hits][:count]
+        # row ids from the fast (columnar) field: a stored-document read decompresses a whole block per hit
+        addrs = [addr for _, addr in result.hits][:count]
+        rids = [int(v) for v in searcher.fast_field_values("rid", addrs) if v is not None] if addrs else []
         total: int | None = getattr(result, "count", None)  # absent from tantivy's type stubs
         return int(total or 0), rids
 

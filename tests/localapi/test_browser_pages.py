@@ -215,8 +215,8 @@ def test_item_page_names_a_same_name_identity_of_another_provider(site: tuple[Cl
         text(get(client, "/browse/item", source=src, documentId="https://kb.test/bob", user="bob@example.com"))
     )
     assert "bob@example.com cannot see this item" in page
-    assert "names bob@example.com of provider kb (the source's default" in page
-    assert "holds bob@example.com of provider email security provider" in page
+    assert "names bob@example.com of provider kb (the source's default provider" in page
+    assert "holds bob@example.com of provider Email Security Provider" in page  # the name, not its key
 
 
 def test_warm_up_fills_the_caches_a_first_visit_would_fill(site: tuple[Client, str]) -> None:
@@ -230,3 +230,11 @@ def test_warm_up_fills_the_caches_a_first_visit_would_fill(site: tuple[Client, s
     path = str(ctx.store.path)
     assert any(k[0] == "outcomes" and k[1] == path for k in lists.CACHE._lru)
     assert any(k[0] == path and dict(v).get(src) == 61 for k, v in facets.COUNTS._lru.items())
+
+
+def test_runs_list_shows_only_the_counts_its_runs_have(site: tuple[Client, str]) -> None:
+    client, _ = site
+    page = get(client, "/browse/runs")
+    heads = re.findall(r'<th class="num">([a-z]+)</th>', page)
+    assert heads[:3] == ["fetched", "pushed", "dropped"]  # the fixture's run counted these, in funnel order
+    assert "unchanged" not in heads and "acknowledged" not in heads  # no run has them: no empty columns

@@ -18,8 +18,18 @@ from crawler.localapi import security
 from crawler.localapi.security import EMAIL_PROVIDER, Key, _key, _level, _matches
 
 
+def provider_names(db: sqlite3.Connection) -> dict[str, str]:
+    """Provider key (lower-cased, as identities are matched) -> the provider's name as it was written, so
+    explanations say "Email Security Provider", not the key "email security provider"."""
+    names = {EMAIL_PROVIDER.lower(): EMAIL_PROVIDER}
+    names.update((r[0], r[1]) for r in db.execute("SELECT DISTINCT provider_key, provider FROM identities"))
+    names.update((r[0], r[1]) for r in db.execute("SELECT id_key, id FROM providers"))
+    return names
+
+
 def trace(db: sqlite3.Connection, user_ids: list[JSONObject]) -> dict[Key, list[str]]:
     """Every identity the user holds -> the steps from what they gave to it (empty list: given directly)."""
+    names = provider_names(db)
     edges: dict[Key, list[tuple[Key, str]]] = defaultdict(list)
     for row in db.execute("SELECT provider, name, members, mappings, wellknowns FROM identities WHERE disabled=0"):
         me = _key(row["provider"], row["name"])
@@ -38,7 +48,7 @@ def trace(db: sqlite3.Connection, user_ids: list[JSONObject]) -> dict[Key, list[
         cur = todo.pop(0)
         for nxt, how in edges[cur]:
             if nxt not in paths:
-                paths[nxt] = [*paths[cur], f"{how} {nxt[1]} ({nxt[0]})"]
+                paths[nxt] = [*paths[cur], f"{how} {nxt[1]} ({names.get(nxt[0], nxt[0])})"]
                 todo.append(nxt)
     return paths
 
@@ -55,7 +65,9 @@ def walk(
     paths = trace(db, user_ids) if user_ids else {}
     principal = security.expand(db, user_ids) if user_ids else None
     default = security.default_providers(db).get(source["id"])
-    held = sorted(paths.items(), key=lambda kv: (len(kv[1]), kv[0]))  # given first, then nearest
+    names = provider_names(db)
+    ordered = sorted(paths.items(), key=lambda kv: (len(kv[1]), kv[0]))  # given first, then nearest
+    held = [((names.get(prov, prov), name), steps) for (prov, name), steps in ordered]
     out: JSONObject = {"levels": [], "held": held, "default_provider": default}
     if source["visibility"] == "PRIVATE":
         return out | {"visible": False, "reason": "The source is PRIVATE: its items are never shown in search."}
@@ -84,21 +96,25 @@ def walk(
             reason = _why(label, sets, decision)
     assert visible == security.evaluate(levels, principal, default)  # one walk, two readers: they must agree
     if deciding is None and principal:
-        reason += _near_miss(out["levels"], principal, default)
+        reason += _near_miss(out["levels"], principal, default, names)
     return out | {"visible": visible, "reason": reason, "deciding": deciding}
 
 
-def _near_miss(levels: list[JSONObject], principal: set[Key], default: str | None) -> str:
+def _near_miss(levels: list[JSONObject], principal: set[Key], default: str | None, names: dict[str, str]) -> str:
     """When no level mentions the user but one names an identity the user holds under another provider,
     say so: the same name in two providers is the commonest reason for an unexpected "no access"."""
-    held = {name: provider for provider, name in principal}
+    held = {name: names.get(provider, provider) for provider, name in principal}
     for level in levels:
         for s in level["sets"]:
             for p in s["allowed"] + s["denied"]:
                 name = p["identity"].lower()
                 if name in held:
                     named = p.get("securityProvider") or default
-                    how = "" if p.get("securityProvider") else " (the source's default: the permission names none)"
+                    how = (
+                        ""
+                        if p.get("securityProvider")
+                        else " (the source's default provider, as the permission names none)"
+                    )
                     return (
                         f" {level['label']} names {p['identity']} of provider {named}{how}, but the user holds"
                         f" {p['identity']} of provider {held[name]}: an identity matches only in its own provider."

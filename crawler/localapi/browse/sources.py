@@ -109,14 +109,21 @@ class View:
         answer the filter from the cache, or computed when ``compute``; else None."""
         names = facets.facet_fields(db)
         if self.query is not None:
-            index = ctx.store.index
+            index, query = ctx.store.index, self.query
             whole = tantivy.Query.term_query(index.schema, "src", self.source_id)
-            return {
-                "total": index.count(self.query) if self.filtered else stamp[0],
-                "facets": index.facets(self.query, names, facets.TOP_VALUES),
-                "collected": index.collected(whole),
-                "unindexed": ctx.store.unindexed(),  # counts are the search index's: say when it lags
-            }
+
+            def aggregate() -> JSONObject:
+                return {
+                    "total": index.count(query) if self.filtered else stamp[0],
+                    "facets": index.facets(query, names, facets.TOP_VALUES),
+                    "collected": index.collected(whole),
+                }
+
+            # aggregations over 100,000 items are most of a page's time: kept until the source changes or
+            # the index commits (the index lags the store, so the stamp alone could keep a stale answer)
+            view = (str(ctx.store.path), self.source_id, stamp, index.generation, "index", tuple(self.chosen), self.aq)
+            summary = dict(CACHE.get_or_compute((*view, tuple(names)), aggregate))
+            return summary | {"unindexed": ctx.store.unindexed()}  # counts are the index's: say when it lags
         key = (str(ctx.store.path), self.source_id, stamp, self.tail, tuple(self.args))
 
         def run() -> JSONObject:
