@@ -47,6 +47,7 @@ from twisted.python.failure import Failure
 
 from connectors.failures import describe
 from crawler import signals as pushcrawl_signals
+from crawler.scrapytypes import Output
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
     # ---- the crawl: full or incremental, dispatched here only ----
     # Any: a crawl yields Scrapy requests and pushcrawl items, and Scrapy's own ``start`` is typed with Any
     @final
-    async def start(self) -> AsyncIterator[Any]:
+    async def start(self) -> AsyncIterator[Output]:
         """Scrapy's entry point: a cursor means an incremental crawl, no cursor a full one.
 
         ``self.since`` is set only in an incremental run, and the runner passes a cursor only to a connector
@@ -138,11 +139,11 @@ class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
             yield request_or_item
 
     @abstractmethod
-    def start_full(self) -> AsyncIterator[Any]:
+    def start_full(self) -> AsyncIterator[Output]:
         """List everything the content system holds (first requests, or items): a full run, or the first
         incremental run of a site (no cursor yet). Write it as ``async def`` with ``yield``."""
 
-    def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    def start_incremental(self, since: str) -> AsyncIterator[Output]:
         """List what changed since ``since``, the cursor the previous successful run committed
         (``advance_cursor``). Connectors that declare ``supports_incremental`` implement it; the base has
         none, and the runner never calls it on a connector that does not declare the capability."""
@@ -189,5 +190,6 @@ class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
     def listing_complete(self) -> bool:
         return not self.listing_errors
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
+    # Any: Scrapy passes a request's cb_kwargs, typed dict[str, Any]
+    def parse(self, response: Response, **kwargs: Any) -> Iterable[Output]:
         raise NotImplementedError(f"{type(self).__name__} has no default callback")

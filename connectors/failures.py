@@ -9,11 +9,10 @@ the failure and what it usually means; ``is_too_large`` tells a size-cap cancell
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionLost, TimeoutError
+from twisted.python.failure import Failure
 
 _KNOWN = {
     ResponseDataLossError: "truncated transfer: the connection closed before the body the server announced "
@@ -23,21 +22,21 @@ _KNOWN = {
 }
 
 
-def max_size(failure: Any) -> int:
+def max_size(failure: Failure) -> int:
     request = getattr(failure, "request", None)
     meta = getattr(request, "meta", {}) or {}
     return int(meta.get("download_maxsize") or 0)
 
 
-def is_too_large(failure: Any) -> bool:
+def is_too_large(failure: Failure) -> bool:
     """True when the download was cancelled by a size cap (``DOWNLOAD_MAXSIZE`` or ``download_maxsize``)."""
-    if failure.check(DownloadCancelledError):
+    if isinstance(failure.value, DownloadCancelledError):  # not failure.check: Twisted leaves it untyped
         return True
     # past the cap while streaming, Scrapy cancels the body's Deferred: a bare CancelledError
-    return bool(failure.check(CancelledError))
+    return isinstance(failure.value, CancelledError)
 
 
-def describe(failure: Any) -> str:
+def describe(failure: Failure) -> str:
     """``<ExceptionType>: <message or what it means>``, never empty."""
     exc = failure.value
     message = str(exc).strip()

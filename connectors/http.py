@@ -22,6 +22,7 @@ import base64
 import json
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -34,6 +35,8 @@ from scrapy.utils.asyncio import sleep
 
 from crawler import secrets
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONData
+from crawler.scrapytypes import SettingsDict
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def is_json_type(content_type: str | None, accept: str = "application/json") -> 
     return mime in ("application/json", accept.lower()) or (mime.startswith("application/") and mime.endswith("+json"))
 
 
-def json_body(response: Response, accept: str = "application/json") -> Any:
+def json_body(response: Response, accept: str = "application/json") -> JSONData:
     """The JSON of an API response, checked by its Content-Type first; ``NotJSON`` when it is anything else."""
     raw = response.headers.get(b"Content-Type")
     ctype = raw.decode("latin-1") if raw else None
@@ -93,7 +96,7 @@ class BasicAuth(BaseModel):
         return (self.username, self.password.get_secret_value())
 
 
-def polite_settings(concurrency: int = 4) -> dict[str, Any]:
+def polite_settings(concurrency: int = 4) -> SettingsDict:
     """``custom_settings`` for API connectors: AutoThrottle, few requests per host, Retry-After honoured."""
     return {
         "AUTOTHROTTLE_ENABLED": True,
@@ -158,7 +161,7 @@ def fetch(
     *,
     what: str,
     hint: str,
-    params: dict[str, Any] | None = None,
+    params: Mapping[str, str | int] | None = None,
     auth: BasicAuth | None = None,
     timeout: float = 15.0,
     session: requests.Session | None = None,
@@ -171,6 +174,7 @@ def fetch(
     ConnectorError naming ``what`` and the ``hint`` to check on failure. ``auth_option`` is the connector
     option that holds ``auth``, named in the message when the server refuses it; ``refused`` replaces that
     advice when the credentials travel in ``session`` (connectors.auth)."""
+    # Any: a requests.Session or the requests module itself: the same get/post, no common type in types-requests
     http: Any = session or requests
     sent = {**(headers or {}), **auth_headers(auth)}
     for attempt in range(3):
@@ -210,13 +214,13 @@ def get_json(
     *,
     what: str,
     hint: str,
-    params: dict[str, Any] | None = None,
+    params: Mapping[str, str | int] | None = None,
     auth: BasicAuth | None = None,
     timeout: float = 15.0,
     session: requests.Session | None = None,
     data: dict[str, str] | None = None,
     auth_option: str = "auth",
-) -> Any:
+) -> JSONData:
     """``fetch`` ``url`` asking for JSON and return it; raise ConnectorError naming ``what`` and the ``hint``
     to check, and for an answer that is not JSON the URL and the Content-Type received."""
     resp = fetch(

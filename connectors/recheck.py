@@ -10,7 +10,7 @@ timeouts and 5xx change nothing (counted as ``pushcrawl/recheck/failed``): a tra
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import scrapy
 from scrapy import signals
@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from connectors.base import CrawlMode
 from connectors.failures import describe
 from crawler.model import Deletion
+from crawler.scrapytypes import Output
 
 GONE = (404, 410)
 
@@ -93,7 +94,7 @@ class RecheckMixin:
             )
         raise DontCloseSpider
 
-    def _parse_recheck(self, response: Response, known_id: str) -> Iterable[Any]:
+    def _parse_recheck(self, response: Response, known_id: str) -> Iterable[Output]:
         self.crawler.stats.inc_value("pushcrawl/recheck/fetched")
         if response.status in GONE:
             self.crawler.stats.inc_value("pushcrawl/gone")
@@ -101,7 +102,7 @@ class RecheckMixin:
             return
         yield from self.parse_rechecked(response, known_id)
 
-    def parse_rechecked(self, response: Response, known_id: str) -> Iterable[Any]:
+    def parse_rechecked(self, response: Response, known_id: str) -> Iterable[Output]:
         """A known id that still answers: by default nothing (kept as indexed). Connectors may re-index it."""
         return ()
 

@@ -22,7 +22,7 @@ import re
 import shlex
 import subprocess
 import sys
-from typing import Any
+from pathlib import Path
 
 import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
@@ -143,7 +143,7 @@ def after_run(cfg: AlertsConfig | None, report: RunReport, previous_documents: i
     print(f"  {sent}: {secrets.redact('; '.join(reasons))}", file=sys.stderr)
 
 
-def previous_documents(state_path: Any, scope: str, mode: str, run_id: int | None) -> int | None:
+def previous_documents(state_path: Path, scope: str, mode: str, run_id: int | None) -> int | None:
     """Documents of the last finished run of ``scope`` and ``mode`` before ``run_id``."""
     from crawler.state import StateStore
 

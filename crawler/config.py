@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from croniter import croniter
@@ -21,6 +21,11 @@ from crawler.alerts import AlertsConfig
 from crawler.distributed.config import DistributedConfig, check_password_refs
 from crawler.errors import PushcrawlError, SettingsError
 from crawler.fieldrules import ExtractConfig, FieldsConfig
+from crawler.jsontypes import JSONData, JSONObject
+from crawler.scrapytypes import SettingsDict
+
+if TYPE_CHECKING:  # names only: connectors load when a site is resolved (connector_options)
+    from connectors.base import Connector, ConnectorOptions
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 _SECRET_KEY = re.compile(r"(password|secret|token|api_key|apikey|credential)", re.IGNORECASE)
@@ -70,12 +75,12 @@ class AclCondition(_Model):
 
     @field_validator("url_prefix", mode="before")
     @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
+    def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
     @field_validator("metadata", mode="before")
     @classmethod
-    def _values(cls, value: Any) -> Any:
+    def _values(cls, value: object) -> object:
         if isinstance(value, dict):
             return {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in value.items()}
         return value
@@ -143,7 +148,7 @@ class PushConfig(_Model):
 
 class SiteConfig(_Model):
     connector: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: JSONObject = Field(default_factory=dict)
     schedule: str | None = None
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     fields: FieldsConfig = Field(default_factory=FieldsConfig)
@@ -151,7 +156,7 @@ class SiteConfig(_Model):
     target: str | None = None  # a site may push to another target than the default
     source: str | None = None  # a site may push to its own source of the target
     max_deletions: float | None = None  # ratio (<1) or absolute count (>=1); default 10 %
-    scrapy: dict[str, Any] = Field(default_factory=dict)  # extra Scrapy settings for this site
+    scrapy: SettingsDict = Field(default_factory=dict)  # extra Scrapy settings for this site
     distributed: DistributedConfig | None = None  # this site's Redis for --workers / `pushcrawl worker`
 
     @field_validator("schedule")
@@ -164,8 +169,10 @@ class SiteConfig(_Model):
 
 class Settings(_Model):
     target: str = "local"
+    # ignore: the lambda's dict[str, LocalTarget] is a valid dict[str, Target]; dict invariance refuses it
     targets: dict[str, Target] = Field(default_factory=lambda: {"local": LocalTarget(kind="local")})  # type: ignore[arg-type]
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
+    # ignore: pydantic's Field overloads infer Never for this factory (a plugin-less mypy quirk); PushConfig() is valid
     push: PushConfig = Field(default_factory=PushConfig)  # type: ignore[arg-type]
     state_dir: Path = Path(defaults.STATE_DIR)
     keep_runs: int = Field(defaults.KEEP_RUNS, ge=1)  # run history kept per site and target (crawler.state)
@@ -179,7 +186,7 @@ class Settings(_Model):
     def resolve_path(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.source_file.parent / path).resolve()
 
-    def target_for(self, site: str | None = None, override: str | None = None) -> tuple[str, Any]:
+    def target_for(self, site: str | None = None, override: str | None = None) -> tuple[str, LocalTarget | CoveoTarget]:
         name = override or (self.sites[site].target if site and site in self.sites else None) or self.target
         if name not in self.targets:
             raise SettingsError(
@@ -190,7 +197,7 @@ class Settings(_Model):
         return name, self.targets[name]
 
 
-def interpolate(node: Any, file: str, path: str = "", skip: str | None = None) -> Any:
+def interpolate(node: JSONData, file: str, path: str = "", skip: str | None = None) -> JSONData:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of a YAML tree.
 
     ``skip`` names a top-level key whose references are left unresolved: a command that never opens a target
@@ -224,7 +231,7 @@ def interpolate(node: Any, file: str, path: str = "", skip: str | None = None) -
     return _ENV_REF.sub(repl, node)
 
 
-def check_secret_refs(data: dict[str, Any], file: str) -> None:
+def check_secret_refs(data: JSONObject, file: str) -> None:
     """Refuse a literal API key in settings.yaml: secrets come from the environment only (DESIGN.md rule 4)."""
     targets = data.get("targets")
     if not isinstance(targets, dict):
@@ -241,7 +248,7 @@ def check_secret_refs(data: dict[str, Any], file: str) -> None:
             )
 
 
-def check_auth_refs(data: dict[str, Any], file: str) -> None:
+def check_auth_refs(data: JSONObject, file: str) -> None:
     """Refuse a literal secret in a site's ``auth:`` (connectors.auth): the password, header value and cookies
     come from the environment, like API keys (``value: "Bearer ${INTRANET_TOKEN}"`` is a reference)."""
     sites = data.get("sites")
@@ -267,7 +274,7 @@ def check_auth_refs(data: dict[str, Any], file: str) -> None:
 SCRAPY_SETTING = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> None:
+def apply_overrides(data: JSONObject, overrides: list[str], file: str) -> None:
     """Apply ``-s dotted.key=value`` overrides; values are parsed as YAML scalars (``-s push.max_in_flight=2``).
 
     The rule of settings.yaml holds here too: an API key is a ``${VAR}`` reference (quote it from the shell),
@@ -310,7 +317,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], file: str) -> No
         node[parts[-1]] = yaml.safe_load(raw)
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def _format_loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -393,7 +400,8 @@ def require_site(settings: Settings, name: str) -> None:
         raise SettingsError(str(settings.source_file), f"sites.{name}", f"a site defined in the file (known: {known})")
 
 
-def connector_options(settings: Settings, site_name: str) -> tuple[type[Any], Any]:
+# Any: a connector loaded by name; its options type is known at run time
+def connector_options(settings: Settings, site_name: str) -> tuple[type[Connector[Any]], ConnectorOptions]:
     """Load a site's connector class and validate its options; errors name the settings key."""
     from connectors import registry  # imported here: connectors depend on crawler, not the other way
 

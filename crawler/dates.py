@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from dateutil import parser as dateutil_parser
 
@@ -47,7 +46,7 @@ def parse(value: str) -> datetime:
         raise InvalidDate(f"{value!r} is not a date ({exc})") from None
 
 
-def parse_or_note(value: Any, notes: list[str] | None = None) -> datetime | None:
+def parse_or_note(value: object, notes: list[str] | None = None) -> datetime | None:
     """None for an absent value; for an unreadable one, None and a note (counted by ``count_invalid``)."""
     if not isinstance(value, str) or not value.strip():
         return None

@@ -15,7 +15,7 @@ from scrapy.http import Response
 
 from crawler.completeness import item_id
 from crawler.context import Run, get_context
-from pipelines.changes import Unchanged
+from crawler.errors import Unchanged
 
 
 class NamedDrops:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any
+
+from crawler.jsontypes import JSONObject
 
 BINARY_KEYS = ("compressedBinaryData",)
 
 
-def printable(body: dict[str, Any]) -> dict[str, Any]:
+def printable(body: JSONObject) -> JSONObject:
     out = dict(body)
     for key in BINARY_KEYS:
         value = out.get(key)

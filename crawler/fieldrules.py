@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Literal
+from typing import Literal
 
 from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
+from crawler.jsontypes import JSONObject
 from crawler.wire.body import RESERVED_KEYS
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -123,7 +124,7 @@ class FieldDeclaration(_Model):
     sort: bool = False
     free_text: bool = False  # searchable by words without naming the field
 
-    def index_spec(self, name: str) -> dict[str, Any]:
+    def index_spec(self, name: str) -> JSONObject:
         """The Field API body (Coveo FieldModel subset)."""
         return {
             "name": name,
@@ -155,11 +156,11 @@ class Step(_Model):
     """One transform step: a bare name (``lowercase``) or a one-key mapping (``{split: ","}``)."""
 
     op: str
-    arg: Any = None
+    arg: str | RegexReplace | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _shape(cls, data: Any) -> Any:
+    def _shape(cls, data: object) -> object:
         known = ", ".join((*SIMPLE_TRANSFORMS, *ARG_TRANSFORMS))
         if isinstance(data, str):
             if data in SIMPLE_TRANSFORMS:
@@ -185,7 +186,7 @@ class Step(_Model):
         raise ValueError(f"a transform name or a one-key mapping like {{split: ','}} (got {data!r})")
 
     @model_serializer
-    def _short(self) -> Any:
+    def _short(self) -> str | JSONObject:
         # back to the settings.yaml spelling, for `pushcrawl check` and error messages
         if self.arg is None:
             return self.op
@@ -201,7 +202,7 @@ class Rule(_Model):
 
     rename: dict[str, str] | None = None
     copy_: dict[str, str] | None = Field(None, alias="copy")
-    constant: dict[str, Any] | None = None
+    constant: JSONObject | None = None
     template: dict[str, str] | None = None
     coerce: dict[str, str] | None = None
     transform: dict[str, list[Step]] | None = None
@@ -211,7 +212,7 @@ class Rule(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _one_operation(cls, data: Any) -> Any:
+    def _one_operation(cls, data: object) -> object:
         if not isinstance(data, dict):
             raise ValueError(f"a mapping with one operation ({', '.join(OPERATIONS)}); got {data!r}")
         unknown = [k for k in data if k not in OPERATIONS]
@@ -230,7 +231,7 @@ class Rule(_Model):
 
     @field_validator("constant")
     @classmethod
-    def _constant(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _constant(cls, value: JSONObject | None) -> JSONObject | None:
         if value is None:
             return None
         for k, v in value.items():
@@ -271,7 +272,7 @@ class Rule(_Model):
         return next(op for op in OPERATIONS if getattr(self, "copy_" if op == "copy" else op) is not None)
 
     @model_serializer
-    def _short(self) -> dict[str, Any]:
+    def _short(self) -> JSONObject:
         # back to the settings.yaml spelling (one operation key), for `pushcrawl check`
         op = self.operation()
         value = getattr(self, "copy_" if op == "copy" else op)
@@ -280,7 +281,7 @@ class Rule(_Model):
         return {op: value}
 
 
-def _declaration(value: Any) -> Any:
+def _declaration(value: object) -> object:
     if isinstance(value, str):
         scalar, multi = parse_type(value)
         return {"type": scalar, "multi_value": multi}
@@ -295,7 +296,7 @@ class FieldsConfig(_Model):
 
     @field_validator("declare", mode="before")
     @classmethod
-    def _declare(cls, value: Any) -> Any:
+    def _declare(cls, value: object) -> object:
         if not isinstance(value, dict):
             return value
         return {_target_name(str(k)): _declaration(v) for k, v in value.items()}
@@ -343,5 +344,5 @@ class ExtractConfig(_Model):
 
     @field_validator("selectors", mode="before")
     @classmethod
-    def _names(cls, value: Any) -> Any:
+    def _names(cls, value: object) -> object:
         return {_target_name(str(k)): v for k, v in value.items()} if isinstance(value, dict) else value

@@ -10,15 +10,14 @@ everything pushed counts as pending). ``report.extra["rejected"]``: the first RE
 
 from __future__ import annotations
 
-from typing import Any
-
 from crawler.indexing_log import Rejection, RunIndexing
+from crawler.jsontypes import JSONObject
 
 #: failures the closing summary names before pointing at ``pushcrawl runs show``
 SUMMARY_NAMED = 5
 
 
-def funnel(counts: dict[str, int], indexing: RunIndexing | None) -> dict[str, Any]:
+def funnel(counts: dict[str, int], indexing: RunIndexing | None) -> JSONObject:
     pushed = indexing.pushed if indexing else int(counts.get("pushed", 0))
     return {
         "fetched": int(counts.get("fetched", 0)),
@@ -35,7 +34,7 @@ def rejected_json(items: list[Rejection]) -> list[dict[str, str]]:
     return [{"id": r.document_id, "result": r.result, "task": r.task, "reason": r.reason} for r in items]
 
 
-def summary_lines(extra: dict[str, Any]) -> list[str]:
+def summary_lines(extra: JSONObject) -> list[str]:
     """Lines for the closing summary: the funnel, then the first few named failures and where the rest are."""
     lines: list[str] = []
     f = extra.get("funnel")

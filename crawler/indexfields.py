@@ -10,10 +10,11 @@ dry run that opens no target) the report says which basis it used instead of pre
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from crawler.errors import PushError
+from crawler.jsontypes import JSONObject
 from crawler.pushapi.client import PushApiClient
+from crawler.report import RunReport
 
 logger = logging.getLogger(__name__)
 SENT = "pushcrawl/fields/sent/"
@@ -39,7 +40,7 @@ def target_fields(client: PushApiClient) -> set[str]:
             return names
 
 
-def compare_with_target(report: Any, stats: dict[str, Any], client: PushApiClient | None) -> None:
+def compare_with_target(report: RunReport, stats: JSONObject, client: PushApiClient | None) -> None:
     """Replace the report's declaration-based list by the metadata the target has no field for."""
     sent = sorted(k.removeprefix(SENT) for k in stats if k.startswith(SENT))
     if client is None:

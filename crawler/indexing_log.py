@@ -25,7 +25,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+
+from crawler.jsontypes import JSONObject
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS indexing_runs (
@@ -61,7 +62,7 @@ class RunIndexing:
     checks: int
     truncated: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         return asdict(self)
 
 

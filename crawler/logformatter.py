@@ -7,18 +7,22 @@ secret a connector put in metadata). An unchanged item is routine and logged at 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from scrapy import logformatter
+from scrapy import Spider, logformatter
+from scrapy.http import Response
+from scrapy.logformatter import LogFormatterResult
+from twisted.python.failure import Failure
 
 
-def _label(item: Any) -> str:
+def _label(item: object) -> str:
     doc_id = getattr(item, "document_id", None) or getattr(item, "name", None)
     return f"{type(item).__name__} {doc_id}" if doc_id else type(item).__name__
 
 
 class PushcrawlLogFormatter(logformatter.LogFormatter):
-    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> Any:
+    def dropped(
+        self, item: object, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
         level = getattr(exception, "log_level", None) or "WARNING"
         return {
             "level": getattr(logging, level) if isinstance(level, str) else level,
@@ -26,8 +30,10 @@ class PushcrawlLogFormatter(logformatter.LogFormatter):
             "args": {"item": _label(item), "exception": exception},
         }
 
-    def scraped(self, item: Any, response: Any, spider: Any) -> Any:
+    def scraped(self, item: object, response: Response | Failure | None, spider: Spider) -> LogFormatterResult:
         return {"level": logging.DEBUG, "msg": "Scraped %(item)s", "args": {"item": _label(item)}}
 
-    def item_error(self, item: Any, exception: BaseException, response: Any, spider: Any) -> Any:
+    def item_error(
+        self, item: object, exception: BaseException, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
         return {"level": logging.ERROR, "msg": "Error processing %(item)s", "args": {"item": _label(item)}}

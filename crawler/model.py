@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
+from lxml.html import HtmlElement
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 Scalar = str | int | float | bool
@@ -118,7 +119,7 @@ class Document(_Item):
     fingerprint: str | None = None
     notes: list[str] = Field(default_factory=list)  # renames and other mapping remarks for preview/dry-run
     # the lxml tree a connector already parsed from ``html`` (pipelines.htmlparse): one parse per page
-    _tree: Any = PrivateAttr(default=None)
+    _tree: tuple[HtmlElement, str | None] | None = PrivateAttr(default=None)  # (tree, the html it parsed)
     # the body built once when the changes pipeline fingerprinted the item (crawler.wire.body.freeze; typed
     # there, as object here: naming crawler.wire.body's Built would make the two modules import each other)
     _built: object = PrivateAttr(default=None)
@@ -177,5 +178,5 @@ class Identity(_Item):
 Item = Document | Deletion | Identity
 
 
-def is_item(obj: Any) -> bool:
+def is_item(obj: object) -> bool:
     return isinstance(obj, Document | Deletion | Identity)

@@ -13,9 +13,9 @@ from keys created by the Push source page, not from a published table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from crawler.errors import PushcrawlError
+from crawler.jsontypes import JSONObject
 from crawler.pushapi.client import PushApiClient
 
 
@@ -60,7 +60,7 @@ def missing(client: PushApiClient, organization_id: str, needed: list[Needed]) -
     """The hints of the privileges the key lacks (empty: it has them all)."""
     out: list[str] = []
     for need in needed:
-        body: dict[str, Any] = {
+        body: JSONObject = {
             "organizationId": organization_id,
             "requestedPrivilege": {
                 "owner": "PLATFORM",

@@ -18,9 +18,10 @@ import logging
 import os
 import sys
 import time
-from typing import Any, TextIO
+from typing import NoReturn, TextIO
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from tqdm import tqdm
 from twisted.internet import task
 
@@ -52,7 +53,7 @@ class _ClearLine(logging.Filter):
 
 
 class Progress:
-    def __init__(self, crawler: Any, interval: float, out: TextIO, live: bool, echo: bool) -> None:
+    def __init__(self, crawler: Crawler, interval: float, out: TextIO, live: bool, echo: bool) -> None:
         self.crawler = crawler
         self.interval = interval
         self.out = out
@@ -60,12 +61,12 @@ class Progress:
         self.echo = echo  # plain lines on stderr (not a terminal, normal verbosity)
         self.started = time.monotonic()
         self.last_log = self.started
-        self.bar: tqdm[Any] | None = None
+        self.bar: tqdm[NoReturn] | None = None  # a manual bar (no iterable), as typeshed types it
         self.loop: task.LoopingCall | None = None
         self._filter = _ClearLine(self)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> Progress:
+    def from_crawler(cls, crawler: Crawler) -> Progress:
         interval = crawler.settings.getfloat("PUSHCRAWL_PROGRESS_INTERVAL", defaults.PROGRESS_INTERVAL_S)
         verbosity = crawler.settings.get("PUSHCRAWL_VERBOSITY", "normal")
         terminal = sys.stderr.isatty() and not _in_ci()
@@ -76,7 +77,7 @@ class Progress:
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         return ext
 
-    def opened(self, spider: Any) -> None:
+    def opened(self, spider: Spider) -> None:
         self.started = self.last_log = time.monotonic()
         if self.live:
             self.bar = tqdm(
@@ -97,7 +98,7 @@ class Progress:
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(LIVE_INTERVAL_S if self.live else min(self.interval, LIVE_INTERVAL_S), now=False)
 
-    def closed(self, spider: Any, reason: str) -> None:
+    def closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         if self.bar is not None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
 from crawler import secrets
 from crawler.config import _ENV_REF, _SECRET_KEY, Settings
+from crawler.jsontypes import JSONObject
 
 _MISSING = object()
 
@@ -29,16 +29,16 @@ class Setting:
     origin: str  # "default" | "settings.yaml" | "environment ($VAR)" | "command line (-s KEY)" | ...
 
 
-def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def _flatten(node: object, prefix: str = "") -> list[tuple[str, object]]:
     if isinstance(node, dict) and node:
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, object]] = []
         for key, value in node.items():
             out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     return [(prefix, node)]
 
 
-def _lookup(raw: Any, key: str) -> Any:
+def _lookup(raw: object, key: str) -> object:
     node = raw
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -47,13 +47,13 @@ def _lookup(raw: Any, key: str) -> Any:
     return node
 
 
-def _env_refs(value: Any) -> list[tuple[str, bool]]:
+def _env_refs(value: object) -> list[tuple[str, bool]]:
     """``${VAR}`` references inside a raw value: (name, is set in the environment)."""
     text = json.dumps(value) if not isinstance(value, str) else value
     return [(m.group(1), m.group(1) in os.environ) for m in _ENV_REF.finditer(text)]
 
 
-def origin_of(key: str, raw: dict[str, Any], overrides: list[str], file_label: str) -> str:
+def origin_of(key: str, raw: JSONObject, overrides: list[str], file_label: str) -> str:
     for item in reversed(overrides):  # the last -s for a key wins, as in apply_overrides
         okey = item.partition("=")[0]
         if key == okey or key.startswith(okey + "."):
@@ -70,7 +70,7 @@ def origin_of(key: str, raw: dict[str, Any], overrides: list[str], file_label: s
     return file_label
 
 
-def _display(key: str, value: Any) -> str:
+def _display(key: str, value: object) -> str:
     if isinstance(value, str) and value.startswith("**") and set(value) == {"*"}:
         return secrets.MASK  # a SecretStr as pydantic dumps it
     if _SECRET_KEY.search(key.rsplit(".", 1)[-1]) and value not in (None, ""):
@@ -82,7 +82,7 @@ def _display(key: str, value: Any) -> str:
 def effective_settings(
     settings: Settings,
     overrides: list[str] | None = None,
-    options: dict[str, Any] | None = None,
+    options: JSONObject | None = None,
 ) -> list[Setting]:
     """Every effective value, flattened to dotted keys, with its origin.
 

@@ -10,8 +10,9 @@ from typing import Any, TextIO
 
 from crawler import secrets
 from crawler.funnel import summary_lines as funnel_lines
+from crawler.jsontypes import JSONObject
 
-#: Scrapy's stats values: its StatsT is ``dict[str, Any]`` (counters, but also datetimes and strings)
+#: Scrapy's stats values. Any: its StatsT is ``dict[str, Any]`` (counters, but also datetimes and strings)
 Stats = dict[str, Any]
 
 
@@ -33,9 +34,9 @@ class RunReport:
     deleted_ids: list[str] = field(default_factory=list)
     dropped_by_reason: dict[str, int] = field(default_factory=dict)
     collected_not_indexed: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: JSONObject = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONObject:
         data = asdict(self)
         if len(data["deleted_ids"]) > 1000:  # keep reports readable; the count says how many
             data["deleted_ids"] = data["deleted_ids"][:1000]
@@ -86,7 +87,7 @@ def apply_field_stats(report: RunReport, stats: Stats) -> None:
         report.extra["invalid_dates"] = invalid_dates
 
 
-def apply_render_stats(report: RunReport, stats: dict[str, Any]) -> None:
+def apply_render_stats(report: RunReport, stats: Stats) -> None:
     """Pages rendered in the browser, kept plain, rendered by ``auto``; script errors, crashes, restarts."""
     prefix = "pushcrawl/render/"
     render = {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}

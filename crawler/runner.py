@@ -37,6 +37,7 @@ from crawler.reconcile import RunRef
 from crawler.report import RunReport, counts_from_stats
 from crawler.runlock import ScopeLock
 from crawler.runlog import Verbosity, open_run_log
+from crawler.scrapytypes import SettingsDict
 from crawler.state import StateStore
 from crawler.targets import OpenTarget, open_target
 from pipelines import ORDER
@@ -47,9 +48,9 @@ if TYPE_CHECKING:  # the distributed run imports redis: only when one is asked f
 logger = logging.getLogger(__name__)
 
 
-def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Verbosity = "normal") -> dict[str, Any]:
+def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Verbosity = "normal") -> SettingsDict:
     # Any: Scrapy settings hold values of every type (its own API takes ``dict[str, Any]``)
-    values: dict[str, Any] = dict(defaults.SCRAPY)
+    values: SettingsDict = dict(defaults.SCRAPY)
     values.update(
         {
             "PUSHCRAWL_VERBOSITY": verbosity,

@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from types import FrameType
+from typing import IO
 
 from croniter import croniter
 
@@ -84,7 +85,7 @@ class Scheduler:
         self.children: dict[str, Child] = {}
         self.stopping = False
 
-    def request_stop(self, signum: int = signal.SIGTERM, frame: Any = None) -> None:
+    def request_stop(self, signum: int = signal.SIGTERM, frame: FrameType | None = None) -> None:
         if not self.stopping:
             logger.info("received %s: no new runs will start", signal.Signals(signum).name)
         self.stopping = True

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+
+from crawler.jsontypes import JSONData
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -31,7 +32,7 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_obj(obj: Any) -> Any:
+def redact_obj(obj: JSONData) -> JSONData:
     """Redact every string inside a JSON-like structure."""
     if isinstance(obj, str):
         return redact(obj)

@@ -31,9 +31,9 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from crawler.errors import StateError
+from crawler.jsontypes import JSONObject
 
 SCHEMA_VERSION = 3
 
@@ -132,7 +132,7 @@ class StateStore:
             )
             return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], message: str = "") -> None:
+    def finish_run(self, run_id: int, status: str, counts: JSONObject, message: str = "") -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE runs SET status=?, finished_at=?, counts=?, message=? WHERE id=?",
@@ -184,7 +184,7 @@ class StateStore:
 
     def runs(
         self, scope: str | None = None, limit: int = 20, *, site: str | None = None, dry_runs: bool = True
-    ) -> list[dict[str, Any]]:
+    ) -> list[JSONObject]:
         """Run history, newest first; filter by scope ("target/site") or by site name."""
         where, args = [], []
         if scope is not None:
@@ -207,7 +207,7 @@ class StateStore:
         return out
 
     # ---- full-run lineage ----
-    def pending_full(self, scope: str) -> dict[str, Any] | None:
+    def pending_full(self, scope: str) -> JSONObject | None:
         """The unfinished full reindex of this scope, if any: {"ordering_id", "run_id", "started_at"}."""
         with self._lock:
             row = self._db.execute(
@@ -382,7 +382,7 @@ class StateStore:
                 (status, time.time(), detail, batch_id),
             )
 
-    def journal_pending(self, scope: str) -> list[dict[str, Any]]:
+    def journal_pending(self, scope: str) -> list[JSONObject]:
         """Batches a killed run left open: their items were not acknowledged and will be pushed again."""
         with self._lock:
             rows = self._db.execute(

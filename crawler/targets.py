@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from crawler import secrets
 from crawler.config import CoveoTarget, LocalTarget, Settings
@@ -23,6 +23,9 @@ from crawler.pushapi import endpoints
 from crawler.pushapi.client import PushApiClient
 from crawler.pushapi.core import RetryPolicy
 from crawler.pushapi.logs import SourceLogsClient
+
+if TYPE_CHECKING:  # the server itself loads only when a local target is used (start_local)
+    from crawler.localapi import LocalPushAPI
 
 __all__ = ["AdminTarget", "OpenTarget", "open_admin", "open_target", "source_name_for"]
 
@@ -51,7 +54,7 @@ def _retry(settings: Settings) -> RetryPolicy:
     return RetryPolicy(p.retry_max_attempts, p.retry_backoff_base_s, p.retry_backoff_max_s)
 
 
-def start_local(settings: Settings, target: LocalTarget) -> tuple[Any, PushApiClient]:
+def start_local(settings: Settings, target: LocalTarget) -> tuple[LocalPushAPI, PushApiClient]:
     """Start the embedded local Push API and a client for it."""
     from crawler.localapi import LocalPushAPI  # the server loads only when a local target is used
 

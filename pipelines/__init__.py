@@ -7,8 +7,7 @@ Every drop goes through ``drop()`` so it is counted under ``pushcrawl/dropped/<r
 
 from __future__ import annotations
 
-from typing import Any
-
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 ORDER = {
@@ -20,7 +19,7 @@ ORDER = {
 }
 
 
-def drop(crawler: Any, reason: str, message: str, log_level: str = "WARNING") -> DropItem:
+def drop(crawler: Crawler, reason: str, message: str, log_level: str = "WARNING") -> DropItem:
     """Count a drop under its reason and return the DropItem to raise."""
     crawler.stats.inc_value(f"pushcrawl/dropped/{reason}")
     return DropItem(f"{reason}: {message}", log_level=log_level)

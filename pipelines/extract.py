@@ -26,13 +26,15 @@ index converts them, guided by ``fileExtension``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from lxml import etree
+from lxml.html import HtmlElement
+from scrapy.crawler import Crawler
 
 from crawler import dates
 from crawler.context import get_context
 from crawler.fieldrules import ExtractConfig, Selector
+from crawler.jsontypes import JSONObject
 from crawler.model import Document
 from pipelines import drop, language
 from pipelines.htmlmeta import (
@@ -54,14 +56,14 @@ _BLANKS = re.compile(r"\n\s*\n+")
 _ROLE_MAIN = etree.XPath("//*[@role='main']")
 
 
-def _text_of(root: Any) -> str:
+def _text_of(root: HtmlElement) -> str:
     for el in root.iter(*_BLOCKS):
         el.tail = "\n" + (el.tail or "")
     lines = (_WS.sub(" ", line).strip() for line in "".join(root.itertext()).splitlines())
     return _BLANKS.sub("\n\n", "\n".join(line for line in lines if line)).strip()
 
 
-def semantic_root(tree: Any) -> Any | None:
+def semantic_root(tree: HtmlElement) -> HtmlElement | None:
     """The one ``<main>``, else the one ``role="main"`` element (Sphinx and many themes), else the one ``<article>``."""
     # each look-up walks the whole tree: the next one only when the one before did not decide
     for find in (lambda: list(tree.iter("main")), lambda: _ROLE_MAIN(tree), lambda: list(tree.iter("article"))):
@@ -71,7 +73,7 @@ def semantic_root(tree: Any) -> Any | None:
     return None
 
 
-def main_text(tree: Any, how: str = "auto") -> str:
+def main_text(tree: HtmlElement, how: str = "auto") -> str:
     """The page's main text; ``tree`` is modified (boilerplate elements are removed)."""
     root = semantic_root(tree) if how in ("auto", "semantic") else None
     if root is None and how in ("auto", "trafilatura"):
@@ -95,12 +97,12 @@ def detect_language(text: str, cfg: ExtractConfig) -> str | None:
     return language.detect(text, tuple(cfg.languages)) if cfg.detect_language else None
 
 
-def select(tree: Any, selectors: dict[str, Selector]) -> dict[str, Any]:
+def select(tree: HtmlElement, selectors: dict[str, Selector]) -> JSONObject:
     """Values for fields given by CSS/XPath selectors (text of the matched elements, or attribute/text nodes)."""
     from parsel import Selector as Page
 
     page = Page(root=tree, type="html")
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for name, sel in selectors.items():
         found = page.css(sel.css) if sel.css is not None else page.xpath(sel.xpath or "")
         values = []
@@ -150,7 +152,7 @@ def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
     if not doc.language and isinstance(declared, str) and declared.strip():
         doc.language = re.split(r"[-_]", declared.strip())[0].lower()
     canonical = next((el.get("href") for el in tree.iter("link") if (el.get("rel") or "").lower() == "canonical"), None)
-    found: dict[str, Any] = {**jsonld_metadata(ld), **meta_metadata(meta)}  # meta tags win over JSON-LD
+    found: JSONObject = {**jsonld_metadata(ld), **meta_metadata(meta)}  # meta tags win over JSON-LD
     if canonical:
         found["canonical_url"] = canonical
     if cfg.selectors:
@@ -164,15 +166,15 @@ def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
 
 
 class ExtractPipeline:
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.cfg = get_context(crawler).site.extract
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: object) -> object:
         if not isinstance(item, Document):
             return item
         self.crawler.stats.inc_value("pushcrawl/documents")

@@ -18,13 +18,15 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Any
 from urllib.parse import unquote, urlparse
+
+from scrapy.crawler import Crawler
 
 from crawler.config import Settings
 from crawler.context import get_context
 from crawler.fieldrules import FieldDeclaration
 from crawler.fieldrules import normalise_name as _normalise
+from crawler.jsontypes import JSONObject
 from crawler.model import Document, MetadataValue
 from crawler.pushapi.body import RESERVED_KEYS
 from pipelines.rules import CompiledRule, Skip, coerce, compile_rules, iso_date
@@ -45,7 +47,7 @@ def normalise_name(name: str) -> str | None:
     return candidate if candidate and candidate not in RESERVED_KEYS else None
 
 
-def coerce_value(value: Any) -> MetadataValue | None:
+def coerce_value(value: object) -> MetadataValue | None:
     """A metadata value the Push API accepts, or None when it has no valid form (objects, nested lists)."""
     if isinstance(value, datetime):
         return iso_date(value)
@@ -85,7 +87,7 @@ def standard_fields(doc: Document) -> dict[str, MetadataValue]:
     return fields
 
 
-def template_context(doc: Document, site: str) -> dict[str, Any]:
+def template_context(doc: Document, site: str) -> JSONObject:
     """Values templates may use besides fields: ``{slug}``, ``{path}``, ``{host}``, ``{url}``, ``{site}``."""
     url = doc.clickable_uri or doc.document_id
     parsed = urlparse(url)
@@ -123,7 +125,7 @@ class FieldMapper:
 
     def map(self, doc: Document) -> Mapped:
         out = Mapped({}, [], [])
-        values: dict[str, Any] = dict(standard_fields(doc))
+        values: JSONObject = dict(standard_fields(doc))
         for name, value in doc.metadata.items():
             fname = normalise_name(name)
             if not fname:
@@ -168,16 +170,16 @@ class FieldMapper:
 
 
 class FieldsPipeline:
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         ctx = get_context(crawler)
         self.mapper = FieldMapper(ctx.settings, ctx.site_name)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> FieldsPipeline:
+    def from_crawler(cls, crawler: Crawler) -> FieldsPipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: object) -> object:
         if not isinstance(item, Document):
             return item
         stats = self.crawler.stats

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any
+
+from lxml.html import HtmlElement
 
 from crawler import dates
 from crawler.fieldrules import normalise_name
+from crawler.jsontypes import JSONData, JSONObject
 
 #: meta names that describe the page's rendering, not its content
 IGNORED_META = frozenset(
@@ -31,12 +33,12 @@ _LIST_KEYS = frozenset(("keywords", "news_keywords", "article:tag"))
 _JSONLD_TYPES = ("Article", "NewsArticle", "TechArticle", "BlogPosting", "WebPage", "Product", "Report", "Event")
 
 
-def parse_date(value: Any, notes: list[str] | None = None) -> datetime | None:
+def parse_date(value: object, notes: list[str] | None = None) -> datetime | None:
     """A page date (ISO 8601, RFC 2822, "14 March 2025"...); an unreadable one is noted (crawler.dates)."""
     return dates.parse_or_note(value, notes)
 
 
-def meta_tags(tree: Any) -> dict[str, list[str]]:
+def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
     """Every ``<meta name|property|itemprop content>`` (lower-cased key → values in page order)."""
     out: dict[str, list[str]] = {}
     for el in tree.iter("meta"):
@@ -47,9 +49,9 @@ def meta_tags(tree: Any) -> dict[str, list[str]]:
     return out
 
 
-def meta_metadata(meta: dict[str, list[str]]) -> dict[str, Any]:
+def meta_metadata(meta: dict[str, list[str]]) -> JSONObject:
     """Metadata from meta tags: every non-rendering, non-standard tag; keyword lists split on commas."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for key, values in meta.items():
         if key in IGNORED_META or key in _STANDARD:
             continue
@@ -65,7 +67,7 @@ def meta_metadata(meta: dict[str, list[str]]) -> dict[str, Any]:
     return out
 
 
-def _objects(data: Any) -> list[dict[str, Any]]:
+def _objects(data: JSONData) -> list[JSONObject]:
     if isinstance(data, list):
         return [o for d in data for o in _objects(d)]
     if isinstance(data, dict):
@@ -73,7 +75,7 @@ def _objects(data: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _name(value: Any) -> str | None:
+def _name(value: JSONData) -> str | None:
     if isinstance(value, list):
         names = [n for v in value if (n := _name(v))]
         return ", ".join(names) or None
@@ -82,9 +84,9 @@ def _name(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def jsonld(tree: Any, notes: list[str]) -> dict[str, Any]:
+def jsonld(tree: HtmlElement, notes: list[str]) -> JSONObject:
     """The page's main schema.org object (the first of a content type, else the first object), or {}."""
-    found: list[dict[str, Any]] = []
+    found: list[JSONObject] = []
     for script in tree.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -100,9 +102,9 @@ def jsonld(tree: Any, notes: list[str]) -> dict[str, Any]:
     return found[0] if found else {}
 
 
-def jsonld_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+def jsonld_metadata(obj: JSONObject) -> JSONObject:
     """Metadata from a JSON-LD object (prefixed ``jsonld_`` except keywords)."""
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     kind = obj.get("@type")
     if kind:
         out["jsonld_type"] = kind if isinstance(kind, str) else [str(k) for k in kind]

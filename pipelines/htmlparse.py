@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 
 import lxml.html
+from lxml.html import HtmlElement
 
 from crawler.model import Document
 
@@ -54,7 +54,7 @@ def repair(html: str) -> str:
 _PARSERS = threading.local()  # an lxml parser may be reused, but by one thread at a time
 
 
-def parse(html: str) -> Any:
+def parse(html: str) -> HtmlElement:  # lxml ships no type information: the name documents, mypy sees Any
     """The page's lxml.html tree (the ``<html>`` element), huge text nodes kept."""
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:  # made once per thread: building a parser costs about what parsing a small page does
@@ -62,12 +62,12 @@ def parse(html: str) -> Any:
     return lxml.html.document_fromstring(html, parser=parser)
 
 
-def share_tree(doc: Document, tree: Any) -> None:
+def share_tree(doc: Document, tree: HtmlElement) -> None:
     """Hand the tree a connector parsed from ``doc.html`` to the extract pipeline."""
     doc._tree = (tree, doc.html)
 
 
-def take_tree(doc: Document) -> Any:
+def take_tree(doc: Document) -> HtmlElement | None:
     """The tree shared for ``doc``, else None (released from the Document: the pipeline modifies it).
 
     Only while ``doc.html`` is still the string it was parsed from: a connector that rewrote it gets a new parse.

@@ -28,7 +28,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -47,6 +47,7 @@ from pipelines import drop
 from pipelines.sink import Outcome, Sender
 
 logger = logging.getLogger(__name__)
+Args = TypeVarTuple("Args")  # a batch job's arguments, as the executor passes them to its function
 
 #: content above this is checked and compressed on a worker thread, not on the reactor
 _OFF_REACTOR_BYTES = 512 * 1024
@@ -198,12 +199,12 @@ class PushPipeline:
         if self.ident_inflight:
             await asyncio.wait(set(self.ident_inflight))
 
-    async def _submit_documents(self, fn: Callable[..., Outcome], *args: Any) -> None:
+    async def _submit_documents(self, fn: Callable[[*Args], Outcome], *args: *Args) -> None:
         # the only way a document batch reaches the executor: behind the identity barrier
         await self._identity_barrier()
         await self._submit(fn, *args)
 
-    async def _submit(self, fn: Callable[..., Outcome], *args: Any) -> asyncio.Future[Outcome] | None:
+    async def _submit(self, fn: Callable[[*Args], Outcome], *args: *Args) -> asyncio.Future[Outcome] | None:
         while len(self.inflight) >= self.cfg.max_in_flight:
             await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
         if self.ctx.fatal or self.executor is None:  # checked after the waits: the run may have stopped meanwhile
@@ -214,7 +215,7 @@ class PushPipeline:
         future.add_done_callback(self._done)
         return future
 
-    def _discard(self, args: tuple[Any, ...]) -> None:
+    def _discard(self, args: tuple[object, ...]) -> None:
         for arg in args:
             if isinstance(arg, SpooledBatch):
                 self.stats.inc_value("pushcrawl/unsent", len(arg.keys))

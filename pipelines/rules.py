@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from crawler.fieldrules import Rule, Step, parse_type, template_keys
+from crawler.fieldrules import RegexReplace, Rule, Step, parse_type, template_keys
+from crawler.jsontypes import JSONData, JSONObject
 
-Values = dict[str, Any]
+Values = JSONObject
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -35,7 +36,7 @@ def iso_date(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _to_date(value: Any) -> str:
+def _to_date(value: JSONData) -> str:
     if isinstance(value, datetime):
         return iso_date(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -52,7 +53,7 @@ def _to_date(value: Any) -> str:
         raise Skip(f"{value!r} is not a date (ISO-8601, RFC 1123 or epoch seconds)") from None
 
 
-def _to_bool(value: Any) -> bool:
+def _to_bool(value: JSONData) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -63,7 +64,7 @@ def _to_bool(value: Any) -> bool:
     raise Skip(f"{value!r} is not a boolean (true/false, yes/no, 1/0)")
 
 
-def _to_int(value: Any) -> int:
+def _to_int(value: JSONData) -> int:
     try:
         number = float(str(value).strip().replace(",", "")) if not isinstance(value, int | float) else value
     except ValueError:
@@ -73,14 +74,14 @@ def _to_int(value: Any) -> int:
     return int(number)
 
 
-def _to_float(value: Any) -> float:
+def _to_float(value: JSONData) -> float:
     try:
         return float(str(value).strip()) if not isinstance(value, int | float) else float(value)
     except ValueError:
         raise Skip(f"{value!r} is not a number") from None
 
 
-def _to_str(value: Any) -> str:
+def _to_str(value: JSONData) -> str:
     if isinstance(value, datetime):
         return iso_date(value)
     if isinstance(value, bool):
@@ -88,7 +89,7 @@ def _to_str(value: Any) -> str:
     return str(value)
 
 
-CONVERTERS: dict[str, Callable[[Any], Any]] = {
+CONVERTERS: dict[str, Callable[[JSONData], JSONData]] = {
     "string": _to_str,
     "integer": _to_int,
     "float": _to_float,
@@ -97,7 +98,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def coerce(value: Any, type_spec: str) -> Any:
+def coerce(value: JSONData, type_spec: str) -> JSONData:
     """Convert a value (scalar or list) to ``type_spec`` (``integer``, ``list[date]``…); Skip when impossible."""
     scalar, multi = parse_type(type_spec)
     convert = CONVERTERS[scalar]
@@ -111,7 +112,7 @@ def coerce(value: Any, type_spec: str) -> Any:
     return convert(value)
 
 
-def _each(value: Any, fn: Callable[[str], Any]) -> Any:
+def _each(value: JSONData, fn: Callable[[str], JSONData]) -> JSONData:
     return [fn(str(v)) for v in value] if isinstance(value, list) else fn(str(value))
 
 
@@ -122,7 +123,7 @@ def _extract(pattern: str, text: str) -> str | None:
     return m.group(1) if m.re.groups else m.group(0)
 
 
-def transform(value: Any, step: Step) -> Any:
+def transform(value: JSONData, step: Step) -> JSONData:
     op, arg = step.op, step.arg
     if op == "lowercase":
         return _each(value, str.lower)
@@ -140,19 +141,24 @@ def transform(value: Any, step: Step) -> Any:
         return (value[0] if value else None) if isinstance(value, list) else value
     if op == "split":
         parts = value if isinstance(value, list) else [value]
+        assert isinstance(arg, str)  # Step's validator gives split, join and regex_extract a string
         return [p for v in parts for p in str(v).split(arg) if p.strip()]
     if op == "join":
+        assert isinstance(arg, str)
         return arg.join(str(v) for v in value) if isinstance(value, list) else value
     if op == "regex_extract":
+        assert isinstance(arg, str)
         if isinstance(value, list):
             return [x for v in value if (x := _extract(arg, str(v))) is not None]
         return _extract(arg, str(value))
     if op == "regex_replace":
-        return _each(value, lambda s: re.sub(arg.pattern, arg.replace, s))
+        assert isinstance(arg, RegexReplace)  # and regex_replace its model
+        replace = arg
+        return _each(value, lambda s: re.sub(replace.pattern, replace.replace, s))
     raise AssertionError(f"transform {op!r} passed validation but has no implementation")
 
 
-def _template_value(value: Any) -> str:
+def _template_value(value: JSONData) -> str:
     return ";".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
@@ -163,6 +169,7 @@ class CompiledRule:
 
     def apply(self, values: Values, context: Values, note: Callable[[str], None]) -> None:
         op = self.rule.operation()
+        # Any: the rule's operation field, whose type depends on ``op`` (Rule's validator keeps the two in step)
         spec: Any = getattr(self.rule, "copy_" if op == "copy" else op)
         if op == "drop":
             for name in [n for n in values if any(fnmatch.fnmatchcase(n, pat) for pat in spec)]:

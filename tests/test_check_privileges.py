@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.localapi import LocalPushAPI
 from crawler.pushapi.client import PushApiClient
 from tests.devkit_support import Project, fixture_cms, new_project
 from tests.test_check import GOOD_KEY, coveo_target
@@ -21,15 +22,14 @@ PUSH_ONLY = "key-push-only-this-source-0123"
 
 @pytest.fixture
 def scoped_api(tmp_path: Path):  # type: ignore[no-untyped-def]
-    localapi = pytest.importorskip("crawler.localapi")
     data = tmp_path / "coveo-data"
-    first = localapi.LocalPushAPI(data, org_id="acme", api_keys=[GOOD_KEY])
+    first = LocalPushAPI(data, org_id="acme", api_keys=[GOOD_KEY])
     first.start()
     client = _client(first.base_url, GOOD_KEY)
     mine, other = client.create_source("intranet-cms")["id"], client.create_source("elsewhere")["id"]
     first.stop()
     keys = [GOOD_KEY, f"{OTHER_KEY}:push={other}", f"{PUSH_ONLY}:push={mine}"]
-    server = localapi.LocalPushAPI(data, org_id="acme", api_keys=keys)
+    server = LocalPushAPI(data, org_id="acme", api_keys=keys)
     server.start()
     yield server, mine
     server.stop()

@@ -9,14 +9,15 @@ credential helpers they share and ``apply_settings``, which a connector's ``from
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from scrapy import Request
 from scrapy.crawler import Crawler
 
 from connectors.auth.options import AuthenticatedOptions, AuthOptions, BasicLogin, FormLogin, HeaderLogin
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONObject
 
 __all__ = ["AuthOptions", "AuthenticatedOptions", "apply_settings", "check_ready", "credential_headers", "hosts_of"]
 
@@ -30,7 +31,7 @@ def hostname(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def hosts_of(options: Any, auth: AuthOptions) -> frozenset[str]:
+def hosts_of(options: object, auth: AuthOptions) -> frozenset[str]:
     """The hosts credentials may go to: the start and sitemap URLs', the login URL's, and ``auth.hosts``."""
     urls = [*getattr(options, "start_urls", []), *getattr(options, "sitemap_urls", [])]
     if getattr(auth, "login_url", None):
@@ -54,7 +55,7 @@ def add_cookies(request: Request, cookies: dict[str, str]) -> None:
     """Add ``cookies`` to a request's own, for its host and path ``/`` (Scrapy's CookiesMiddleware stores them in
     its jar). The path matters: a cookie without one is stored for the request's folder (``/p/``), and an old
     session's cookie there would shadow the new one sent for ``/``."""
-    merged: dict[str, Any] = {}
+    merged: JSONObject = {}
     if isinstance(request.cookies, dict):
         merged.update({str(k): v for k, v in request.cookies.items()})
     else:
@@ -63,7 +64,7 @@ def add_cookies(request: Request, cookies: dict[str, str]) -> None:
     request.cookies = [{"name": name, "value": value, "path": "/"} for name, value in merged.items()]
 
 
-def apply_settings(crawler: Crawler, options: Any) -> None:
+def apply_settings(crawler: Crawler, options: object) -> None:
     """Enable the auth middleware (and its header rules inside Chromium) for a site with ``auth:``; called from
     the spider's ``from_crawler`` after ``render.apply_settings``, while the settings are still writable."""
     auth = getattr(options, "auth", None)
@@ -79,7 +80,7 @@ def apply_settings(crawler: Crawler, options: Any) -> None:
         crawler.settings.set("PLAYWRIGHT_PROCESS_REQUEST_HEADERS", headers, priority="spider")
 
 
-def check_ready(options: Any) -> None:
+def check_ready(options: object) -> None:
     """For ``ping``: a login filled in the rendered page needs the site to render (``render.mode``)."""
     auth = getattr(options, "auth", None)
     render = getattr(options, "render", None)
@@ -95,10 +96,11 @@ def check_ready(options: Any) -> None:
         )
 
 
-def login_session(options: Any) -> Any:
+def login_session(options: AuthenticatedOptions) -> requests.Session:
     """For ``ping``: a requests session logged in with ``options.auth`` (connectors.auth.ping.session_for)."""
     from connectors.auth.ping import session_for
 
     render = getattr(options, "render", None)
     browser = render.browser() if render is not None and render.enabled else None
+    assert options.auth is not None  # callers log in only for a site with auth:
     return session_for(options.auth, hosts_of(options, options.auth), browser)

@@ -34,6 +34,7 @@ class BrowserHeaders:
         self.names = [name.lower() for name in names]
 
     async def __call__(
+        # Any: scrapy-playwright's header hook passes a Playwright request and Scrapy's request data, both untyped
         self, *, browser_type_name: str, playwright_request: Any, scrapy_request_data: dict[str, Any]
     ) -> dict[str, str]:
         from scrapy_playwright.headers import use_scrapy_headers
@@ -46,6 +47,7 @@ class BrowserHeaders:
         return {k: v for k, v in merged.items() if k.lower() not in self.names}
 
 
+# Any: Playwright's new_context keyword arguments, of several types (credentials dict, strings, flags)
 def basic_context(auth: BasicLogin, url: str) -> dict[str, Any]:
     """Browser context options answering the site's basic-auth challenge, for ``url``'s origin only."""
     parts = urlsplit(url)
@@ -53,6 +55,7 @@ def basic_context(auth: BasicLogin, url: str) -> dict[str, Any]:
     return {"http_credentials": {**credentials, "origin": f"{parts.scheme}://{parts.netloc}", "send": "always"}}
 
 
+# Any: a Playwright page handed over by scrapy-playwright (untyped there)
 async def share_cookies(page: Any, request: Request) -> None:
     """Copy the cookies on ``request`` (the jar's, for its host) into ``page``'s browser context."""
     raw = b"; ".join(request.headers.getlist(b"Cookie")).decode("latin-1")

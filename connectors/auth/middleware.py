@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, NoReturn
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -134,7 +134,7 @@ class AuthMiddleware:
 
     def _refuse(self, url: str, why: str) -> NoReturn:
         self.stats.inc_value("pushcrawl/dropped/login_required")
-        spider: Any = self.crawler.spider
+        spider: object = self.crawler.spider
         if hasattr(spider, "listing_failed"):  # a page we could not read: no sweep after this run
             spider.listing_failed(f"{url}: login required ({why}) with {self.auth.user}")
         raise IgnoreRequest(f"login_required: {url}")
@@ -150,7 +150,7 @@ class AuthMiddleware:
             return
         self._stopping = True
         logger.error("login failed: %s", message)
-        spider: Any = self.crawler.spider
+        spider: object = self.crawler.spider
         if hasattr(spider, "listing_failed"):
             spider.listing_failed(f"login failed: {message}")
         engine = self.crawler.engine

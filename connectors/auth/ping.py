@@ -40,7 +40,7 @@ class ScopedSession(requests.Session):
         self.names = names
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # requests' own method is untyped
         if hostname(prepared_request.url or "") not in self.auth_hosts:
             for name in self.names:
                 prepared_request.headers.pop(name, None)

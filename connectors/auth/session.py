@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -27,6 +26,7 @@ from connectors.auth import add_cookies
 from connectors.auth.forms import LoginError, fill_steps, logged_in, login_request, refused
 from connectors.auth.options import FormLogin
 from crawler import secrets
+from crawler.scrapytypes import Meta
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class FormSession:
         auth = self.auth
         fill = [PageMethod("fill", selector, value) for selector, value in fill_steps(auth)]
         fill += [PageMethod("click", auth.submit_selector), PageMethod("wait_for_load_state", "load")]
-        meta: dict[str, Any] = {
+        meta: Meta = {
             "playwright": True,
             "playwright_context": "pushcrawl-login",
             "playwright_include_page": True,

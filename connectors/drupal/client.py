@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -12,6 +11,7 @@ from pydantic import Field, HttpUrl, field_validator
 from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth, is_json_type
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONObject
 
 API = "/jsonapi"
 PING_TIMEOUT_S = 15.0
@@ -55,7 +55,7 @@ def timestamp(cursor: str) -> int:
 
 
 def nodes_url(options: DrupalOptions, bundle: str, since: str | None = None, ids_only: bool = False) -> str:
-    params: dict[str, Any] = {"page[limit]": options.page_size, "sort": "drupal_internal__nid"}
+    params: JSONObject = {"page[limit]": options.page_size, "sort": "drupal_internal__nid"}
     if not options.include_unpublished:
         params["filter[status]"] = 1
     if ids_only:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
+from crawler.jsontypes import JSONObject
 from crawler.model import Document, Identity, IdentityRef, IdentityType, PermissionIdentity, Permissions
 
-Resource = dict[str, Any]
+Resource = JSONObject
 
 
 def role_group(role: str) -> str:
@@ -56,7 +56,7 @@ def map_node(
     """One ``node--<type>`` resource → Document; authors and terms come from the ``included`` index."""
     attrs = node["attributes"]
     url = canonical_url(base_url, node)
-    metadata: dict[str, Any] = {
+    metadata: JSONObject = {
         "content_type": str(node["type"]).removeprefix("node--"),
         "nid": int(attrs["drupal_internal__nid"]),
         "uuid": str(node["id"]),

@@ -6,7 +6,7 @@ cursor (``filter[changed][value]`` with operator ``>``) plus a sparse-fieldset l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,8 @@ from connectors.drupal import client, mapping
 from connectors.drupal.client import DrupalOptions
 from connectors.failures import describe
 from connectors.http import json_body, polite_settings
+from crawler.jsontypes import JSONObject
+from crawler.scrapytypes import Output
 
 
 def utc_iso(value: str | None) -> str | None:
@@ -39,15 +41,23 @@ class DrupalConnector(Connector[DrupalOptions]):
     lists_all_ids = True
     custom_settings = polite_settings()
 
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.users: list[dict[str, Any]] = []
+        self.users: list[JSONObject] = []
 
     @classmethod
     def ping(cls, options: DrupalOptions) -> None:
         client.ping(options)
 
-    def _get(self, url: str, callback: Any, errback: Any = None, **cb_kwargs: Any) -> scrapy.Request:
+    # Any: the callback's keyword arguments, Scrapy's cb_kwargs (typed dict[str, Any])
+    def _get(
+        self,
+        url: str,
+        callback: Callable[..., object],
+        errback: Callable[[Failure], object] | None = None,
+        **cb_kwargs: Any,
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             headers=client.headers(self.options),
@@ -57,11 +67,11 @@ class DrupalConnector(Connector[DrupalOptions]):
             dont_filter=True,
         )
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         for request in self._start_requests(None):
             yield request
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         # listings of what was modified after the cursor, plus id-only listings to find deletions; later pages
         # of a listing keep the filter through ``self.since`` (the same cursor)
         for request in self._start_requests(since):
@@ -77,19 +87,19 @@ class DrupalConnector(Connector[DrupalOptions]):
             if since:
                 yield self._get(client.nodes_url(self.options, bundle, ids_only=True), self.parse_ids)
 
-    def _document(self, response: Response) -> dict[str, Any]:
+    def _document(self, response: Response) -> JSONObject:
         """The JSON:API document of a listing; ValueError naming the URL (and the Content-Type) otherwise."""
         doc = json_body(response, client.JSONAPI_TYPE)
         if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
             raise ValueError(f"{response.url}: not a JSON:API document")
         return doc
 
-    def _next(self, doc: dict[str, Any]) -> str | None:
+    def _next(self, doc: JSONObject) -> str | None:
         link = (doc.get("links") or {}).get("next")
         href = link.get("href") if isinstance(link, dict) else link
         return str(href) if href else None
 
-    def parse_nodes(self, response: Response, bundle: str) -> Iterator[Any]:
+    def parse_nodes(self, response: Response, bundle: str) -> Iterator[Output]:
         try:
             doc = self._document(response)
         except ValueError as exc:
@@ -111,7 +121,7 @@ class DrupalConnector(Connector[DrupalOptions]):
                 self.list_id(item.document_id)
             yield item
 
-    def parse_ids(self, response: Response) -> Iterator[Any]:
+    def parse_ids(self, response: Response) -> Iterator[Output]:
         try:
             doc = self._document(response)
         except ValueError as exc:
@@ -125,7 +135,7 @@ class DrupalConnector(Connector[DrupalOptions]):
             except (KeyError, TypeError):
                 self.listing_failed(f"{response.url}: a node without drupal_internal__nid")
 
-    def parse_users(self, response: Response) -> Iterator[Any]:
+    def parse_users(self, response: Response) -> Iterator[Output]:
         try:
             doc = self._document(response)
         except ValueError as exc:

@@ -12,7 +12,7 @@ mid-run fails loudly (``assertuserfailed``) instead of quietly answering as an a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
@@ -21,6 +21,7 @@ from pydantic import Field
 from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth, get_json
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONData, JSONObject
 
 HINT = "api_url must point at the wiki's api.php (e.g. https://wiki.example.org/w/api.php)"
 REVISION_PROPS = {"rvprop": "content|timestamp|user|ids", "rvslots": "main"}
@@ -66,12 +67,12 @@ class LoginError(Exception):
     """``action=login`` did not log in; the message names the user (never the password) and what to check."""
 
 
-def url(api_url: str, **params: Any) -> str:
+def url(api_url: str, **params: str | int | None) -> str:
     params = {"format": "json", "formatversion": "2", **params}
     return f"{api_url}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
-def check(data: Any) -> dict[str, Any]:
+def check(data: JSONData) -> JSONObject:
     if not isinstance(data, dict):
         raise ApiError("not a MediaWiki API response")
     error = data.get("error")
@@ -93,7 +94,7 @@ def login_token_url(api_url: str) -> str:
     return url(api_url, action="query", meta="tokens", type="login")
 
 
-def login_token(data: Any) -> str:
+def login_token(data: JSONData) -> str:
     """The ``logintoken`` of a ``meta=tokens&type=login`` answer; LoginError if the wiki gives none."""
     try:
         check(data)
@@ -117,14 +118,14 @@ def login_form(auth: BasicAuth, token: str) -> dict[str, str]:
     }
 
 
-def _reason(login: dict[str, Any]) -> str:
+def _reason(login: JSONObject) -> str:
     reason = login.get("reason")
     if isinstance(reason, dict):  # with a non-default errorformat the reason is a message object
         reason = reason.get("text") or reason.get("*") or reason.get("code")
     return str(reason or "no reason given")
 
 
-def check_login(data: Any, api_url: str, username: str) -> None:
+def check_login(data: JSONData, api_url: str, username: str) -> None:
     """Raise LoginError unless an ``action=login`` answer says ``Success``, saying what to fix."""
     try:
         check(data)
@@ -159,7 +160,7 @@ def check_login(data: Any, api_url: str, username: str) -> None:
     )
 
 
-def continued(previous_url: str, cont: dict[str, Any]) -> str:
+def continued(previous_url: str, cont: JSONObject) -> str:
     """The next request of a continued query: the original parameters plus the ``continue`` object."""
     parts = urlsplit(previous_url)
     params = {k: v for k, v in parse_qsl(parts.query) if not k.endswith("continue")}
@@ -229,7 +230,7 @@ def ping(options: MediaWikiOptions) -> None:
     """Siteinfo anonymously (is this a MediaWiki API?), then, with ``auth``, log in and read siteinfo again."""
     session = requests.Session()
 
-    def get(request_url: str, form: dict[str, str] | None = None) -> Any:
+    def get(request_url: str, form: dict[str, str] | None = None) -> JSONData:
         # a 401/403 here comes from an HTTP proxy in front of the wiki, not from the wiki's own login
         return get_json(
             request_url,

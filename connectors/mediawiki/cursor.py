@@ -14,7 +14,8 @@ The timestamp comes first, so comparing two cursors as strings still orders them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from crawler.jsontypes import JSONObject
 
 
 @dataclass
@@ -50,7 +51,7 @@ class ChangeCursor:
             self.handled.add(key)
 
 
-def entry_key(kind: str, entry: dict[str, Any]) -> str | None:
+def entry_key(kind: str, entry: JSONObject) -> str | None:
     """``rc:ID`` for a recentchanges entry, ``log:ID`` for a logevents one; None when the wiki gives no id."""
     ident = entry.get("rcid") if kind == "recentchanges" else entry.get("logid")
     if ident is None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, urlsplit
 
+from crawler.jsontypes import JSONObject
 from crawler.model import Deletion, Document, MetadataValue
 
 
@@ -23,7 +23,7 @@ class Site:
     namespaces: dict[int, str]
 
     @classmethod
-    def from_siteinfo(cls, data: dict[str, Any], api_url: str) -> Site:
+    def from_siteinfo(cls, data: JSONObject, api_url: str) -> Site:
         query = data.get("query") or {}
         general = query.get("general") or {}
         server = str(general.get("server") or "")
@@ -40,7 +40,7 @@ class Site:
         return self.server + self.articlepath.replace("$1", path)
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -49,23 +49,23 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
-def category_names(page: dict[str, Any]) -> list[str]:
+def category_names(page: JSONObject) -> list[str]:
     names = [str(c.get("title", "")).partition(":")[2] for c in page.get("categories") or []]
     return sorted({n for n in names if n})
 
 
-def main_revision(page: dict[str, Any]) -> dict[str, Any]:
+def main_revision(page: JSONObject) -> JSONObject:
     revisions = page.get("revisions") or []
     return revisions[0] if revisions else {}
 
 
-def revision_text(revision: dict[str, Any]) -> str | None:
+def revision_text(revision: JSONObject) -> str | None:
     slot = ((revision.get("slots") or {}).get("main")) or revision  # rvslots=main, or pre-1.32 wikis
     content = slot.get("content")
     return content if isinstance(content, str) else None
 
 
-def page_document(page: dict[str, Any], site: Site, html: str | None = None) -> Document | None:
+def page_document(page: JSONObject, site: Site, html: str | None = None) -> Document | None:
     """A page from ``prop=revisions|categories|info`` → Document; None when it has no readable content."""
     revision = main_revision(page)
     title = str(page["title"])
@@ -74,6 +74,7 @@ def page_document(page: dict[str, Any], site: Site, html: str | None = None) -> 
         return None
     ns = int(page.get("ns", 0))
     metadata: dict[str, MetadataValue] = {
+        # ignore: a list[str] is a valid list[Scalar] value; list invariance refuses it
         "categories": category_names(page),  # type: ignore[dict-item]
         "namespace": site.namespaces.get(ns, str(ns)) or "Main",
         "pageid": int(page.get("pageid", 0)),
@@ -93,7 +94,7 @@ def page_document(page: dict[str, Any], site: Site, html: str | None = None) -> 
     )
 
 
-def gone(page: dict[str, Any]) -> bool:
+def gone(page: JSONObject) -> bool:
     """True when the wiki positively says this title holds no page we index (deleted, or now a redirect)."""
     return bool(page.get("missing")) or bool(page.get("redirect"))
 

@@ -20,7 +20,7 @@ complete: nothing is swept and the cursor stays where it was.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,8 @@ from connectors.failures import describe
 from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settings
 from connectors.mediawiki import client, mapping
 from connectors.mediawiki.cursor import ChangeCursor, entry_key
+from crawler.jsontypes import JSONObject
+from crawler.scrapytypes import Meta, Output
 
 #: login requests jump the queue: every other request waits for the session they open
 LOGIN_PRIORITY = 100
@@ -50,18 +52,18 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     def ping(cls, options: client.MediaWikiOptions) -> None:
         client.ping(options)
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         async for request in self._start():
             yield request
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         # whether the changes since the cursor can still be read is known from the wiki's siteinfo (its clock
         # and recentchanges' age): parse_siteinfo decides, listing every page when they cannot
         self._changes_since = since
         async for request in self._start():
             yield request
 
-    async def _start(self) -> AsyncIterator[Any]:
+    async def _start(self) -> AsyncIterator[Output]:
         self._queued_titles: set[str] = set()
         self._changes: ChangeCursor | None = None  # incremental runs: where the previous run stopped
         self._logins = 0  # successful logins so far; each request remembers the count it was made under
@@ -75,7 +77,10 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             self._waiting = [siteinfo]
             yield self._login_request()
 
-    def _get(self, url: str, callback: Any, listing: bool = False, **cb_kwargs: Any) -> scrapy.Request:
+    # Any: the handler's keyword arguments, Scrapy's cb_kwargs (typed dict[str, Any])
+    def _get(
+        self, url: str, callback: Callable[..., object], listing: bool = False, **cb_kwargs: Any
+    ) -> scrapy.Request:
         """An API request whose answer is checked by ``_api`` and then handed to ``callback``."""
         if self.options.auth is not None:
             url = client.asserting(url)
@@ -89,7 +94,8 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             dont_filter=True,
         )
 
-    def _api(self, response: Response, handler: str, **kwargs: Any) -> Iterator[Any]:
+    # Any: the handler's keyword arguments, Scrapy's cb_kwargs (typed dict[str, Any])
+    def _api(self, response: Response, handler: str, **kwargs: Any) -> Iterator[Output]:
         listing = bool(response.meta.get("mw_listing"))
         try:
             data = client.check(json_body(response))
@@ -110,7 +116,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
     # ---- login (bot password) and the session kept in cookies ----
     def _login_request(self, form: dict[str, str] | None = None) -> scrapy.Request:
         """The token request (no ``form``) or the login POST; both go before every waiting request."""
-        common: dict[str, Any] = {
+        common: Meta = {
             "errback": self.login_errback,
             "headers": {**JSON_HEADERS, **auth_headers(self.options.http_auth)},
             "priority": LOGIN_PRIORITY,
@@ -121,7 +127,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return scrapy.Request(url, callback=self.parse_login_token, **common)
         return scrapy.FormRequest(self.options.api_url, formdata=form, callback=self.parse_login, **common)
 
-    def parse_login_token(self, response: Response) -> Iterator[Any]:
+    def parse_login_token(self, response: Response) -> Iterator[Output]:
         assert self.options.auth is not None
         try:
             token = client.login_token(json_body(response))
@@ -130,7 +136,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return
         yield self._login_request(client.login_form(self.options.auth, token))
 
-    def parse_login(self, response: Response) -> Iterator[Any]:
+    def parse_login(self, response: Response) -> Iterator[Output]:
         assert self.options.auth is not None
         try:
             client.check_login(json_body(response), self.options.api_url, self.options.auth.username)
@@ -181,7 +187,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return False
         return True
 
-    def parse_siteinfo(self, response: Response, data: dict[str, Any]) -> Iterator[scrapy.Request]:
+    def parse_siteinfo(self, response: Response, data: JSONObject) -> Iterator[scrapy.Request]:
         self.site_info = mapping.Site.from_siteinfo(data, self.options.api_url)
         server_time = ((data.get("query") or {}).get("general") or {}).get("time")
         api = self.options.api_url
@@ -202,7 +208,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             for ns in self.options.namespaces:
                 yield self._get(client.allpages_url(api, ns), self.parse_allpages, listing=True, namespace=ns)
 
-    def parse_allpages(self, response: Response, data: dict[str, Any], namespace: int) -> Iterator[scrapy.Request]:
+    def parse_allpages(self, response: Response, data: JSONObject, namespace: int) -> Iterator[scrapy.Request]:
         pageids = [int(p["pageid"]) for p in (data.get("query") or {}).get("allpages", [])]
         for start in range(0, len(pageids), self.options.batch_size):
             batch = pageids[start : start + self.options.batch_size]
@@ -211,7 +217,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             url = client.continued(response.url, data["continue"])
             yield self._get(url, self.parse_allpages, listing=True, namespace=namespace)
 
-    def parse_changes(self, response: Response, data: dict[str, Any], kind: str) -> Iterator[scrapy.Request]:
+    def parse_changes(self, response: Response, data: JSONObject, kind: str) -> Iterator[scrapy.Request]:
         titles: list[str] = []
         changes = self._changes
         assert changes is not None
@@ -237,8 +243,8 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             yield self._get(url, self.parse_changes, listing=True, kind=kind)
 
     def parse_pages(
-        self, response: Response, data: dict[str, Any], acc: dict[int | str, dict[str, Any]]
-    ) -> Iterator[Any]:
+        self, response: Response, data: JSONObject, acc: dict[int | str, JSONObject]
+    ) -> Iterator[Output]:
         for page in (data.get("query") or {}).get("pages", []):
             key = page.get("pageid") or page.get("title")
             merged = acc.setdefault(key, page)
@@ -251,7 +257,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             return
         yield from self._emit(acc.values())
 
-    def _emit(self, pages: Any) -> Iterator[Any]:
+    def _emit(self, pages: Iterable[JSONObject]) -> Iterator[Output]:
         assert self.site_info is not None
         for page in pages:
             title = str(page.get("title", ""))
@@ -271,7 +277,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             else:
                 yield doc
 
-    def parse_rendered(self, response: Response, data: dict[str, Any], page: dict[str, Any]) -> Iterator[Any]:
+    def parse_rendered(self, response: Response, data: JSONObject, page: JSONObject) -> Iterator[Output]:
         if self.site_info is None:
             return
         html = (data.get("parse") or {}).get("text")

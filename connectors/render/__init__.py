@@ -7,11 +7,10 @@ browser: always, or auto after a plain fetch), ``browser`` (context recycling an
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.crawler import Crawler
 
 from connectors.render.options import RenderableOptions, RenderOptions, check_ready
+from crawler.scrapytypes import SettingsDict
 
 __all__ = ["RenderOptions", "RenderableOptions", "apply_settings", "check_ready"]
 
@@ -31,14 +30,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-def apply_settings(crawler: Crawler, options: Any) -> None:
+def apply_settings(crawler: Crawler, options: object) -> None:
     """Switch a crawler to scrapy-playwright when its site renders (called from the spider's from_crawler,
     while the settings are still writable)."""
     render = getattr(options, "render", None)
     if not isinstance(render, RenderOptions) or not render.enabled:
         return
     blocked = set(render.block)
-    values: dict[str, Any] = {
+    values: SettingsDict = {
         # plain requests still go through Scrapy's own downloader: scrapy-playwright passes on requests
         # without meta["playwright"]
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},

@@ -21,6 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from connectors.render.options import RenderOptions
+from crawler.jsontypes import JSONObject
+from crawler.scrapytypes import Meta
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class BrowserWatch:
         self.crashed_at = self.generation
         self.started_in_generation = 0
 
-    def meta_for(self, request: Request, why: str) -> dict[str, Any]:
+    def meta_for(self, request: Request, why: str) -> Meta:
         self.own_crash_retries()
         if self.started_in_generation >= self.options.max_pages_per_context:
             self.generation += 1
@@ -88,8 +90,8 @@ class BrowserWatch:
         self.open[self.generation] += 1
         timeout_ms = self.options.timeout_s * 1000
         wait = self.options.wait_for
-        goto: dict[str, Any] = {"timeout": timeout_ms, "wait_until": "networkidle" if wait == "networkidle" else "load"}
-        meta: dict[str, Any] = {
+        goto: JSONObject = {"timeout": timeout_ms, "wait_until": "networkidle" if wait == "networkidle" else "load"}
+        meta: Meta = {
             META: why,
             "playwright": True,
             "playwright_context": f"pushcrawl-{self.generation}",
@@ -107,7 +109,7 @@ class BrowserWatch:
             ]
         return meta
 
-    def _script_error(self, error: Any) -> None:
+    def _script_error(self, error: object) -> None:
         # the page is still rendered and indexed: a script error is counted, not fatal
         self.crawler.stats.inc_value("pushcrawl/render/script_errors")
         logger.info("a script threw while rendering: %s", str(error)[:200])
@@ -159,6 +161,7 @@ class BrowserWatch:
         except Exception as exc:
             logger.warning("closing the browser: %s", exc)
 
+    # Any: scrapy-playwright's download handler, an untyped third-party object
     def _handler(self) -> Any:
         engine = getattr(self.crawler, "engine", None)
         handlers = getattr(getattr(getattr(engine, "downloader", None), "handlers", None), "_handlers", {})

@@ -37,6 +37,7 @@ from connectors.sitemap.mapping import page_document
 from connectors.sitemap.parse import parse_lastmod, parse_sitemap
 from crawler import dates
 from crawler.model import Deletion
+from crawler.scrapytypes import Output
 
 
 class SitemapOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
@@ -79,6 +80,7 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
     _known: frozenset[str] | set[str] = frozenset()
 
     @classmethod
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         render.apply_settings(crawler, spider.options)
@@ -94,11 +96,11 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
         session = auth.login_session(options) if options.auth else None
         ping_sitemaps(options.sitemap_urls, options.auth, session)
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         for request in self._sitemaps(None):
             yield request
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         for request in self._sitemaps(parse_lastmod(since)):
             yield request
 
@@ -115,7 +117,7 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
             return False
         return not any(re.search(p, url) for p in self.options.deny)
 
-    def parse_sitemap(self, response: Response) -> Any:
+    def parse_sitemap(self, response: Response) -> Iterator[Output]:
         parsed = parse_sitemap(response.body, response.url)
         if parsed.damaged:  # sitemaps come under many types, so parsing decides; the type helps to see why
             ctype = (response.headers.get(b"Content-Type") or b"no Content-Type").decode("latin-1")
@@ -152,7 +154,7 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
                     cb_kwargs={"lastmod": entry.lastmod},
                 )
 
-    def parse_page(self, response: Response, lastmod: Any = None) -> Any:
+    def parse_page(self, response: Response, lastmod: datetime | None = None) -> Iterator[Output]:
         self.seen(response.url)
         if self.options.obey_noindex and (why := noindex_reason(response)):
             self.crawler.stats.inc_value("pushcrawl/dropped/noindex")

@@ -8,12 +8,12 @@ view (or ``page_types`` in the options, which lists each type with its own field
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth, get_json
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONData, JSONObject
 
 HINT = "check base_url and api_path, and that wagtail.api.v2 is enabled and routed (api_router.urls)"
 
@@ -38,13 +38,13 @@ def api_root(options: WagtailOptions) -> str:
 
 
 def listing_url(options: WagtailOptions, endpoint: str, offset: int, page_type: str | None = None) -> str:
-    params: dict[str, Any] = {"fields": "*", "order": "id", "offset": offset, "limit": options.page_size}
+    params: JSONObject = {"fields": "*", "order": "id", "offset": offset, "limit": options.page_size}
     if page_type:
         params["type"] = page_type
     return f"{api_root(options)}{endpoint}/?{urlencode(params)}"
 
 
-def listing_items(data: Any, url: str) -> tuple[list[dict[str, Any]], int]:
+def listing_items(data: JSONData, url: str) -> tuple[list[JSONObject], int]:
     """A listing response → (items, total_count); ValueError when it is not a Wagtail listing."""
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         message = data.get("message") if isinstance(data, dict) else None

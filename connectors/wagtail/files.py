@@ -24,9 +24,10 @@ is fetched again. A cursor written by an older version (a bare time) reads as "n
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from scrapy.http import Response
+
+from crawler.jsontypes import JSONObject
 
 Validator = dict[str, str]
 
@@ -59,7 +60,7 @@ def dump_cursor(pages: str | None, files: dict[str, Validator]) -> str:
     return json.dumps({"pages": pages, "files": dict(sorted(files.items()))}, separators=(",", ":"))
 
 
-def api_validator(item: dict[str, Any]) -> Validator | None:
+def api_validator(item: JSONObject) -> Validator | None:
     """The file's SHA-1 from the API item, when the endpoint exposes ``file_hash``."""
     value = item.get("file_hash")
     return {"sha1": value} if isinstance(value, str) and value else None

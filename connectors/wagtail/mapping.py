@@ -11,9 +11,9 @@ import html
 import re
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.model import Document, MetadataValue
 
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
@@ -22,7 +22,7 @@ _SKIP = {"id", "meta", "title"}
 _LONG_TEXT = 300  # plain strings longer than this are content, not a field value
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     """Wagtail timestamps (``…Z`` or ``…+02:00``) → aware UTC datetime; None when absent or unreadable."""
     if not isinstance(value, str) or not value:
         return None
@@ -38,20 +38,20 @@ def cursor_value(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def published_at(item: dict[str, Any]) -> datetime | None:
+def published_at(item: JSONObject) -> datetime | None:
     """The newest publication time the API exposes for a page (last_published_at needs a custom API view)."""
     meta = item.get("meta") or {}
     return parse_time(meta.get("last_published_at")) or parse_time(meta.get("first_published_at"))
 
 
-def page_url(item: dict[str, Any], base_url: str) -> str:
+def page_url(item: JSONObject, base_url: str) -> str:
     """A page's document id: its public URL, or its API URL when the page is not routable."""
     meta = item.get("meta") or {}
     url = meta.get("html_url") or meta.get("detail_url") or f"pages/{item.get('id')}/"
     return urljoin(base_url.rstrip("/") + "/", str(url))
 
 
-def _stream_html(blocks: list[Any]) -> list[str]:
+def _stream_html(blocks: list[JSONData]) -> list[str]:
     out: list[str] = []
     for block in blocks:
         value = block.get("value") if isinstance(block, dict) else block
@@ -64,7 +64,7 @@ def _stream_html(blocks: list[Any]) -> list[str]:
     return out
 
 
-def _is_stream(value: Any) -> bool:
+def _is_stream(value: object) -> bool:
     return (
         isinstance(value, list)
         and bool(value)
@@ -72,13 +72,13 @@ def _is_stream(value: Any) -> bool:
     )
 
 
-def _names(value: list[Any]) -> list[str]:
+def _names(value: list[JSONData]) -> list[str]:
     """Tag lists and related snippets (``[{..., "name": ...}]``) → their names."""
     names = [v if isinstance(v, str) else v.get("name") or v.get("title") for v in value if v]
     return [str(n) for n in names if n]
 
 
-def page_document(item: dict[str, Any], base_url: str, body_fields: list[str] | None = None) -> Document:
+def page_document(item: JSONObject, base_url: str, body_fields: list[str] | None = None) -> Document:
     meta = item.get("meta") or {}
     parts: list[str] = []
     metadata: dict[str, MetadataValue] = {}
@@ -95,6 +95,7 @@ def page_document(item: dict[str, Any], base_url: str, body_fields: list[str] | 
         elif isinstance(value, bool | int | float | str):
             metadata[key] = value
         elif isinstance(value, list) and (names := _names(value)):
+            # ignore: a list[str] is a valid list[Scalar] value; list invariance refuses it
             metadata[key] = names  # type: ignore[assignment]
     url = page_url(item, base_url)
     metadata.update(
@@ -125,13 +126,13 @@ def page_document(item: dict[str, Any], base_url: str, body_fields: list[str] | 
     )
 
 
-def asset_url(item: dict[str, Any], base_url: str) -> str | None:
+def asset_url(item: JSONObject, base_url: str) -> str | None:
     """An image's or document's public download URL (absolute), or None when the API hides it."""
     url = (item.get("meta") or {}).get("download_url")
     return urljoin(base_url.rstrip("/") + "/", url) if url else None
 
 
-def asset_document(item: dict[str, Any], kind: str, url: str, body: bytes) -> Document:
+def asset_document(item: JSONObject, kind: str, url: str, body: bytes) -> Document:
     """An image or document file as a binary item; ``kind`` is ``image`` or ``document``."""
     meta = item.get("meta") or {}
     metadata: dict[str, MetadataValue] = {"asset_type": kind, "wagtail_id": int(item.get("id", 0))}

@@ -31,7 +31,9 @@ from connectors.http import JSON_HEADERS, auth_headers, json_body, polite_settin
 from connectors.recheck import known_ids
 from connectors.wagtail import client, files, mapping
 from crawler.errors import Unchanged
+from crawler.jsontypes import JSONObject
 from crawler.model import Document
+from crawler.scrapytypes import Meta, Output
 
 
 class WagtailConnector(Connector[client.WagtailOptions]):
@@ -46,18 +48,20 @@ class WagtailConnector(Connector[client.WagtailOptions]):
     _pages_cursor: str | None = None
     _known: frozenset[str] = frozenset()
 
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._old_files: dict[str, files.Validator] = {}  # the cursor's validators (start_incremental)
         self._new_files: dict[str, files.Validator] = {}  # the next cursor's validators (files listed this run)
 
     @classmethod
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._item_dropped, signal=signals.item_dropped)
         return spider
 
-    def _item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
+    def _item_dropped(self, item: object, exception: BaseException, **_: object) -> None:
         # A file the pipelines refused (too large, empty, ...) is not what the index holds: forget its validator
         # so the next run fetches it again. Unchanged is the one drop after which the index does hold it.
         if isinstance(item, Document) and not isinstance(exception, Unchanged):
@@ -67,7 +71,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
     def ping(cls, options: client.WagtailOptions) -> None:
         client.ping(options)
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         pages, self._old_files = files.load_cursor(since)
         self._since = mapping.parse_time(pages)
         self._pages_cursor = pages  # never move back, even when the newest page was deleted
@@ -75,7 +79,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
         async for request in self.start_full():
             yield request
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         page_types: list[str | None] = [*self.options.page_types] or [None]
         for page_type in page_types:
             yield self._listing("pages", 0, page_type)
@@ -91,6 +95,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
     def closed(self, reason: str) -> None:
         self.new_cursor = files.dump_cursor(self._pages_cursor, self._new_files)
 
+    # Any: passed through to scrapy.Request's keyword arguments (callback, meta, cb_kwargs, ...)
     def _request(self, url: str, headers: dict[str, str] | None = None, **kwargs: Any) -> scrapy.Request:
         # credentials go to the CMS host only, never to a media CDN a download URL may point at
         same_host = urlsplit(url).netloc == urlsplit(self.options.base_url).netloc
@@ -99,7 +104,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
         )
 
     def _listing(self, endpoint: str, offset: int, page_type: str | None) -> scrapy.Request:
-        meta: dict[str, Any] = {}
+        meta: Meta = {}
         if endpoint != "pages":  # an endpoint the site does not expose is a 404, not a failed listing
             meta["handle_httpstatus_list"] = [404]
         return self._request(
@@ -112,7 +117,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             dont_filter=True,
         )
 
-    def parse_listing(self, response: Response, endpoint: str, offset: int, page_type: str | None) -> Any:
+    def parse_listing(self, response: Response, endpoint: str, offset: int, page_type: str | None) -> Iterator[Output]:
         if response.status == 404:
             self.logger.info("%s endpoint not exposed by this site (404): skipped", endpoint)
             return
@@ -133,7 +138,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             else:
                 yield from self._asset(item, endpoint)
 
-    def _page(self, item: dict[str, Any], page_type: str | None) -> Any:
+    def _page(self, item: JSONObject, page_type: str | None) -> Iterator[Output]:
         url = mapping.page_url(item, self.options.base_url)
         self.list_id(url)
         published = mapping.published_at(item)
@@ -152,7 +157,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             detail = (item.get("meta") or {}).get("detail_url") or f"{client.api_root(self.options)}pages/{item['id']}/"
             yield self._request(detail, headers=JSON_HEADERS, callback=self.parse_page, errback=self.item_errback)
 
-    def parse_page(self, response: Response) -> Any:
+    def parse_page(self, response: Response) -> Iterator[Output]:
         try:
             item = json_body(response)
         except ValueError as exc:
@@ -160,7 +165,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
             return
         yield mapping.page_document(item, self.options.base_url, self.options.body_fields)
 
-    def _asset(self, item: dict[str, Any], endpoint: str) -> Any:
+    def _asset(self, item: JSONObject, endpoint: str) -> Iterator[Output]:
         url = mapping.asset_url(item, self.options.base_url)
         if url is None:
             self.crawler.stats.inc_value("pushcrawl/dropped/no_download_url")
@@ -186,7 +191,7 @@ class WagtailConnector(Connector[client.WagtailOptions]):
         )
 
     def parse_asset(
-        self, response: Response, item: dict[str, Any], kind: str, previous: files.Validator | None = None
+        self, response: Response, item: JSONObject, kind: str, previous: files.Validator | None = None
     ) -> Iterator[Document]:
         url = mapping.asset_url(item, self.options.base_url) or response.url
         if response.status == 304 and previous:  # still the file the index holds: keep its validator

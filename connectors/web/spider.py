@@ -29,6 +29,7 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.internet.defer import CancelledError
+from twisted.python.failure import Failure
 
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
@@ -41,7 +42,8 @@ from connectors.render import RenderableOptions
 from connectors.web import documents, mapping
 from crawler import defaults
 from crawler.errors import ConnectorError
-from crawler.model import Deletion
+from crawler.model import Deletion, Document
+from crawler.scrapytypes import Meta, Output
 
 
 class WebOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
@@ -95,6 +97,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
     custom_settings = polite_settings()
 
     @classmethod
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         opts = spider.options
@@ -107,6 +110,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         spider.setup_recheck()
         return spider
 
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hosts = {urlsplit(u).hostname or "" for u in self.options.start_urls}
@@ -131,7 +135,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         if "html" not in ctype.lower():
             raise ConnectorError(f"start page {url} is not HTML (Content-Type {ctype or '?'}); check start_urls")
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         for url in self.options.start_urls:
             yield scrapy.Request(url, callback=self.parse_page, errback=self.listing_errback, meta={"depth": 0})
 
@@ -144,7 +148,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         self.crawler.stats.inc_value(f"pushcrawl/dropped/{reason}")
         self.logger.info("not indexed (%s): %s: %s", reason, url, detail)
 
-    def parse_page(self, response: Response, follow: bool = True) -> Iterator[Any]:
+    def parse_page(self, response: Response, follow: bool = True) -> Iterator[Output]:
         self.seen(mapping.strip_fragment(response.url))
         if response.request is not None:
             self.seen(mapping.strip_fragment(response.request.url))
@@ -171,13 +175,13 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
             return
         for link in self.links.extract_links(response):
             if not link.nofollow and urlsplit(link.url).hostname in self.hosts:
-                meta: dict[str, Any] = {"link_text": link.text}
+                meta: Meta = {"link_text": link.text}
                 if documents.url_extension(link.url) in self.extensions:
                     # abort before the body is read when Content-Length says it is too large
                     meta["download_maxsize"] = self.options.max_document_bytes
                 yield scrapy.Request(link.url, callback=self.parse_page, errback=self.page_errback, meta=meta)
 
-    def _document(self, response: Response) -> Any:
+    def _document(self, response: Response) -> Document | None:
         if isinstance(response, scrapy.http.TextResponse):
             doc_id = mapping.canonical_url(response, self.hosts)
         else:
@@ -195,7 +199,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         self.indexed.add(doc_id)
         return result
 
-    def _file(self, response: Response, extension: str) -> Iterator[Any]:
+    def _file(self, response: Response, extension: str) -> Iterator[Output]:
         doc_id = mapping.strip_fragment(response.url)
         self.seen(doc_id)
         if not self._wanted(doc_id) or doc_id in self.indexed:  # a redirect may land outside allow/deny
@@ -207,17 +211,20 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         self.crawler.stats.inc_value("pushcrawl/web/documents")
         yield documents.binary_document(response, doc_id, extension, response.meta.get("link_text"))
 
-    def parse_rechecked(self, response: Response, known_id: str) -> Iterator[Any]:
+    def parse_rechecked(self, response: Response, known_id: str) -> Iterator[Output]:
         # still there but no longer linked: index it again (unchanged pages are skipped downstream)
         yield from self.parse_page(response, follow=False)
 
-    def page_errback(self, failure: Any) -> Iterator[Any]:
-        url = mapping.strip_fragment(getattr(failure.request, "url", "?"))
+    def page_errback(self, failure: Failure) -> Iterator[Output]:
+        request = getattr(failure, "request", None)  # set by Scrapy on a download's failure
+        url = mapping.strip_fragment(getattr(request, "url", "?"))
         status = getattr(getattr(failure.value, "response", None), "status", None)
-        if failure.check(IgnoreRequest) and status is None:  # robots.txt or offsite: a choice, not a failure
+        # robots.txt or offsite: a choice, not a failure
+        if isinstance(failure.value, IgnoreRequest) and status is None:
             self.crawler.stats.inc_value("pushcrawl/web/link_skipped")
             return
-        if failure.check(DownloadCancelledError, CancelledError) and "download_maxsize" in failure.request.meta:
+        cancelled = isinstance(failure.value, DownloadCancelledError | CancelledError)
+        if cancelled and request is not None and "download_maxsize" in request.meta:
             # over max_document_bytes: a choice too; it stays seen so an incremental run does not recheck it
             self.seen(url)
             self._drop("too_large", url, f"over max_document_bytes ({self.options.max_document_bytes:,})")

@@ -13,6 +13,7 @@ from connectors.base import ConnectorOptions
 from connectors.http import BasicAuth, is_json_type
 from connectors.wordpress.mapping import ProtectedMode
 from crawler.errors import ConnectorError
+from crawler.jsontypes import JSONObject
 
 API_ROOT = "/wp-json/"
 API = "/wp-json/wp/v2/"
@@ -49,7 +50,7 @@ class WordPressOptions(ConnectorOptions):
         return str(self.base_url).rstrip("/")
 
 
-def api_url(options: WordPressOptions, path: str, params: dict[str, Any] | None = None) -> str:
+def api_url(options: WordPressOptions, path: str, params: JSONObject | None = None) -> str:
     url = f"{options.root}{API}{path}"
     return f"{url}?{urlencode(params, safe=',:')}" if params else url
 
@@ -69,6 +70,7 @@ def statuses(options: WordPressOptions) -> str:
     return "publish,private" + extra
 
 
+# Any: Scrapy's Headers (bytes keys) or requests' headers (str keys): no common mapping type
 def total_pages(response_headers: Any) -> int:
     raw = response_headers.get(b"X-WP-TotalPages") or response_headers.get("X-WP-TotalPages") or b"1"
     try:

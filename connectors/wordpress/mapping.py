@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
+from crawler.jsontypes import JSONObject
 from crawler.model import Document, Identity, IdentityRef, IdentityType, PermissionIdentity, Permissions
 
 ProtectedMode = Literal["skip", "title_only", "full"]
@@ -27,7 +28,7 @@ def role_group(role: str) -> str:
     return f"role:{role}"
 
 
-def rendered(obj: dict[str, Any], key: str) -> str:
+def rendered(obj: JSONObject, key: str) -> str:
     value = obj.get(key)
     if isinstance(value, dict):
         return str(value.get("rendered") or "")
@@ -46,14 +47,14 @@ def gmt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.removesuffix("Z") + "+00:00")
 
 
-def embedded_author(post: dict[str, Any]) -> dict[str, Any] | None:
+def embedded_author(post: JSONObject) -> JSONObject | None:
     authors = post.get("_embedded", {}).get("author") or []
     first = authors[0] if authors else None
     # An author the reader may not see is embedded as an error object ({"code": ..., "message": ...}).
     return first if isinstance(first, dict) and "id" in first else None
 
 
-def terms(post: dict[str, Any]) -> dict[str, list[str]]:
+def terms(post: JSONObject) -> dict[str, list[str]]:
     """Embedded term names grouped by taxonomy (``category``, ``post_tag``, custom ones)."""
     out: dict[str, list[str]] = {}
     for group in post.get("_embedded", {}).get("wp:term") or []:
@@ -63,12 +64,12 @@ def terms(post: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-def is_protected(post: dict[str, Any]) -> bool:
+def is_protected(post: JSONObject) -> bool:
     content = post.get("content")
     return bool(isinstance(content, dict) and content.get("protected"))
 
 
-def post_permissions(post: dict[str, Any], private_roles: Iterable[str]) -> Permissions:
+def post_permissions(post: JSONObject, private_roles: Iterable[str]) -> Permissions:
     """Published → everyone; anything else (private, draft, pending, future) → its author and the roles."""
     if post.get("status") == "publish":
         return Permissions.everyone()
@@ -80,7 +81,7 @@ def post_permissions(post: dict[str, Any], private_roles: Iterable[str]) -> Perm
 
 
 def map_post(
-    post: dict[str, Any], private_roles: Iterable[str] = (), protected: ProtectedMode = "skip"
+    post: JSONObject, private_roles: Iterable[str] = (), protected: ProtectedMode = "skip"
 ) -> Document | None:
     """One post, page or custom-type object (``_embed`` form) → Document; None when it must not be indexed."""
     if is_protected(post) and protected == "skip":
@@ -89,7 +90,7 @@ def map_post(
     if post.get("status") == "private" or is_protected(post):
         title = next((title.removeprefix(m) for m in _TITLE_MARKERS if title.startswith(m)), title)
     found = terms(post)
-    metadata: dict[str, Any] = {
+    metadata: JSONObject = {
         "post_type": str(post.get("type", "")),
         "slug": str(post.get("slug", "")),
         "status": str(post.get("status", "")),
@@ -125,15 +126,15 @@ def map_post(
     )
 
 
-def media_extension(media: dict[str, Any]) -> str | None:
+def media_extension(media: JSONObject) -> str | None:
     suffix = PurePosixPath(urlsplit(str(media.get("source_url", ""))).path).suffix.lower()
     return suffix or None
 
 
-def map_media(media: dict[str, Any], body: bytes, parent_id: str | None, permissions: Permissions) -> Document:
+def map_media(media: JSONObject, body: bytes, parent_id: str | None, permissions: Permissions) -> Document:
     """A media attachment and its downloaded bytes → a binary Document, child of its parent post."""
     link = str(media.get("link") or media["source_url"])
-    metadata: dict[str, Any] = {
+    metadata: JSONObject = {
         "post_type": "attachment",
         "slug": str(media.get("slug", "")),
         "mime_type": str(media.get("mime_type", "")),
@@ -156,7 +157,7 @@ def map_media(media: dict[str, Any], body: bytes, parent_id: str | None, permiss
     )
 
 
-def map_identities(users: Iterable[dict[str, Any]], roles: Iterable[str]) -> list[Identity]:
+def map_identities(users: Iterable[JSONObject], roles: Iterable[str]) -> list[Identity]:
     """Users (``context=edit``) → user identities aliased to their e-mail, then one group per role."""
     items: list[Identity] = []
     members: dict[str, list[IdentityRef]] = {r: [] for r in roles}

@@ -23,7 +23,9 @@ from connectors.failures import describe
 from connectors.http import json_body, polite_settings
 from connectors.wordpress import client, mapping
 from connectors.wordpress.client import WordPressOptions
+from crawler.jsontypes import JSONObject
 from crawler.model import Deletion, Permissions
+from crawler.scrapytypes import Output
 
 MEDIA_FIELDS = "id,link,slug,title,caption,alt_text,source_url,mime_type,post,date_gmt,modified_gmt,modified"
 
@@ -37,15 +39,17 @@ class WordPressConnector(Connector[WordPressOptions]):
     custom_settings = polite_settings()
 
     @classmethod
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WordPressConnector:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         return spider
 
+    # Any: passed through to scrapy.Spider, which takes arbitrary arguments (``scrapy crawl -a key=value``)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.public_parents: dict[int, str] = {}  # id → link of published posts: media may hang under them
-        self.users: list[dict[str, Any]] = []
+        self.users: list[JSONObject] = []
         self._user_pages: set[int] = set()
         self._media_started = False
 
@@ -54,7 +58,8 @@ class WordPressConnector(Connector[WordPressOptions]):
         client.ping(options)
 
     # ---- requests ----
-    def _request(self, path: str, params: dict[str, Any], kind: str, page: int = 1, **kw: Any) -> scrapy.Request:
+    # Any: scrapy.Request's keyword arguments
+    def _request(self, path: str, params: JSONObject, kind: str, page: int = 1, **kw: Any) -> scrapy.Request:
         url = client.api_url(self.options, path, {**params, "page": page})
         return scrapy.Request(
             url,
@@ -68,11 +73,11 @@ class WordPressConnector(Connector[WordPressOptions]):
     def _since(self) -> dict[str, str]:
         return {"modified_after": client.overlap(self.since)} if self.since else {}
 
-    async def start_full(self) -> AsyncIterator[Any]:
+    async def start_full(self) -> AsyncIterator[Output]:
         for request in self._start_requests(None):
             yield request
 
-    async def start_incremental(self, since: str) -> AsyncIterator[Any]:
+    async def start_incremental(self, since: str) -> AsyncIterator[Output]:
         # listings of what was modified after the cursor, plus id-only listings to find deletions; later pages
         # of a listing keep the filter through ``self.since`` (the same cursor)
         for request in self._start_requests(since):
@@ -114,8 +119,8 @@ class WordPressConnector(Connector[WordPressOptions]):
 
     # ---- callbacks ----
     def parse_listing(
-        self, response: Response, path: str, params: dict[str, Any], kind: str, page: int
-    ) -> Iterator[Any]:
+        self, response: Response, path: str, params: JSONObject, kind: str, page: int
+    ) -> Iterator[Output]:
         try:
             objects = json_body(response)
             if not isinstance(objects, list):
@@ -135,7 +140,7 @@ class WordPressConnector(Connector[WordPressOptions]):
                 yield self._request(path, params, kind, page=n, errback=eb)
         yield from getattr(self, f"_on_{kind}")(objects, page)
 
-    def _on_content(self, posts: list[dict[str, Any]], page: int) -> Iterator[Any]:
+    def _on_content(self, posts: list[JSONObject], page: int) -> Iterator[Output]:
         for post in posts:
             if not isinstance(post, dict) or not post.get("link") or "id" not in post:
                 self.crawler.stats.inc_value("pushcrawl/wordpress/malformed")
@@ -158,7 +163,7 @@ class WordPressConnector(Connector[WordPressOptions]):
                 self.public_parents[int(post["id"])] = doc.document_id
             yield doc
 
-    def _on_ids(self, posts: list[dict[str, Any]], page: int) -> Iterator[Any]:
+    def _on_ids(self, posts: list[JSONObject], page: int) -> Iterator[Output]:
         for post in posts:
             if isinstance(post, dict) and post.get("link"):
                 self.list_id(str(post["link"]))
@@ -166,7 +171,7 @@ class WordPressConnector(Connector[WordPressOptions]):
                     self.public_parents.setdefault(int(post["id"]), str(post["link"]))
         return iter(())
 
-    def _media_parent(self, media: dict[str, Any]) -> tuple[bool, str | None]:
+    def _media_parent(self, media: JSONObject) -> tuple[bool, str | None]:
         """(index it?, parent id): unattached media stand alone; media of non-public posts are not indexed."""
         parent = media.get("post")
         if not parent:
@@ -174,7 +179,7 @@ class WordPressConnector(Connector[WordPressOptions]):
         link = self.public_parents.get(int(parent))
         return link is not None, link
 
-    def _on_media(self, items: list[dict[str, Any]], page: int) -> Iterator[Any]:
+    def _on_media(self, items: list[JSONObject], page: int) -> Iterator[Output]:
         for media in items:
             if not isinstance(media, dict) or not media.get("source_url"):
                 continue
@@ -192,19 +197,19 @@ class WordPressConnector(Connector[WordPressOptions]):
                 cb_kwargs={"media": media, "parent": parent},
             )
 
-    def _on_media_ids(self, items: list[dict[str, Any]], page: int) -> Iterator[Any]:
+    def _on_media_ids(self, items: list[JSONObject], page: int) -> Iterator[Output]:
         for media in items:
             if isinstance(media, dict) and media.get("link") and self._media_parent(media)[0]:
                 self.list_id(str(media["link"]))
         return iter(())
 
-    def _on_users(self, users: list[dict[str, Any]], page: int) -> Iterator[Any]:
+    def _on_users(self, users: list[JSONObject], page: int) -> Iterator[Output]:
         self.users.extend(u for u in users if isinstance(u, dict))
         self._user_pages.discard(page)
         if not self._user_pages:
             yield from mapping.map_identities(self.users, self.options.private_roles)
 
-    def parse_binary(self, response: Response, media: dict[str, Any], parent: str | None) -> Iterator[Any]:
+    def parse_binary(self, response: Response, media: JSONObject, parent: str | None) -> Iterator[Output]:
         yield mapping.map_media(media, response.body, parent, Permissions.everyone())
 
     def _binary_errback(self, failure: Failure) -> None:

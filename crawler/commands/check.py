@@ -14,11 +14,12 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import Connector, ConnectorOptions
 from crawler import privileges, secrets
+from crawler.commands import Subparsers
 from crawler.config import CoveoTarget, LocalTarget, Settings, connector_options, load_settings
 from crawler.errors import PushcrawlError, PushError, SettingsError, TargetError
 from crawler.provenance import effective_settings, format_settings
@@ -30,7 +31,7 @@ CHECK_RETRY = RetryPolicy(max_attempts=2, backoff_base_s=0.2, backoff_max_s=1.0)
 CHECK_TIMEOUT_S = 10.0
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "check", help="validate settings, reach the CMS and the target, print effective settings"
     )
@@ -95,7 +96,7 @@ def _summary(report: Report) -> int:
     return 1
 
 
-def _check_site(report: Report, settings: Settings, site: str) -> Any:
+def _check_site(report: Report, settings: Settings, site: str) -> ConnectorOptions | None:
     ref = settings.sites[site].connector
     try:
         cls, options = connector_options(settings, site)
@@ -103,6 +104,7 @@ def _check_site(report: Report, settings: Settings, site: str) -> Any:
         report.fail(f"site {site}: {exc}", f"fix {exc.key} in {exc.file}")
         return None
     report.ok(f"site {site}: connector {ref} ({cls.__module__}.{cls.__name__}), options valid")
+    # ignore: a bound classmethod has __func__ at run time; mypy types Connector.ping as a plain callable
     if getattr(cls.ping, "__func__", None) is Connector.ping.__func__:  # type: ignore[attr-defined]
         report.ok(f"site {site}: connector has no ping(); the CMS is first reached by the crawl")
         return options
@@ -125,6 +127,7 @@ def _check_site(report: Report, settings: Settings, site: str) -> Any:
 
 def _check_targets(report: Report, settings: Settings, sites: list[str], override: str | None) -> None:
     by_target: dict[str, list[str]] = {}
+    # ignore: None stands for "no site" (target_for(None) picks the default target); sites is list[str]
     for site in sites or [None]:  # type: ignore[list-item]
         try:
             name, _ = settings.target_for(site, override)
@@ -141,7 +144,7 @@ def _check_targets(report: Report, settings: Settings, sites: list[str], overrid
             _check_coveo(report, settings, name, target, target_sites)
 
 
-def _source_name(settings: Settings, site: str, target: Any) -> str:
+def _source_name(settings: Settings, site: str, target: LocalTarget | CoveoTarget) -> str:
     return settings.sites[site].source or target.source or site
 
 

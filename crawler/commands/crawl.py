@@ -11,11 +11,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from crawler import defaults
-from crawler.config import load_settings
+from crawler.commands import Subparsers
+from crawler.config import Settings, load_settings
 from crawler.errors import RunRefused, SettingsError
+from crawler.report import RunReport
 
 #: every exit status of ``pushcrawl crawl`` (README's "Exit status" lists the same)
 EXIT_CODES = """exit status:
@@ -32,7 +33,7 @@ EXIT_CODES = """exit status:
 NOT_INDEXED_EXIT = 4
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "crawl",
         help="crawl sites and push what changed",
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     return worst
 
 
-def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Path | None) -> int:
+def run_one(args: argparse.Namespace, settings: Settings, site: str, report_path: Path | None) -> int:
     from crawler import alerts
     from crawler.alerts import previous_documents
     from crawler.report import print_summary
@@ -181,7 +182,7 @@ def run_one(args: argparse.Namespace, settings: Any, site: str, report_path: Pat
     return RunRefused.exit_code if report.extra.get("refused") else 1
 
 
-def _coordinate(args: argparse.Namespace, settings: Any, site: str) -> Any:
+def _coordinate(args: argparse.Namespace, settings: Settings, site: str) -> RunReport:
     """``--workers N``: the run is coordinated through Redis (crawler.distributed.coordinator)."""
     from crawler.distributed.coordinator import Coordinator, refuse_dry_run
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from crawler.commands import Subparsers
 from crawler.config import load_settings, require_site
 from crawler.operations import run_action
 from crawler.state import StateStore
 from crawler.targets import OpenTarget
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "delete", help="delete one item (optionally with its children) from a site's source now"
     )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from crawler.commands import Subparsers
 from crawler.config import CoveoTarget, LocalTarget, Settings, load_settings
 from crawler.errors import PushError, SettingsError
 from crawler.fieldrules import FieldDeclaration
+from crawler.jsontypes import JSONObject
+from crawler.localapi import LocalPushAPI
 from crawler.pushapi.client import PushApiClient
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser("fields", help="check declared index fields; create missing ones")
     p.add_argument("action", choices=["list", "sync"], help="list: compare with the index; sync: create missing")
     p.add_argument("sites", nargs="*", metavar="SITE", help="only these sites' declarations (default: all)")
@@ -44,7 +46,7 @@ def declarations(settings: Settings, sites: list[str]) -> dict[str, FieldDeclara
     return {name: decl for name, (_, decl) in sorted(found.items())}
 
 
-def index_field(client: PushApiClient, name: str) -> dict[str, Any] | None:
+def index_field(client: PushApiClient, name: str) -> JSONObject | None:
     try:
         resp = client.request("GET", f"{client.platform_root}/indexes/fields/{name}", what=f"get field {name}")
     except PushError as exc:
@@ -54,7 +56,7 @@ def index_field(client: PushApiClient, name: str) -> dict[str, Any] | None:
     return dict(resp.json())
 
 
-def _client(settings: Settings, target_name: str | None) -> tuple[Any, PushApiClient]:
+def _client(settings: Settings, target_name: str | None) -> tuple[LocalPushAPI | None, PushApiClient]:
     _, target = settings.target_for(None, target_name)
     if isinstance(target, LocalTarget):
         from crawler.targets import start_local

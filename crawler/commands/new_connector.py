@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from crawler.commands import Subparsers
 from crawler.scaffold import create, names
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "new-connector", help="scaffold a connector (spider, client, mapping, fixture CMS, tests)"
     )

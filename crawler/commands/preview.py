@@ -22,22 +22,25 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import ClassVar, TextIO
 
 import scrapy
 from scrapy import signals
+from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
 from crawler import secrets
+from crawler.commands import Subparsers
 from crawler.config import load_settings
 from crawler.errors import SettingsError
 from crawler.model import Deletion, Document, Identity, Permissions
 from crawler.pushapi.body import document_body
+from crawler.scrapytypes import Output
 
 LIMIT_REASON = "preview_limit"
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser("preview", help="show what a site's items become; push nothing")
     p.add_argument("site", metavar="SITE", help="site name from settings.yaml")
     p.add_argument("url", nargs="?", metavar="URL", help="preview this one page instead of the connector's start")
@@ -57,7 +60,7 @@ class PreviewCollector:
 
     last: ClassVar[PreviewCollector | None] = None  # one crawl per process: the command reads it afterwards
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.limit = int(crawler.settings.getint("PUSHCRAWL_PREVIEW_LIMIT", 10))
         self.show_json = crawler.settings.getbool("PUSHCRAWL_PREVIEW_JSON")
@@ -69,7 +72,7 @@ class PreviewCollector:
         PreviewCollector.last = self
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> PreviewCollector:
+    def from_crawler(cls, crawler: Crawler) -> PreviewCollector:
         ext = cls(crawler)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
@@ -85,13 +88,13 @@ class PreviewCollector:
             # kept on self so the task is not garbage-collected before it runs
             self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=LIMIT_REASON))
 
-    def item_scraped(self, item: Any) -> None:
+    def item_scraped(self, item: object) -> None:
         if not self._room():
             return
         self.out.write(secrets.redact(format_item(self.shown + 1, item, self.show_json)))
         self._counted()
 
-    def item_dropped(self, item: Any, exception: BaseException) -> None:
+    def item_dropped(self, item: object, exception: BaseException) -> None:
         if not self._room() or not isinstance(item, Document):
             return
         self.dropped += 1
@@ -105,19 +108,20 @@ class PreviewCollector:
 class SinglePage:
     """Spider middleware: replace the connector's start requests by one request for the previewed URL."""
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.url = crawler.settings.get("PUSHCRAWL_PREVIEW_URL")
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> SinglePage:
+    def from_crawler(cls, crawler: Crawler) -> SinglePage:
         return cls(crawler)
 
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async def process_start(self, start: AsyncIterator[Output]) -> AsyncIterator[Output]:
         if not self.url:
             async for obj in start:
                 yield obj
             return
+        assert self.crawler.spider is not None  # set before the engine asks for start requests
         request = request_for(self.crawler.spider, self.url)
         if request.errback is None:
             request = request.replace(errback=self.failed)
@@ -133,7 +137,7 @@ class SinglePage:
             PreviewCollector.last.failures.append(f"{self.url}: {why}")
 
 
-def request_for(spider: Any, url: str) -> scrapy.Request:
+def request_for(spider: scrapy.Spider, url: str) -> scrapy.Request:
     custom = getattr(spider, "preview_request", None)
     if callable(custom):
         request: scrapy.Request = custom(url)  # a connector's own hook (getattr: optional)
@@ -160,12 +164,12 @@ def _permissions(perms: Permissions | None) -> list[str]:
     return lines or ["(empty: visible to nobody)"]
 
 
-def _short(value: Any, width: int = 100) -> str:
+def _short(value: object, width: int = 100) -> str:
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value).replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def format_item(number: int, item: Any, show_json: bool, dropped: str = "") -> str:
+def format_item(number: int, item: object, show_json: bool, dropped: str = "") -> str:
     if isinstance(item, Deletion):
         return f"\n#{number} deletion  {item.document_id}  {item.reason}\n"
     if isinstance(item, Identity):

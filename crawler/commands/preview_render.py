@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO
 
 import requests
 from lxml import html as lxml_html
@@ -82,7 +82,7 @@ def show(url: str, render: RenderOptions, how: str, out: TextIO) -> int:
     return 0
 
 
-def render_options(site_options: Any) -> RenderOptions:
+def render_options(site_options: object) -> RenderOptions:
     """The site's render options, or the defaults with mode auto when the connector has none."""
     render = getattr(site_options, "render", None)
     return render if isinstance(render, RenderOptions) else RenderOptions(mode="auto")

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from crawler.config import load_settings, require_site
+from crawler.commands import Subparsers
+from crawler.config import Settings, load_settings, require_site
 from crawler.errors import RunRefused
 from crawler.operations import run_action
 from crawler.state import StateStore
 from crawler.targets import OpenTarget
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser("purge", help="delete every item of a site's source (asks first)")
     p.add_argument("site", metavar="SITE", help="site name from settings.yaml")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _known_items(settings: Any, scope: str) -> int:
+def _known_items(settings: Settings, scope: str) -> int:
     path = settings.resolve_path(settings.state_dir) / "state.sqlite"
     if not path.exists():
         return 0

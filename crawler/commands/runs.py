@@ -13,13 +13,14 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TextIO
 
 from crawler import defaults
-from crawler.commands import runs_show
+from crawler.commands import Subparsers, runs_show
 from crawler.config import Settings, load_settings
 from crawler.errors import SettingsError
 from crawler.indexing_log import IndexingLog
+from crawler.jsontypes import JSONObject
 from crawler.runlock import ScopeLock
 from crawler.state import StateStore
 
@@ -28,7 +29,7 @@ COLUMNS = ("documents", "pushed", "unchanged", "deleted", "dropped", "errors")
 INDEX_COLUMNS = ("indexed", "rejected", "pending")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "runs", help="run history (mode, status, counts, duration); `runs show RUN_ID`: one run's failures"
     )
@@ -48,14 +49,14 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _history(settings: Settings, sites: list[str], limit: int) -> list[dict[str, Any]]:
+def _history(settings: Settings, sites: list[str], limit: int) -> list[JSONObject]:
     path = settings.resolve_path(settings.state_dir) / "state.sqlite"
     if not path.exists():
         return []
     state = StateStore(path)
     indexing = IndexingLog(path)
     try:
-        out: list[dict[str, Any]] = []
+        out: list[JSONObject] = []
         for site in sites:
             out += state.runs(site=site, limit=limit)
         for r in out:  # the funnel's tail: what the index did with the run's items (crawler.reconcile)
@@ -89,7 +90,7 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def check(runs: list[dict[str, Any]], site: str, max_drop: float) -> str | None:
+def check(runs: list[JSONObject], site: str, max_drop: float) -> str | None:
     """A problem with the site's last real run, or None when it looks healthy."""
     real = [r for r in runs if r["site"] == site and not r["dry_run"] and r["status"] != "running"]
     if not real:
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _table(runs: list[dict[str, Any]], out: Any) -> None:
+def _table(runs: list[JSONObject], out: TextIO) -> None:
     if not runs:
         out.write("no runs recorded yet\n")
         return

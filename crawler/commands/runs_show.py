@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 from crawler.config import Settings
 from crawler.errors import SettingsError
 from crawler.indexing_log import IndexingLog
+from crawler.jsontypes import JSONObject
 from crawler.ledger import SqliteLedger
 from crawler.state import StateStore
 
 
-def collect(settings: Settings, run_id: int) -> dict[str, Any] | None:
+def collect(settings: Settings, run_id: int) -> JSONObject | None:
     path = settings.resolve_path(settings.state_dir) / "state.sqlite"
     if not path.exists():
         return None
@@ -65,7 +66,7 @@ def run(settings: Settings, ids: list[str], as_json: bool) -> int:
     return 0
 
 
-def _print(shown: dict[str, Any], out: TextIO) -> None:
+def _print(shown: JSONObject, out: TextIO) -> None:
     r = shown["run"]
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"]))
     out.write(f"run #{r['id']} · {r['scope']} · {r['mode']}{' (dry)' if r['dry_run'] else ''} · {r['status']}")

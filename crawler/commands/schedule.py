@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import argparse
 import signal
-from typing import Any
 
 from crawler import defaults
+from crawler.commands import Subparsers
 from crawler.config import load_settings
 from crawler.errors import SettingsError
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "schedule", help="run sites on their cron 'schedule:' (each run in its own process), until stopped"
     )

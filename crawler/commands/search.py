@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
-from crawler.config import CoveoTarget, LocalTarget, load_settings
+from crawler.commands import Subparsers
+from crawler.config import CoveoTarget, LocalTarget, Settings, load_settings
 from crawler.pushapi.client import PushApiClient
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser("search", help="search the index (as anonymous or as an identity)")
     p.add_argument("query", metavar="QUERY", nargs="?", default="", help="words (all must match); may be empty")
     p.add_argument(
@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _providers(settings: Any, args: argparse.Namespace) -> tuple[str, ...]:
+def _providers(settings: Settings, args: argparse.Namespace) -> tuple[str, ...]:
     """Without --provider, --as also names the identity in the providers of the target's sources."""
     if args.provider:
         return ()

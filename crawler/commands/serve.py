@@ -7,12 +7,13 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+
+from crawler.commands import Subparsers
 
 ENV_KEYS = "PUSHCRAWL_LOCAL_API_KEYS"
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "serve",
         help="run the local Push API (offline twin of Coveo's) and its Content Browser",

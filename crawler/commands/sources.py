@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import Any
 
 from crawler import identities
+from crawler.commands import Subparsers
 from crawler.config import load_settings
 from crawler.errors import SettingsError, TargetError
 from crawler.targets import VISIBILITY, open_admin
@@ -22,7 +22,7 @@ from crawler.targets import VISIBILITY, open_admin
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser("sources", help="manage Push sources of a target")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True

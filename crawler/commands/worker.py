@@ -9,12 +9,12 @@ unreachable, unusable target).
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from crawler.commands import Subparsers
 from crawler.config import load_settings, require_site
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "worker",
         help="join the site's current `crawl --workers` run as a worker (from any machine reaching Redis)",

@@ -8,12 +8,12 @@ never reach a log line, a report or ``ps`` output.
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from crawler.errors import SettingsError
+from crawler.jsontypes import JSONObject
 
 _ENV_REF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}")
 
@@ -43,9 +43,9 @@ class DistributedConfig(BaseModel):
         return self.redis_url
 
 
-def check_password_refs(data: dict[str, Any], file: str) -> None:
+def check_password_refs(data: JSONObject, file: str) -> None:
     """Refuse a literal Redis password in settings.yaml (DESIGN.md rule 4), globally or under any site."""
-    blocks: list[tuple[str, Any]] = [("distributed", data.get("distributed"))]
+    blocks: list[tuple[str, object]] = [("distributed", data.get("distributed"))]
     sites = data.get("sites")
     if isinstance(sites, dict):
         blocks += [

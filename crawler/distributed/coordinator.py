@@ -49,6 +49,7 @@ from crawler.distributed.ledger import RedisLedger
 from crawler.distributed.runinfo import RunInfo, distributed_config, settings_digest
 from crawler.errors import PushcrawlError, SettingsError, TargetError
 from crawler.finish import CrawlOutcome
+from crawler.jsontypes import JSONObject
 from crawler.report import RunReport
 from crawler.runlog import Verbosity
 from crawler.state import StateStore
@@ -86,7 +87,7 @@ class Coordinator:
         self.client: redis.Redis | None = None
         self.keys = Keys(self.scope)
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.per_worker: dict[str, dict[str, Any]] = {}
+        self.per_worker: dict[str, JSONObject] = {}
 
     # ---- the run ----
     def run(self, *, full: bool, allow_mass_deletion: bool) -> RunReport:
@@ -285,12 +286,12 @@ class Coordinator:
         client: redis.Redis,
         keys: Keys,
         run: Run,
-        cls: type[Connector[Any]],
+        cls: type[Connector[Any]],  # Any: a connector loaded by name; its options type is known at run time
         reason: str,
         dead: set[str],
         pending: int,
     ) -> CrawlOutcome:
-        stats: dict[str, Any] = {}
+        stats: JSONObject = {}
         cursors: list[str] = []
         reasons = []
         for wid, raw in sorted(client.hgetall(keys.run("final")).items()):
@@ -353,7 +354,7 @@ class Silence:
         return set(self.gone)
 
 
-def _counts(stats: dict[str, Any]) -> dict[str, int]:
+def _counts(stats: JSONObject) -> dict[str, int]:
     return {
         "fetched": int(stats.get("downloader/response_count", 0)),
         "documents": int(stats.get("pushcrawl/documents", 0)),

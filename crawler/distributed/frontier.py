@@ -19,7 +19,7 @@ WORKER_ID, STATUS_KEY = "PUSHCRAWL_WORKER_ID", "PUSHCRAWL_STATUS_KEY"
 BUSY, IDLE, DONE = "busy", "idle", "done"
 
 
-class RunScheduler(Scheduler):  # scrapy-redis ships no type information (an untyped base)
+class RunScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis ships no type information (an untyped base)
     pops = 0  # requests popped so far: the heartbeat's "no pop during the last beat"
 
     @classmethod

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from crawler.config import Settings
 from crawler.distributed.config import DistributedConfig
@@ -51,7 +50,7 @@ class RunInfo:
         return cls(**json.loads(raw))
 
 
-def _digest(value: Any) -> str:
+def _digest(value: object) -> str:
     blob = json.dumps(value, sort_keys=True, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
 

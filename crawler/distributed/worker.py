@@ -24,7 +24,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import redis
 from redis.client import Pipeline
@@ -44,6 +43,7 @@ from crawler.distributed.shared import SharedState
 from crawler.errors import PushcrawlError, TargetError
 from crawler.runlog import Verbosity, open_run_log
 from crawler.runner import scrapy_settings
+from crawler.scrapytypes import SettingsDict
 from crawler.targets import coveo_client
 
 
@@ -203,8 +203,8 @@ def _crawl(
 
 
 # Any: Scrapy settings hold values of every type
-def scrapy_redis_settings(cfg: DistributedConfig, keys: Keys, wid: str) -> dict[str, Any]:
-    params: dict[str, Any] = {}
+def scrapy_redis_settings(cfg: DistributedConfig, keys: Keys, wid: str) -> SettingsDict:
+    params: SettingsDict = {}
     if cfg.password is not None:
         params["password"] = cfg.password.get_secret_value()  # registered as a secret: redacted in the log
     return {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
@@ -27,6 +27,9 @@ from crawler.localapi.browse import login
 from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults, drop_answer
 from crawler.localapi.hosts import HostCheck
+
+if TYPE_CHECKING:  # typeshed's WSGI types exist for type checkers only
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Response]
@@ -122,7 +125,7 @@ class App:
         add("GET", "/static/<name>", Route("static", browser.static))
         self.url_map = Map(rules)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         if not request.path.startswith("/upload/"):
             # Bounds every JSON body read, chunked ones included: werkzeug refuses a larger Content-Length
@@ -133,7 +136,7 @@ class App:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {}  # Any: werkzeug's URL converters return values of any type
         route: Route | None = None
         if not self.hosts.allows(request.headers.get("Host")):
             return ApiError(
@@ -174,6 +177,7 @@ class App:
             log.exception("unexpected error on %s %s", request.method, request.path)
             return ApiError(500, "INTERNAL_ERROR", "Unexpected error in the local Push API; see its log.").response()
 
+    # Any: werkzeug's URL converters return values of any type
     def _run(self, route: Route, request: Request, values: dict[str, Any]) -> Response:
         ctx = self.ctx
         if route.group == "push":

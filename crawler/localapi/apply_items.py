@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from typing import Any
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi import batchfile, content, languages, security, validate
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.files import FileContainers
@@ -29,7 +29,7 @@ class ItemApplier:
         self.files = files
         self.refuse: Callable[[], bool] = lambda: False  # fault injection (faults.py, kind ``refuse``)
 
-    def _admissible(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, oid: int, op: str) -> bool:
+    def _admissible(self, db: sqlite3.Connection, source: JSONObject, doc_id: str, oid: int, op: str) -> bool:
         if oid < source["threshold"]:
             self.store.log(
                 db,
@@ -66,7 +66,7 @@ class ItemApplier:
             (source_id, doc_id, oid),
         )
 
-    def _content(self, doc: dict[str, Any]) -> content.Extracted:
+    def _content(self, doc: JSONObject) -> content.Extracted:
         spec = doc["content"]
         if spec is None:
             return content.Extracted("", None, 0)
@@ -81,7 +81,7 @@ class ItemApplier:
             self.files.discard(spec["value"])
         return content.extract(raw, doc["fileExtension"])
 
-    def document(self, db: sqlite3.Connection, source: dict[str, Any], doc: dict[str, Any], oid: int) -> None:
+    def document(self, db: sqlite3.Connection, source: JSONObject, doc: JSONObject, oid: int) -> None:
         doc_id = doc["documentId"]
         if not self._admissible(db, source, doc_id, oid, "ADD_OR_UPDATE"):
             return
@@ -100,8 +100,8 @@ class ItemApplier:
             )
             return
         known = self.store.field_names(db)
-        fields: dict[str, Any] = {}
-        collected: dict[str, Any] = {}
+        fields: JSONObject = {}
+        collected: JSONObject = {}
         for key, value in doc["metadata"].items():
             if value is None:
                 continue
@@ -172,7 +172,7 @@ class ItemApplier:
         db.execute("DELETE FROM texts WHERE rid=?", (rid,))
         db.execute("INSERT INTO search_outbox(rid) VALUES (?)", (rid,))
 
-    def delete(self, db: sqlite3.Connection, source: dict[str, Any], doc_id: str, children: bool, oid: int) -> None:
+    def delete(self, db: sqlite3.Connection, source: JSONObject, doc_id: str, children: bool, oid: int) -> None:
         if not self._admissible(db, source, doc_id, oid, "DELETE"):
             return
         row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
@@ -199,7 +199,7 @@ class ItemApplier:
             db, source["id"], "DELETE", "DELETED", document_id=doc_id, ordering_id=oid, detail=detail, task="INDEXING"
         )
 
-    def older_than(self, db: sqlite3.Connection, source: dict[str, Any], threshold: int) -> None:
+    def older_than(self, db: sqlite3.Connection, source: JSONObject, threshold: int) -> None:
         rows = db.execute(
             "SELECT rid FROM items WHERE source_id=? AND ordering_id < ?", (source["id"], threshold)
         ).fetchall()
@@ -217,7 +217,7 @@ class ItemApplier:
         )
 
     def batch(
-        self, source: dict[str, Any], file_id: str, oid: int, done: Callable[[sqlite3.Connection], object]
+        self, source: JSONObject, file_id: str, oid: int, done: Callable[[sqlite3.Connection], object]
     ) -> None:
         """Apply a batch file in chunks, each its own transaction, so pushes arriving meanwhile wait for one
         chunk, not the whole batch. ``done`` (which removes the queued operation) runs with the last chunk;
@@ -250,7 +250,7 @@ class ItemApplier:
                     done(db)
                     self.files.discard(file_id)
 
-    def _batch_add(self, db: sqlite3.Connection, source: dict[str, Any], entry: Any, oid: int) -> None:
+    def _batch_add(self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int) -> None:
         try:
             doc = validate.document(entry)
             if self.refuse():
@@ -271,7 +271,7 @@ class ItemApplier:
         # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
         self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid)
 
-    def _batch_delete(self, db: sqlite3.Connection, source: dict[str, Any], entry: Any, oid: int) -> None:
+    def _batch_delete(self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int) -> None:
         doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None
         if not isinstance(doc_id, str) or not doc_id:
             self.store.log(

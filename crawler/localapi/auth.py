@@ -23,17 +23,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from werkzeug.wrappers import Request
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError
 
 
 @dataclass(frozen=True)
 class Caller:
     scopes: frozenset[str] | None = None  # None = full access
-    user_ids: list[dict[str, Any]] | None = field(default=None, hash=False)  # set for a search token
+    user_ids: list[JSONObject] | None = field(default=None, hash=False)  # set for a search token
 
     def can(self, capability: str, target: str | None = None) -> bool:
         if self.user_ids is not None:
@@ -76,7 +76,7 @@ class Auth:
         return not self.keys
 
     def caller(
-        self, request: Request, token_user: Callable[[str], list[dict[str, Any]] | None] | None = None
+        self, request: Request, token_user: Callable[[str], list[JSONObject] | None] | None = None
     ) -> Caller:
         header = request.headers.get("Authorization", "")
         scheme, _, bearer = header.partition(" ")

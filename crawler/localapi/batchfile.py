@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from crawler.jsontypes import JSONData
 from crawler.localapi import validate
 from crawler.localapi.apierror import bad_json
 
@@ -30,7 +30,7 @@ SECTIONS = ("addorupdate", "delete")
 class Entry:
     add: bool  # addOrUpdate (True) or delete
     start: int  # where it starts in the text, or -1 when ``value`` holds it already
-    value: Any = None
+    value: JSONData = None
 
 
 class NotAnObject(ValueError):
@@ -84,6 +84,7 @@ def _scan(text: str) -> list[Entry]:
         else:
             value, pos = _DECODER.raw_decode(text, pos)
             for element in (value or []) if section is not None else ():
+                # ignore: section is not None here (the loop is empty otherwise), which mypy cannot follow
                 section.append(Entry(key.lower() == "addorupdate", -1, element))  # type: ignore[union-attr]
         pos = _skip(text, pos)
     if _skip(text, pos + 1) != len(text):
@@ -104,6 +105,6 @@ def _array(text: str, pos: int, into: list[Entry], add: bool) -> int:
     return pos + 1
 
 
-def entry(text: str, item: Entry) -> Any:
+def entry(text: str, item: Entry) -> JSONData:
     """One entry's JSON value (decoded again from the text: it parsed once already in ``scan``)."""
     return item.value if item.start < 0 else _DECODER.raw_decode(text, item.start)[0]

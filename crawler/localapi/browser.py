@@ -9,16 +9,17 @@ searches); the crawler's runs. With API keys configured every page needs a ``vie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.browse import item, lists, runs, searchpage, sources
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
 
-PAGES: dict[str, Any] = {
+PAGES: JSONObject = {
     "/": sources.index,
     "/browse/sources/<source_id>": sources.source_items,
     "/browse/sources/<source_id>/summary": sources.source_summary,

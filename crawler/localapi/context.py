@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from werkzeug.wrappers import Request
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, too_large
 from crawler.localapi.auth import Auth
 from crawler.localapi.files import FileContainers
@@ -37,18 +37,18 @@ class Context:
         if org != self.org_id:
             raise ApiError(404, "ORGANIZATION_NOT_FOUND", f"The organization '{org}' does not exist.")
 
-    def enqueue(self, kind: str, target: str, ordering_id: int, payload: dict[str, Any], delay: float = 0.0) -> None:
+    def enqueue(self, kind: str, target: str, ordering_id: int, payload: JSONObject, delay: float = 0.0) -> None:
         self.store.enqueue(kind, target, ordering_id, payload, time.time() + self.processing_delay + delay)
         self.worker.poke()
 
-    def token_user(self, token: str) -> list[dict[str, Any]] | None:
+    def token_user(self, token: str) -> list[JSONObject] | None:
         """The userIds a search token was made for, or None when ``token`` is not a search token."""
         with self.store.read() as db:
             row = db.execute("SELECT user_ids FROM tokens WHERE token = ?", (token,)).fetchone()
         return json.loads(row[0]) if row else None
 
 
-def json_body(request: Request, *, limit: int = MAX_REQUEST, require_type: bool = True) -> Any:
+def json_body(request: Request, *, limit: int = MAX_REQUEST, require_type: bool = True) -> JSONData:
     """The request's JSON body: 415 on a non-JSON content type, 413 past ``limit``, 400 if malformed."""
     ctype = request.mimetype
     # Lenient: a missing Content-Type is accepted; a present, non-JSON one is refused as Coveo does.

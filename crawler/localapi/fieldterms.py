@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from typing import Any
 
 import tantivy
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.query import Condition
 
 #: longest value kept as a term (tantivy refuses terms past 64 KB; facets of long texts mean nothing)
@@ -59,7 +59,7 @@ def add_schema(sb: tantivy.SchemaBuilder) -> None:
     sb.add_text_field("coll", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     """A scalar as SQLite's json_each value reads as text (true -> "1"), None for what is not a term."""
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -70,7 +70,7 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def document(doc: tantivy.Document, fields: dict[str, Any], collected: dict[str, Any], facets: set[str]) -> None:
+def document(doc: tantivy.Document, fields: JSONObject, collected: JSONObject, facets: set[str]) -> None:
     """Add an item's field values (those of ``facets`` also as facet values) and the names of its
     collected-only metadata to its index document."""
     for name in collected:
@@ -113,19 +113,19 @@ def condition(schema: tantivy.Schema, cond: Condition) -> tuple[tantivy.Occur, t
     return None
 
 
-def facets(searcher: tantivy.Searcher, query: tantivy.Query, names: list[str], top: int) -> dict[str, Any]:
+def facets(searcher: tantivy.Searcher, query: tantivy.Query, names: list[str], top: int) -> JSONObject:
     """{field: {"values": [(value, count)...] most frequent first, ties by value, "distinct": n}} over the
     items ``query`` matches, for the fields that have values there."""
     names = [n for n in names if NAME.match(n)]
     if not names:
         return {}
-    spec: dict[str, Any] = {}
+    spec: JSONObject = {}
     for n in names:
         # segment_size: each segment's candidate list; at least the wanted size keeps the top counts exact
         spec[f"t_{n}"] = {"terms": {"field": f"fv.{n}", "size": FETCH, "segment_size": 10 * FETCH}}
         spec[f"c_{n}"] = {"cardinality": {"field": f"fv.{n}"}}
     result = searcher.aggregate(query, spec)
-    out: dict[str, Any] = {}
+    out: JSONObject = {}
     for n in names:
         buckets = [(str(b["key"]), int(b["doc_count"])) for b in result.get(f"t_{n}", {}).get("buckets", [])]
         if not buckets:

@@ -15,10 +15,10 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.store import Store
 
 MAX_CONTAINER = 256 * 1024 * 1024
@@ -48,7 +48,7 @@ class FileContainers:
     def _sign(self, file_id: str, expires: int) -> str:
         return hmac.new(self._secret, f"{file_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def create(self, base_url: str) -> dict[str, Any]:
+    def create(self, base_url: str) -> JSONObject:
         file_id = str(uuid.uuid4())
         now = time.time()
         # Milliseconds in the URL: whole seconds would round short TTLs (tests use fractions of a second).

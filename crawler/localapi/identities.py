@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, bad_json
 from crawler.localapi.files import FileContainers
 from crawler.localapi.store import Store, now_ms
 from crawler.localapi.validate import ci, identity_type, parse_json
 
 
-def identity(value: Any, *, with_provider: bool = False) -> dict[str, Any]:
+def identity(value: JSONData, *, with_provider: bool = False) -> JSONObject:
     if not isinstance(value, dict) or not isinstance(ci(value, "name"), str) or not ci(value, "name"):
         raise bad_json(f"An identity needs a non-empty 'name', got {value!r}.")
     info = ci(value, "additionalInfo") or {}
     if not isinstance(info, dict):
         raise bad_json("'additionalInfo' must be an object of strings.")
-    out: dict[str, Any] = {
+    out: JSONObject = {
         "name": ci(value, "name"),
         "type": identity_type(ci(value, "type"), "USER"),
         "additionalInfo": {str(k): str(v) for k, v in info.items()},
@@ -37,14 +37,14 @@ def identity(value: Any, *, with_provider: bool = False) -> dict[str, Any]:
     return out
 
 
-def _list(body: dict[str, Any], key: str, *, with_provider: bool = False) -> list[dict[str, Any]]:
+def _list(body: JSONObject, key: str, *, with_provider: bool = False) -> list[JSONObject]:
     value = ci(body, key) or []
     if not isinstance(value, list):
         raise bad_json(f"'{key}' must be an array of identities.")
     return [identity(v, with_provider=with_provider) for v in value]
 
 
-def identity_body(body: Any) -> dict[str, Any]:
+def identity_body(body: JSONData) -> JSONObject:
     """IdentityBody / MappedIdentityBody / BaseIdentityBody, normalised (missing lists become [])."""
     if not isinstance(body, dict) or ci(body, "identity") is None:
         raise bad_json("The body needs an 'identity' object.")
@@ -62,9 +62,10 @@ class IdentityApplier:
         self.files = files
 
     def _current(self, db: sqlite3.Connection, provider: str, name: str) -> sqlite3.Row | None:
-        return db.execute(
+        row: sqlite3.Row | None = db.execute(
             "SELECT * FROM identities WHERE provider_key=? AND name_key=?", (provider.lower(), name.lower())
         ).fetchone()
+        return row
 
     def _fresh(self, db: sqlite3.Connection, provider: str, name: str, oid: int, op: str) -> bool:
         row = self._current(db, provider, name)
@@ -81,7 +82,7 @@ class IdentityApplier:
             return False
         return True
 
-    def upsert(self, db: sqlite3.Connection, provider: str, body: dict[str, Any], oid: int, *, mapping: bool) -> None:
+    def upsert(self, db: sqlite3.Connection, provider: str, body: JSONObject, oid: int, *, mapping: bool) -> None:
         ident = body["identity"]
         op = "ADD_OR_UPDATE_MAPPING" if mapping else "ADD_OR_UPDATE_IDENTITY"
         if not self._fresh(db, provider, ident["name"], oid, op):
@@ -111,7 +112,7 @@ class IdentityApplier:
         )
         self.store.log(db, provider, op, "APPLIED", document_id=ident["name"], ordering_id=oid)
 
-    def disable(self, db: sqlite3.Connection, provider: str, ident: dict[str, Any], oid: int) -> None:
+    def disable(self, db: sqlite3.Connection, provider: str, ident: JSONObject, oid: int) -> None:
         if not self._fresh(db, provider, ident["name"], oid, "DISABLE_IDENTITY"):
             return
         cur = db.execute(

@@ -9,8 +9,6 @@ item without a language is read as English (Coveo's default); a language with no
 
 from __future__ import annotations
 
-from typing import Any
-
 import tantivy
 
 #: ISO 639-1 code -> Snowball stemmer name (the stemmers tantivy ships)
@@ -42,7 +40,7 @@ _BY_NAME = {name: code for code, name in STEMMERS.items()}
 _ALIASES = {"nb": "no", "nn": "no", "français": "fr", "francais": "fr", "deutsch": "de", "español": "es"}
 
 
-def code(value: Any) -> str:
+def code(value: object) -> str:
     """The index language of a document's ``language`` field value (a list: its first value)."""
     if isinstance(value, list):
         value = value[0] if value else None

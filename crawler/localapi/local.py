@@ -10,17 +10,19 @@ permissions, text), without permission filtering. These are local extensions, no
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, json_response
+from crawler.localapi.sqltypes import SQLParams
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
 
 
-def status_body(ctx: Context) -> dict[str, Any]:
+def status_body(ctx: Context) -> JSONObject:
     with ctx.store.read() as db:
         pending = ctx.store.pending()  # queued operations and items not yet searchable
         sql = "SELECT id, (SELECT COUNT(*) FROM items i WHERE i.source_id = s.id) FROM sources s"
@@ -33,7 +35,7 @@ def status(ctx: Context, request: Request) -> Response:
 
 
 def activity(ctx: Context, request: Request) -> Response:
-    sql, args = "SELECT * FROM activity WHERE 1=1", list[Any]()
+    sql, args = "SELECT * FROM activity WHERE 1=1", SQLParams()
     for param, column in (("target", "target"), ("documentId", "document_id"), ("outcome", "outcome")):
         if request.args.get(param):
             sql += f" AND {column} = ?"

@@ -20,13 +20,14 @@ the entries, not quadratic.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
 
@@ -54,7 +55,7 @@ EXCLUDES = {
     "excludeResourceIds": "resourceIds",
 }
 #: (query, page) -> (ts_ms, id) of the activity row the previous page ended with; the newest few queries only
-_RESUME: OrderedDict[tuple[Any, ...], tuple[int, int]] = OrderedDict()
+_RESUME: OrderedDict[tuple[str | int | None, ...], tuple[int, int]] = OrderedDict()
 _RESUME_KEPT = 256
 _RESUME_LOCK = threading.Lock()
 _RESULT = {
@@ -89,7 +90,7 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-def _filters(body: Any) -> dict[str, tuple[set[str], bool]]:
+def _filters(body: JSONData) -> dict[str, tuple[set[str], bool]]:
     """filter name -> (values, is_exclusion); an allow-list wins over its exclude-list."""
     if body is None:
         return {}
@@ -112,7 +113,7 @@ def _filters(body: Any) -> dict[str, tuple[set[str], bool]]:
     return out
 
 
-def entry(row: Any, org: str) -> dict[str, Any]:
+def entry(row: sqlite3.Row, org: str) -> JSONObject:
     """One activity row as a Source Logs entry."""
     op, outcome, detail = row["operation"], row["outcome"], row["detail"] or ""
     if op == "ADD_OR_UPDATE":
@@ -122,7 +123,7 @@ def entry(row: Any, org: str) -> dict[str, Any]:
     else:
         operation = {"BATCH": "BATCH_FILE"}.get(op, op)
     result = _RESULT.get(outcome, outcome if outcome in RESULTS else "ERROR")
-    meta: dict[str, Any] = {"orderingId": row["ordering_id"]}
+    meta: JSONObject = {"orderingId": row["ordering_id"]}
     if result != "COMPLETED":
         meta["error"] = detail or outcome
         meta["errorCode"] = outcome
@@ -144,7 +145,7 @@ def entry(row: Any, org: str) -> dict[str, Any]:
     }
 
 
-def _keep(item: dict[str, Any], filters: dict[str, tuple[set[str], bool]]) -> bool:
+def _keep(item: JSONObject, filters: dict[str, tuple[set[str], bool]]) -> bool:
     return all((item[FILTERS[name][0]] in values) != exclude for name, (values, exclude) in filters.items())
 
 
@@ -180,7 +181,7 @@ def logs(ctx: Context, request: Request, org: str) -> Response:
     # without a remembered position (a first page, a page asked out of order) entries before it are skipped
     skip = 0 if after else page * per_page
     after_ts, after_id = after or (lo, -1)  # (lo, -1): every row of ts_ms >= lo
-    wanted_page: list[dict[str, Any]] = []
+    wanted_page: list[JSONObject] = []
     last: tuple[int, int] | None = None
     with ctx.store.read() as db:
         rows = db.execute(

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any
+import sqlite3
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apierror import ApiError, json_response
+from crawler.localapi.auth import Caller
 from crawler.localapi.context import Context, json_body
 from crawler.localapi.store import now_ms
 
@@ -23,7 +25,7 @@ FIELD_TYPES = {"STRING", "LONG", "LONG_64", "DOUBLE", "DATE", "VECTOR", "INTEGER
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _source_json(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+def _source_json(ctx: Context, row: JSONObject) -> JSONObject:
     with ctx.store.read() as db:
         count = db.execute("SELECT COUNT(*) FROM items WHERE source_id = ?", (row["id"],)).fetchone()[0]
     return {
@@ -87,8 +89,8 @@ def create_source(ctx: Context, request: Request, org: str) -> Response:
     return json_response(_source_json(ctx, row), 201)
 
 
-def _provider_json(row: Any) -> dict[str, Any]:
-    spec = json.loads(row["spec"])
+def _provider_json(row: sqlite3.Row) -> JSONObject:
+    spec: JSONObject = json.loads(row["spec"])
     spec.update(
         {
             "id": row["id"],
@@ -139,8 +141,8 @@ def put_provider(ctx: Context, request: Request, org: str, provider_id: str) -> 
     return json_response(_provider_json(row))
 
 
-def _field_json(row: Any) -> dict[str, Any]:
-    spec = json.loads(row["spec"])
+def _field_json(row: sqlite3.Row) -> JSONObject:
+    spec: JSONObject = json.loads(row["spec"])
     spec.update({"name": row["name"], "type": row["type"], "system": bool(row["system"])})
     return spec
 
@@ -203,7 +205,7 @@ def create_fields(ctx: Context, request: Request, org: str) -> Response:
 # Coveo's privilege evaluator (``POST /rest/privilege/evaluate``, as coveo/platform-client and the Coveo CLI
 # call it): {"organizationId", "requestedPrivilege": {"owner", "targetDomain", "type", "targetId"}} →
 # {"approved": bool, "evaluationReport": ...}. Domains a Push key is checked for map onto the local scopes.
-def evaluate_privilege(ctx: Context, request: Request, caller: Any) -> Response:
+def evaluate_privilege(ctx: Context, request: Request, caller: Caller) -> Response:
     body = json_body(request)
     wanted = body.get("requestedPrivilege") if isinstance(body, dict) else None
     if not isinstance(wanted, dict):

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import identities, validate
 from crawler.localapi.apierror import ApiError, invalid, json_response, missing
 from crawler.localapi.context import Context, json_body
@@ -36,7 +35,7 @@ def _bool(request: Request, name: str) -> bool:
     return raw == "true"
 
 
-def _source(ctx: Context, org: str, source_id: str) -> dict[str, Any]:
+def _source(ctx: Context, org: str, source_id: str) -> JSONObject:
     ctx.check_org(org)
     source = ctx.store.source(source_id)
     if source is None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, datetime
-from typing import Any
+
+from crawler.localapi.sqltypes import SQLParams
 
 FIELD = re.compile(
     r"@([A-Za-z_][A-Za-z0-9_]*)(?:\s*(==|<>|!=|>=|<=|=|>|<)\s*"
@@ -43,7 +44,7 @@ class Condition:
     answer directly (fieldterms.py): ``kind`` "exists", "equals" or "differs" (with ``values``), else "sql"."""
 
     sql: str
-    params: list[Any]
+    params: SQLParams
     name: str
     kind: str = "sql"
     values: list[str] = dataclasses.field(default_factory=list)
@@ -104,7 +105,7 @@ def _field(name: str, op: str | None, raw: str | None) -> Condition:
     return Condition(sql, params, name)
 
 
-def _field_sql(name: str, op: str | None, raw: str | None) -> tuple[str, list[Any]]:
+def _field_sql(name: str, op: str | None, raw: str | None) -> tuple[str, SQLParams]:
     path = f'$."{name}"'
     each = f"SELECT value FROM json_each(i.fields, '{path}')"
     if op is None or raw is None:
@@ -122,7 +123,7 @@ def _field_sql(name: str, op: str | None, raw: str | None) -> tuple[str, list[An
         # Coveo compares string fields case-insensitively; `=` is the looser "contains" operator.
         if op == "=":
             cond = " OR ".join("lower(value) LIKE ?" for _ in values)
-            params: list[Any] = [f"%{v.lower()}%" for v in values]
+            params: SQLParams = [f"%{v.lower()}%" for v in values]
         else:
             cond = " OR ".join("lower(value) = ?" for _ in values)
             params = [v.lower() for v in values]
@@ -136,7 +137,7 @@ def _field_sql(name: str, op: str | None, raw: str | None) -> tuple[str, list[An
     return f"EXISTS ({each} WHERE {NUMERIC} {op} ?)", [value]
 
 
-def parse_aq(aq: str) -> tuple[list[str], list[Any], list[tuple[str, bool]]]:
+def parse_aq(aq: str) -> tuple[list[str], SQLParams, list[tuple[str, bool]]]:
     """SQL conditions on ``i.fields`` (with their parameters) and the free words and phrases of ``aq``."""
     conditions, free = parse_conditions(aq)
     return [c.sql for c in conditions], [p for c in conditions for p in c.params], free

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+import sqlite3
 
 import tantivy
 from tantivy import Occur
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi import excerpt, fieldterms, languages, security
 from crawler.localapi.apierror import ApiError, json_response
 from crawler.localapi.context import Context, json_body
@@ -45,7 +46,7 @@ def make_token(ctx: Context, request: Request) -> Response:
     return json_response({"token": token})
 
 
-def _visibility(db: Any, index: TextIndex, user_ids: list[dict[str, Any]] | None) -> list[Clause] | None:
+def _visibility(db: sqlite3.Connection, index: TextIndex, user_ids: list[JSONObject] | None) -> list[Clause] | None:
     """Index filters (or None: nothing visible) for the items a caller may see.
 
     Items share permission bodies (table ``perms``), so each distinct body is evaluated once per group of
@@ -84,7 +85,7 @@ def _visibility(db: Any, index: TextIndex, user_ids: list[dict[str, Any]] | None
     return clauses
 
 
-def _integer(query: dict[str, Any], key: str, default: int, maximum: int) -> int:
+def _integer(query: JSONObject, key: str, default: int, maximum: int) -> int:
     """A paging parameter: an integer (or its decimal text, as a GET sends it) in 0..maximum, else 400."""
     value = query.get(key, default)
     if isinstance(value, str) and value.strip().lstrip("+").isdigit() and len(value) < 20:
@@ -96,7 +97,7 @@ def _integer(query: dict[str, Any], key: str, default: int, maximum: int) -> int
     return value
 
 
-def _text(query: dict[str, Any], key: str) -> str:
+def _text(query: JSONObject, key: str) -> str:
     value = query.get(key)
     if value is None:
         return ""
@@ -105,7 +106,7 @@ def _text(query: dict[str, Any], key: str) -> str:
     return value
 
 
-def run(store: Store, query: dict[str, Any], user_ids: list[dict[str, Any]] | None) -> dict[str, Any]:
+def run(store: Store, query: JSONObject, user_ids: list[JSONObject] | None) -> JSONObject:
     """The search itself, shared by the HTTP route and the Content Browser; ApiError 400 on bad input."""
     q, aq = _text(query, "q"), _text(query, "aq")
     count = _integer(query, "numberOfResults", 10, MAX_RESULTS)
@@ -150,7 +151,7 @@ def _index_filter(index: TextIndex, cond: Condition, filters: list[Clause]) -> b
     return clause is not None
 
 
-def _result(index: TextIndex, row: Any, query_words: list[str]) -> dict[str, Any]:
+def _result(index: TextIndex, row: sqlite3.Row, query_words: list[str]) -> JSONObject:
     fields = json.loads(row["fields"])
     analyzer = index.analyzers.get(row["lang"], index.analyzers[languages.DEFAULT])
     wanted = excerpt.terms(analyzer, query_words)
@@ -169,9 +170,9 @@ def _result(index: TextIndex, row: Any, query_words: list[str]) -> dict[str, Any
     }
 
 
-def search(ctx: Context, request: Request, user_ids: list[dict[str, Any]] | None) -> Response:
+def search(ctx: Context, request: Request, user_ids: list[JSONObject] | None) -> Response:
     if request.method == "GET":
-        query: Any = dict(request.args)
+        query: JSONData = dict(request.args)
     else:
         query = json_body(request) if request.get_data() else {}
     if not isinstance(query, dict):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from typing import Any
+
+from crawler.jsontypes import JSONObject
 
 Key = tuple[str, str]
 ANY_PROVIDER = "*"
@@ -22,7 +23,7 @@ def _key(provider: str | None, name: str) -> Key:
     return ((provider or ANY_PROVIDER).lower(), name.lower())
 
 
-def _matches(perm: dict[str, Any], principal: set[Key], default_provider: str | None) -> bool:
+def _matches(perm: JSONObject, principal: set[Key], default_provider: str | None) -> bool:
     provider = perm.get("securityProvider") or default_provider
     if provider is None:
         # No provider named and none attached to the source: match the name in any provider (lenient).
@@ -31,7 +32,7 @@ def _matches(perm: dict[str, Any], principal: set[Key], default_provider: str | 
     return _key(provider, perm["identity"]) in principal
 
 
-def _level(level: dict[str, Any], principal: set[Key] | None, default_provider: str | None) -> bool | None:
+def _level(level: JSONObject, principal: set[Key] | None, default_provider: str | None) -> bool | None:
     """True allowed, False denied, None when the level does not mention the user (inconclusive)."""
     mentioned = False
     all_ok = True
@@ -53,7 +54,7 @@ def _level(level: dict[str, Any], principal: set[Key] | None, default_provider: 
 
 
 def evaluate(
-    levels: list[dict[str, Any]] | None, principal: set[Key] | None, default_provider: str | None = None
+    levels: list[JSONObject] | None, principal: set[Key] | None, default_provider: str | None = None
 ) -> bool:
     """Whether ``principal`` may see an item with these permission levels (None = no permissions = public)."""
     if levels is None:
@@ -65,7 +66,7 @@ def evaluate(
     return False  # nothing decided: no access
 
 
-def expand(db: sqlite3.Connection, user_ids: list[dict[str, Any]]) -> set[Key]:
+def expand(db: sqlite3.Connection, user_ids: list[JSONObject]) -> set[Key]:
     """All identities a user holds: the given ones, groups they are members of (nested), aliases
     (mappings, followed both ways) and granted identities (wellKnowns), to a fixed point."""
     member_of: dict[Key, set[Key]] = defaultdict(set)

@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import languages
 from crawler.localapi.textindex import TextIndex
 
@@ -203,7 +203,7 @@ class Store:
             (now_ms(), target, document_id, operation, ordering_id, outcome, detail, task),
         )
 
-    def source(self, source_id: str) -> dict[str, Any] | None:
+    def source(self, source_id: str) -> JSONObject | None:
         with self.read() as db:
             row = db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         return dict(row) if row else None
@@ -221,7 +221,7 @@ class Store:
         with self.read() as db:
             return int(db.execute("SELECT COUNT(*) FROM search_outbox").fetchone()[0])
 
-    def enqueue(self, kind: str, target: str, ordering_id: int, payload: dict[str, Any], due: float) -> None:
+    def enqueue(self, kind: str, target: str, ordering_id: int, payload: JSONObject, due: float) -> None:
         with self.write() as db:
             db.execute(
                 "INSERT INTO queue(due, kind, target, ordering_id, payload, created_ms) VALUES (?,?,?,?,?,?)",

@@ -20,12 +20,14 @@ import logging
 import shutil
 import sqlite3
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import tantivy
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import fieldterms, languages
 
 
@@ -221,11 +223,11 @@ class TextIndex:
         hits = searcher.search(query, max(limit, 1)).hits
         return [int(v) for v in searcher.fast_field_values("rid", [addr for _, addr in hits]) if v is not None]
 
-    def facets(self, query: tantivy.Query, names: list[str], top: int) -> dict[str, Any]:
+    def facets(self, query: tantivy.Query, names: list[str], top: int) -> JSONObject:
         return fieldterms.facets(self.index.searcher(), query, names, top)
 
     def collected(self, query: tantivy.Query) -> list[tuple[str, int]]:
         return fieldterms.collected(self.index.searcher(), query)
 
-    def term_set(self, field: str, values: list[Any]) -> tantivy.Query:
+    def term_set(self, field: str, values: Sequence[str | int]) -> tantivy.Query:
         return tantivy.Query.term_set_query(self.schema, field, values)

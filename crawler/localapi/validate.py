@@ -12,8 +12,8 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
 
+from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, bad_json, invalid, too_large
 
 MAX_INLINE = 5 * 1024 * 1024
@@ -35,7 +35,7 @@ COMPRESSIONS = {"UNCOMPRESSED", "DEFLATE", "GZIP", "LZMA", "ZLIB"}
 IDENTITY_TYPES = {"USER": "USER", "GROUP": "GROUP", "VIRTUALGROUP": "VIRTUAL_GROUP", "UNKNOWN": "UNKNOWN"}
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _no_duplicates(pairs: list[tuple[str, JSONData]]) -> JSONObject:
     seen: set[str] = set()
     for key, _ in pairs:
         if key.lower() in seen:
@@ -44,7 +44,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes) -> JSONData:
     try:
         return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_duplicates)
     except ApiError:
@@ -53,7 +53,7 @@ def parse_json(raw: bytes) -> Any:
         raise bad_json(f"The body is not valid JSON: {exc}") from None
 
 
-def ci(obj: dict[str, Any], key: str, default: Any = None) -> Any:
+def ci(obj: JSONObject, key: str, default: JSONData = None) -> JSONData:
     """Case-insensitive lookup (keys are already known to be unique case-insensitively)."""
     low = key.lower()
     for k, v in obj.items():
@@ -62,14 +62,14 @@ def ci(obj: dict[str, Any], key: str, default: Any = None) -> Any:
     return default
 
 
-def compression(value: Any, where: str) -> str:
+def compression(value: object, where: str) -> str:
     # Lenient: the current docs say case-sensitive UPPER, the 2017 docs used PascalCase; accept any casing.
     if not isinstance(value, str) or value.upper() not in COMPRESSIONS:
         raise invalid(where, f"must be one of {sorted(COMPRESSIONS)}, got {value!r}")
     return value.upper()
 
 
-def identity_type(value: Any, default: str = "UNKNOWN") -> str:
+def identity_type(value: object, default: str = "UNKNOWN") -> str:
     # `VirtualGroup`, `VIRTUAL_GROUP`, `virtual_group` are the same type (docs/push-api-contract.md, "Permissions").
     if value is None:
         return default
@@ -79,7 +79,7 @@ def identity_type(value: Any, default: str = "UNKNOWN") -> str:
     return IDENTITY_TYPES[norm]
 
 
-def _perm(entry: Any) -> dict[str, Any]:
+def _perm(entry: JSONData) -> JSONObject:
     low = {k.lower(): v for k, v in entry.items()} if isinstance(entry, dict) else {}
     if not isinstance(low.get("identity"), str):
         raise bad_json(f"A permission must be an object with an 'identity' string, got {entry!r}.")
@@ -91,7 +91,7 @@ def _perm(entry: Any) -> dict[str, Any]:
     }
 
 
-def _perm_set(entry: Any) -> dict[str, Any]:
+def _perm_set(entry: JSONData) -> JSONObject:
     if not isinstance(entry, dict):
         raise bad_json("A permission set must be an object.")
     low = {k.lower(): v for k, v in entry.items()}
@@ -106,7 +106,7 @@ def _perm_set(entry: Any) -> dict[str, Any]:
     }
 
 
-def permissions(value: Any) -> list[dict[str, Any]] | None:
+def permissions(value: JSONData) -> list[JSONObject] | None:
     """Normalise to levels ``[{"name", "permissionSets": [...]}]``; the simplified shape is one level."""
     if value is None:
         return None
@@ -123,7 +123,7 @@ def permissions(value: Any) -> list[dict[str, Any]] | None:
     return [{"name": None, "permissionSets": [_perm_set(s) for s in value]}]
 
 
-def _metadata_value(key: str, value: Any) -> Any:
+def _metadata_value(key: str, value: JSONData) -> JSONData:
     scalar = (str, int, float, bool)
     if value is None or isinstance(value, scalar):
         return value
@@ -134,7 +134,7 @@ def _metadata_value(key: str, value: Any) -> Any:
     raise bad_json(f"Metadata '{key}' holds an object; metadata values must be scalars or arrays of scalars.")
 
 
-def document(body: Any, document_id: str | None = None, query_compression: str | None = None) -> dict[str, Any]:
+def document(body: JSONData, document_id: str | None = None, query_compression: str | None = None) -> JSONObject:
     """Validate one DocumentBody; ``document_id`` comes from the query string for a single push."""
     if not isinstance(body, dict):
         raise bad_json("An item must be a JSON object.")
@@ -146,7 +146,7 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
         document_id = body_id
     elif body_id is not None and body_id != document_id:
         raise invalid("documentId", "the body's documentId differs from the query string's")
-    metadata: dict[str, Any] = {}
+    metadata: JSONObject = {}
     for key, value in body.items():
         if key.lower() not in RESERVED:
             metadata[key] = _metadata_value(key, value)
@@ -166,7 +166,7 @@ def document(body: Any, document_id: str | None = None, query_compression: str |
     ]
     if len(given) > 1:
         raise bad_json(f"Use only one of data, compressedBinaryData, compressedBinaryDataFileId (got {given}).")
-    content: dict[str, Any] | None = None
+    content: JSONObject | None = None
     body_compression = low.get("compressiontype")
     # Lenient: JS/PY clients put compressionType in the body even for single pushes; the body wins if set.
     ctype = (

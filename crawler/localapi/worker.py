@@ -14,9 +14,9 @@ import json
 import logging
 import threading
 import time
-from typing import Any
 
 from crawler import malloc
+from crawler.jsontypes import JSONObject
 from crawler.localapi.apply_items import ItemApplier
 from crawler.localapi.files import FileContainers
 from crawler.localapi.identities import IdentityApplier
@@ -127,7 +127,7 @@ class Worker:
                 elif not self._stop:
                     self.cond.wait(0.2)
 
-    def apply(self, op: dict[str, Any]) -> None:
+    def apply(self, op: JSONObject) -> None:
         payload = json.loads(op["payload"])
         kind, target, oid = op["kind"], op["target"], op["ordering_id"]
         source = self.store.source(target)

@@ -183,7 +183,7 @@ class PushApiClient(ApiCore):
         return list(body if isinstance(body, list) else body.get("sources", body.get("items", [])))
 
     def create_source(self, name: str, visibility: str = "SHARED") -> JsonObject:
-        body = {"sourceType": "PUSH", "pushEnabled": True, "name": name, "sourceVisibility": visibility}
+        body: JsonObject = {"sourceType": "PUSH", "pushEnabled": True, "name": name, "sourceVisibility": visibility}
         resp = self.request("POST", f"{self.platform_root}/sources", json_body=body, what="create source")
         return dict(resp.json())
 
@@ -200,7 +200,7 @@ class PushApiClient(ApiCore):
 
     def put_security_provider(self, provider_id: str, source_ids: list[str]) -> JsonObject:
         """Create (or update) a Push identity provider attached to ``source_ids``, cascading to e-mail."""
-        body = {
+        body: JsonObject = {
             "id": provider_id,
             "name": provider_id,
             "type": "EXPANDED",

@@ -20,12 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import IO, Any
+from typing import IO
 
 import requests
 
 from crawler import __version__
 from crawler.errors import PushError, QuotaExceeded, TargetError
+from crawler.jsontypes import JSONValue
 
 logger = logging.getLogger("crawler.pushapi")
 
@@ -102,7 +103,7 @@ class ApiCore:
         method: str,
         url: str,
         *,
-        json_body: Any = None,
+        json_body: JSONValue = None,
         data: Body | None = None,
         headers: dict[str, str] | None = None,
         auth: bool = True,

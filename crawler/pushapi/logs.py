@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from crawler.errors import PushError
 from crawler.pushapi.core import ApiCore, RetryPolicy
@@ -59,7 +58,7 @@ def w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _reason(meta: Any, result: str) -> str:
+def _reason(meta: object, result: str) -> str:
     if not isinstance(meta, dict):
         return result
     error, code = meta.get("error"), meta.get("errorCode")
@@ -72,7 +71,7 @@ def _reason(meta: Any, result: str) -> str:
     return str(rest)[:500] if rest else result
 
 
-def parse_entry(raw: Any) -> LogEntry | None:
+def parse_entry(raw: object) -> LogEntry | None:
     """An entry of the answer, or None for one that names no item (a batch file's own entry)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         return None

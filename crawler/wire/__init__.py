@@ -6,7 +6,7 @@ BatchIdentityBody entries. Nothing here does I/O beyond temporary files, so conf
 import it without pulling in HTTP. The contract itself, in the project's words: docs/push-api-contract.md.
 """
 
-from typing import Any
+from crawler.jsontypes import JSONObject
 
-#: a JSON object as sent or received. Any: JSON values nest arbitrarily (the json module is typed with Any too)
-JsonObject = dict[str, Any]
+#: a JSON object as sent or received: the wire format's name for crawler.jsontypes.JSONObject
+JsonObject = JSONObject

@@ -41,7 +41,7 @@ STAFF = [
 
 @pytest.fixture
 def driver(tmp_path: Path) -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
+    from selenium import webdriver  # in the test extra: a missing selenium is an error, not a skip
     from selenium.common.exceptions import WebDriverException
 
     options = webdriver.ChromeOptions()

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from typing import Any
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import security
 from crawler.localapi.security import EMAIL_PROVIDER, Key, _key, _level, _matches
 
 
-def trace(db: sqlite3.Connection, user_ids: list[dict[str, Any]]) -> dict[Key, list[str]]:
+def trace(db: sqlite3.Connection, user_ids: list[JSONObject]) -> dict[Key, list[str]]:
     """Every identity the user holds -> the steps from what they gave to it (empty list: given directly)."""
     edges: dict[Key, list[tuple[Key, str]]] = defaultdict(list)
     for row in db.execute("SELECT provider, name, members, mappings, wellknowns FROM identities WHERE disabled=0"):
@@ -43,20 +43,20 @@ def trace(db: sqlite3.Connection, user_ids: list[dict[str, Any]]) -> dict[Key, l
     return paths
 
 
-def _perm(p: dict[str, Any], principal: set[Key] | None, default: str | None) -> dict[str, Any]:
+def _perm(p: JSONObject, principal: set[Key] | None, default: str | None) -> JSONObject:
     hit = principal is not None and _matches(p, principal, default)
     return {**p, "match": hit}
 
 
 def walk(
-    db: sqlite3.Connection, source: dict[str, Any], levels: list[dict[str, Any]] | None, user_ids: list[Any] | None
-) -> dict[str, Any]:
+    db: sqlite3.Connection, source: JSONObject, levels: list[JSONObject] | None, user_ids: list[JSONObject] | None
+) -> JSONObject:
     """The explanation for one user (``user_ids`` None: anonymous, as an API key searches)."""
     paths = trace(db, user_ids) if user_ids else {}
     principal = security.expand(db, user_ids) if user_ids else None
     default = security.default_providers(db).get(source["id"])
     held = sorted(paths.items(), key=lambda kv: (len(kv[1]), kv[0]))  # given first, then nearest
-    out: dict[str, Any] = {"levels": [], "held": held, "default_provider": default}
+    out: JSONObject = {"levels": [], "held": held, "default_provider": default}
     if source["visibility"] == "PRIVATE":
         return out | {"visible": False, "reason": "The source is PRIVATE: its items are never shown in search."}
     if source["visibility"] == "SHARED":
@@ -88,7 +88,7 @@ def walk(
     return out | {"visible": visible, "reason": reason, "deciding": deciding}
 
 
-def _near_miss(levels: list[dict[str, Any]], principal: set[Key], default: str | None) -> str:
+def _near_miss(levels: list[JSONObject], principal: set[Key], default: str | None) -> str:
     """When no level mentions the user but one names an identity the user holds under another provider,
     say so: the same name in two providers is the commonest reason for an unexpected "no access"."""
     held = {name: provider for provider, name in principal}
@@ -106,7 +106,7 @@ def _near_miss(levels: list[dict[str, Any]], principal: set[Key], default: str |
     return ""
 
 
-def _why(label: str, sets: list[dict[str, Any]], allowed: bool) -> str:
+def _why(label: str, sets: list[JSONObject], allowed: bool) -> str:
     if not allowed:
         for s in sets:
             hits = [p["identity"] for p in s["denied"] if p["match"]]

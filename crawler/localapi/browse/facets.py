@@ -15,9 +15,12 @@ import re
 import sqlite3
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import fieldterms
+from crawler.localapi.sqltypes import SQLParams, SQLValue
 
 # which fields get facets is the search index's decision too (it keeps facet values only for them)
 facet_fields = fieldterms.facet_fields
@@ -35,16 +38,17 @@ def parse_filters(raw: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def filter_sql(filters: list[tuple[str, str]]) -> tuple[list[str], list[Any]]:
+def filter_sql(filters: list[tuple[str, str]]) -> tuple[list[str], SQLParams]:
     """One condition per filter: the field (one value or a list of values) holds ``value``, case-insensitive."""
-    where, params = [], []
+    where: list[str] = []
+    params: SQLParams = []
     for name, value in filters:
         where.append(f"EXISTS (SELECT 1 FROM json_each(i.fields, '$.\"{name}\"') WHERE lower(value) = ?)")
         params.append(value.lower())
     return where, params
 
 
-def _values(raw: Any) -> list[str]:
+def _values(raw: SQLValue) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, str) and raw.startswith("["):
@@ -59,15 +63,18 @@ class FacetCache:
     """A small LRU of facet results, shared by the requests of one server."""
 
     def __init__(self, size: int = 32) -> None:
-        self._lru: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        # Any: one cache holds several kinds of result (facet bodies, row lists); each key's owner knows its kind
+        self._lru: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def peek(self, key: tuple[Any, ...]) -> Any:
+    # Any: as for _lru, the key's owner knows the kind it stored
+    def peek(self, key: tuple[object, ...]) -> Any:
         with self._lock:
             return self._lru.get(key)
 
-    def get_or_compute(self, key: tuple[Any, ...], compute: Any) -> Any:
+    # Any: as for _lru, the key's owner knows the kind it stored
+    def get_or_compute(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._lru:
                 self._lru.move_to_end(key)
@@ -97,12 +104,12 @@ def item_counts(db: sqlite3.Connection, path: str) -> dict[str, int]:
     )
 
 
-def stamp(db: sqlite3.Connection, source_id: str, path: str) -> tuple[Any, ...]:
+def stamp(db: sqlite3.Connection, source_id: str, path: str) -> tuple[int, int | None]:
     """(the source's item count, the highest activity id): moves with every change to the source."""
     return item_counts(db, path).get(source_id, 0), db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
 
 
-def compute(db: sqlite3.Connection, fields: list[str], tail: str, args: list[Any]) -> tuple[int, dict[str, Any]]:
+def compute(db: sqlite3.Connection, fields: list[str], tail: str, args: Sequence[SQLValue]) -> tuple[int, JSONObject]:
     """The number of items ``tail`` selects and their facets, {field: {"values": [(value, count)...] top
     first, "distinct": n}} (``tail`` is the `` FROM items i ... WHERE ...`` part of the page's query)."""
     columns = ", ".join(["1", *(f"json_extract(i.fields, '$.\"{f}\"')" for f in fields)])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+import sqlite3
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
 from crawler.localapi.browse.render import Pager, render
 from crawler.localapi.browse.sources import CACHE
+from crawler.localapi.sqltypes import SQLParams
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
@@ -36,7 +38,7 @@ def identities(ctx: Context, request: Request) -> Response:
     return render(ctx, request, "identities.html", title="Identities", providers=providers, rows=rows, pager=pager)
 
 
-def outcome_counts(ctx: Context, db: Any) -> list[Any]:
+def outcome_counts(ctx: Context, db: sqlite3.Connection) -> list[tuple[str, int]]:
     """(outcome, entries) most frequent first. A scan of the log, so cached until the next entry (a new
     entry moves the highest id)."""
     latest = db.execute("SELECT MAX(id) FROM activity").fetchone()[0]
@@ -52,7 +54,7 @@ def outcome_counts(ctx: Context, db: Any) -> list[Any]:
 
 def activity(ctx: Context, request: Request) -> Response:
     chosen = {k: request.args.get(k, "") for k in ("target", "outcome", "operation")}
-    where, args = ["1=1"], list[Any]()
+    where, args = ["1=1"], SQLParams()
     for column, value in chosen.items():
         if value:
             where.append(f"{column} = ?")

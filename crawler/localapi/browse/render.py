@@ -40,7 +40,7 @@ HEADERS = {
 }
 
 
-def url(path: str, **params: Any) -> str:
+def url(path: str, **params: str | int | None) -> str:
     """``path`` with the non-empty ``params`` as a query string."""
     kept = {k: v for k, v in params.items() if v not in (None, "")}
     return path + ("?" + urlencode(kept) if kept else "")
@@ -66,6 +66,7 @@ def environment() -> Environment:
     return env
 
 
+# Any: a template's values are whatever its Jinja template reads (rows, pagers, JSON bodies)
 def render(ctx: Context, request: Request, template: str, status: int = 200, **values: Any) -> Response:
     html = (
         environment()

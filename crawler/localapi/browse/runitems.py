@@ -10,7 +10,8 @@ Each table is read only when the file has it, so the page works with a state fil
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+
+from crawler.jsontypes import JSONObject
 
 #: ledger event kinds listed as failures (deletions are not failures; they are counted in the funnel)
 KINDS = ("error", "listing", "dropped", "fatal")
@@ -21,7 +22,7 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def funnel(db: sqlite3.Connection, run_id: int, counts: dict[str, Any]) -> dict[str, Any]:
+def funnel(db: sqlite3.Connection, run_id: int, counts: JSONObject) -> JSONObject:
     """fetched → mapped → pushed → indexed / rejected / pending, and whether the index was read back."""
 
     def n(key: str) -> int | None:
@@ -33,7 +34,7 @@ def funnel(db: sqlite3.Connection, run_id: int, counts: dict[str, Any]) -> dict[
         ("mapped", n("documents")),
         ("pushed", n("pushed")),
     ]
-    tail: dict[str, Any] = {"checked": False}
+    tail: JSONObject = {"checked": False}
     if "indexing_runs" in _tables(db):
         row = db.execute(
             "SELECT pushed, indexed, rejected, pending, checked_at, checks, truncated FROM indexing_runs"
@@ -46,7 +47,7 @@ def funnel(db: sqlite3.Connection, run_id: int, counts: dict[str, Any]) -> dict[
     return {"steps": [(k, v) for k, v in steps if v is not None], "tail": tail}
 
 
-def index_tails(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+def index_tails(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, JSONObject]:
     """run id -> {indexed, rejected, pending} for the runs read back from the index (none: not checked)."""
     if not run_ids or "indexing_runs" not in _tables(db):
         return {}
@@ -57,7 +58,7 @@ def index_tails(db: sqlite3.Connection, run_ids: list[int]) -> dict[int, dict[st
     return {r["run_id"]: dict(r) for r in rows}
 
 
-def failures(db: sqlite3.Connection, run_id: int, kind: str, page: int) -> dict[str, Any]:
+def failures(db: sqlite3.Connection, run_id: int, kind: str, page: int) -> JSONObject:
     """Counts of named failures by kind, and one page of them (``kind`` "" for all), in the order they
     were recorded."""
     tables = _tables(db)

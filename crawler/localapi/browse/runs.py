@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi.browse import runitems
 from crawler.localapi.browse.render import Pager, render
 
@@ -34,7 +35,7 @@ def _open(ctx: Context) -> sqlite3.Connection | None:
     return db
 
 
-def _run(row: sqlite3.Row) -> dict[str, Any]:
+def _run(row: sqlite3.Row) -> JSONObject:
     run = dict(row)
     run["counts"] = json.loads(run["counts"] or "{}")
     run["target"] = run["scope"].split("/", 1)[0]

@@ -6,10 +6,11 @@ its results, highlighting ``excerptHighlights``/``titleHighlights`` ([{offset, l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import searchapi
 from crawler.localapi.browse.render import Pager, render
 from crawler.localapi.security import EMAIL_PROVIDER
@@ -21,7 +22,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 50  # the Search API answers at most 1,000 results deep (firstResult + count), as Coveo does
 
 
-def segments(text: str, highlights: Any) -> list[tuple[str, bool]]:
+def segments(text: str, highlights: list[JSONObject] | None) -> list[tuple[str, bool]]:
     """``text`` cut into (piece, highlighted) runs; bad or overlapping highlights are skipped, not fatal."""
     out: list[tuple[str, bool]] = []
     pos = 0

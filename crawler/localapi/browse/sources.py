@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import tantivy
 from werkzeug.wrappers import Request, Response
 
+from crawler.jsontypes import JSONObject
 from crawler.localapi import fieldterms
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.browse import facets
 from crawler.localapi.browse.render import Pager, render
 from crawler.localapi.query import Condition, QuerySyntaxError, parse_conditions
+from crawler.localapi.sqltypes import SQLParams
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
@@ -77,6 +79,8 @@ def index(ctx: Context, request: Request) -> Response:
 class View:
     """The filtered item set a request asks for: ``tail`` (`` FROM ... WHERE ...``) and its arguments."""
 
+    args: SQLParams
+
     def __init__(self, request: Request, source_id: str, schema: tantivy.Schema) -> None:
         self.source_id = source_id
         self.chosen = facets.parse_filters(request.args.getlist("f"))
@@ -99,8 +103,8 @@ class View:
         self.filtered = len(conds) > 1
 
     def summary(
-        self, ctx: Context, db: sqlite3.Connection, stamp: tuple[Any, ...], compute: bool
-    ) -> dict[str, Any] | None:
+        self, ctx: Context, db: sqlite3.Connection, stamp: tuple[int, int | None], compute: bool
+    ) -> JSONObject | None:
         """{"total", "facets", "collected", "unindexed"} from the search index, or when the index cannot
         answer the filter from the cache, or computed when ``compute``; else None."""
         names = facets.facet_fields(db)
@@ -115,11 +119,14 @@ class View:
             }
         key = (str(ctx.store.path), self.source_id, stamp, self.tail, tuple(self.args))
 
-        def run() -> dict[str, Any]:
+        def run() -> JSONObject:
             total, counts = facets.compute(db, names, self.tail, self.args)
             return {"total": total, "facets": counts, "collected": facets.collected(db, self.source_id), "unindexed": 0}
 
-        return CACHE.get_or_compute((*key, tuple(names)), run) if compute else CACHE.peek((*key, tuple(names)))
+        cached: JSONObject | None = (
+            CACHE.get_or_compute((*key, tuple(names)), run) if compute else CACHE.peek((*key, tuple(names)))
+        )
+        return cached
 
     def rows_by_id(self, ctx: Context, total: int) -> None:
         """Read a small filtered set by the row ids the search index gives instead of by a scan."""
@@ -204,7 +211,7 @@ def source_items(ctx: Context, request: Request, source_id: str) -> Response:
     )
 
 
-def _filter_links(path: str, here: list[tuple[str, str]], chosen: list[tuple[str, str]]) -> dict[str, Any]:
+def _filter_links(path: str, here: list[tuple[str, str]], chosen: list[tuple[str, str]]) -> JSONObject:
     def with_filters(new: list[tuple[str, str]]) -> str:
         """This page's URL (page 1) with the facet filters ``new`` instead of the current ones."""
         pairs = [(k, v) for k, v in here if v] + [("f", f"{n}:{v}") for n, v in new]
