@@ -78,6 +78,57 @@ def serve(pages: int, shell_every: int) -> ThreadingHTTPServer:
     return server
 
 
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[str, float]:
+    """(start time, own CPU-seconds: utime + stime) of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return fields[19], (int(fields[11]) + int(fields[12])) / CLK
+
+
+def _kind(proc: psutil.Process) -> str:
+    if "chrom" not in proc.name():
+        return "driver"
+    types = [a.split("=", 1)[1] for a in proc.cmdline() if a.startswith("--type=")]
+    return f"chromium/{types[0] if types else 'browser'}"
+
+
+class TreeCpu:
+    """CPU-seconds of a crawl's process tree by part: python (the crawl process), driver (Playwright's node),
+    chromium/<type> (browser, renderer, gpu-process, utility, zygote). Each process's own time (utime + stime)
+    is sampled and its highest value kept, keyed by pid and start time: not cutime, which would count a reaped
+    renderer a second time in its zygote. A process loses at most its last sampling interval."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.seen: dict[tuple[int, str], tuple[str, float]] = {}
+
+    def sample(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        for proc in procs:
+            try:
+                started, seconds = _stat(proc.pid)
+                key = (proc.pid, started)
+                kind = self.seen[key][0] if key in self.seen else _kind(proc)
+                if proc.pid == self.pid:
+                    kind = "python"
+                self.seen[key] = (kind, seconds)
+            except (psutil.Error, OSError):
+                continue
+
+    def parts(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for kind, seconds in self.seen.values():
+            out[kind] = out.get(kind, 0.0) + seconds
+        return out
+
+
 def tree_mb(pid: int) -> float:
     total = 0
     try:
@@ -94,8 +145,19 @@ def tree_mb(pid: int) -> float:
     return total / 2**20
 
 
-def crawl(workdir: Path, port: int, render: str, concurrency: int) -> tuple[float, list[tuple[int, float]], str]:
-    """Run one crawl; return (seconds, [(pages fetched, MB) samples], stderr)."""
+class Run:
+    """One crawl's figures: wall seconds, memory samples, CPU-seconds by part, and its stderr."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.samples: list[tuple[int, float]] = []
+        self.cpu: dict[str, float] = {}
+        self.cpu_total = 0.0  # the sum of the parts
+        self.err = ""
+
+
+def crawl(workdir: Path, port: int, render: str, concurrency: int, memory: bool = False) -> Run:
+    """Run one crawl by the real CLI; sample its process tree's CPU (and memory when ``memory``)."""
     settings = workdir / f"settings-{render.split(',')[0].split(':')[1].strip()}.yaml"
     settings.write_text(
         f"""
@@ -113,6 +175,7 @@ sites:
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if k != "CI"}
+    run = Run()
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "crawl", "bench", "--full", "--settings", str(settings)],
@@ -122,7 +185,6 @@ sites:
         stderr=subprocess.PIPE,
         text=True,
     )
-    samples: list[tuple[int, float]] = []
     fetched = [0]
     err: list[str] = []
 
@@ -136,11 +198,30 @@ sites:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    cpu = TreeCpu(proc.pid)
     while proc.poll() is None:
-        samples.append((fetched[0], tree_mb(proc.pid)))
-        time.sleep(0.5)
+        if memory:
+            run.samples.append((fetched[0], tree_mb(proc.pid)))
+        cpu.sample()
+        time.sleep(0.2)
+    run.wall = time.monotonic() - started
     reader.join(5)
-    return time.monotonic() - started, samples, "".join(err)
+    # not getrusage(RUSAGE_CHILDREN): Chromium's processes that outlive the driver are reaped by init, and
+    # their CPU never reaches this process's children's total; sampled instead (TreeCpu)
+    run.cpu = cpu.parts()
+    run.cpu_total = sum(run.cpu.values())
+    run.err = "".join(err)
+    return run
+
+
+def chromium(run: Run) -> float:
+    return sum(v for k, v in run.cpu.items() if k.startswith("chromium"))
+
+
+def describe(run: Run) -> str:
+    """Wall, and CPU-seconds of the whole tree and of each part."""
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(run.cpu.items()) if v >= 0.05)
+    return f"{run.wall:.1f}s wall, CPU {run.cpu_total:.1f}s ({parts})"
 
 
 def at(samples: list[tuple[int, float]], pages: int) -> float:
@@ -156,32 +237,47 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--part", choices=("all", "always", "auto"), default="all", help="which measure to run")
+    parser.add_argument("--render", default="", help="extra render options for both measures, e.g. 'wait_for: load'")
     args = parser.parse_args()
+    extra = f", {args.render}" if args.render else ""
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        every = serve(args.pages, 1)
-        secs, samples, err = crawl(work, every.server_address[1], "mode: always", args.concurrency)
-        every.shutdown()
-        rendered = re.search(r"rendered: (\d+)", err)
-        early, late = at(samples, 200), at(samples, args.pages)
-        print(
-            f"always: {args.pages} pages in {secs:.1f}s ({args.pages / secs:.1f} pages/s), rendered "
-            f"{rendered.group(1) if rendered else '?'}; memory (crawl + browser, PSS) after page 200: "
-            f"{early:.0f} MB, after page {args.pages}: {late:.0f} MB, ratio {late / early:.2f} (goal ≤ 1.2); "
-            f"peak {max(mb for _, mb in samples):.0f} MB"
-        )
-        mixed = serve(args.pages, 10)
-        port = mixed.server_address[1]
-        plain_s, _, _ = crawl(work, port, "mode: never", args.concurrency)
-        auto_s, _, auto_err = crawl(work, port, "mode: auto", args.concurrency)
-        mixed.shutdown()
-        auto_rendered = re.search(r"rendered: (\d+) \(auto (\d+)\)", auto_err)
-        print(
-            f"auto vs plain, {args.pages} pages, 10% built by script: plain {plain_s:.1f}s, auto {auto_s:.1f}s "
-            f"(rendered {auto_rendered.group(2) if auto_rendered else '?'}), ratio {auto_s / plain_s:.2f} "
-            f"(goal ≤ 1.5)"
-        )
+        if args.part in ("all", "always"):
+            every = serve(args.pages, 1)
+            run = crawl(work, every.server_address[1], f"mode: always{extra}", args.concurrency, memory=True)
+            every.shutdown()
+            found = re.search(r"rendered: (\d+)", run.err)
+            rendered = int(found.group(1)) if found else 0
+            early, late = at(run.samples, 200), at(run.samples, args.pages)
+            per_page = ", ".join(f"{k} {1000 * v / max(rendered, 1):.0f}" for k, v in sorted(run.cpu.items()) if v)
+            print(
+                f"always: {args.pages} pages in {run.wall:.1f}s ({args.pages / run.wall:.1f} pages/s), rendered "
+                f"{rendered}; memory (crawl + browser, PSS) after page 200: "
+                f"{early:.0f} MB, after page {args.pages}: {late:.0f} MB, ratio {late / early:.2f} (goal ≤ 1.2); "
+                f"peak {max(mb for _, mb in run.samples):.0f} MB\n"
+                f"  {describe(run)}; per rendered page: CPU {1000 * run.cpu_total / max(rendered, 1):.0f} ms "
+                f"({per_page}), wall {1000 * run.wall / max(rendered, 1):.0f} ms"
+            )
+        if args.part in ("all", "auto"):
+            mixed = serve(args.pages, 10)
+            port = mixed.server_address[1]
+            plain = crawl(work, port, f"mode: never{extra}", args.concurrency)
+            auto = crawl(work, port, f"mode: auto{extra}", args.concurrency)
+            mixed.shutdown()
+            found = re.search(r"rendered: (\d+) \(auto (\d+)\)", auto.err)
+            renders = int(found.group(2)) if found else 0
+            added = auto.cpu_total - plain.cpu_total
+            print(
+                f"auto vs plain, {args.pages} pages, 10% built by script (rendered {renders}):\n"
+                f"  plain {describe(plain)}\n  auto  {describe(auto)}\n"
+                f"  ratio wall {auto.wall / plain.wall:.2f}, CPU {auto.cpu_total / plain.cpu_total:.2f} (goal ≤ 1.5); "
+                f"added per render: CPU {1000 * added / max(renders, 1):.0f} ms (chromium "
+                f"{1000 * chromium(auto) / max(renders, 1):.0f} ms, python "
+                f"{1000 * (auto.cpu['python'] - plain.cpu['python']) / max(renders, 1):.0f} ms), wall "
+                f"{1000 * (auto.wall - plain.wall) / max(renders, 1):.0f} ms"
+            )
         print(f"machine load after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -12,6 +12,11 @@ from __future__ import annotations
 # The official JS/Java clients flush at 5 MiB, which needs 6x more requests for the same items against
 # per-organization call quotas.
 BATCH_MAX_BYTES = 32 * 1024 * 1024
+# The embedded local target (kind: local) applies each batch inside the crawl's own process: the batch file is
+# read and decoded whole (as a str, 4 bytes a character once one character is outside the BMP), so a batch
+# of B bytes costs up to ~5 B of the crawl's memory while it is applied. No call quota argues for big
+# batches there: its default byte cap is lower (push.batch_max_bytes, when set, applies to every target).
+LOCAL_BATCH_MAX_BYTES = 8 * 1024 * 1024
 # Item cap per batch: bounds the journal's commit transaction and what one failed or killed batch re-sends.
 BATCH_MAX_ITEMS = 5000
 

@@ -22,6 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings.default_settings import EXTENSIONS_BASE
 
 from connectors.base import Connector, ConnectorOptions
 from crawler import context, defaults, indexed, offline, secrets
@@ -47,6 +48,9 @@ if TYPE_CHECKING:  # the distributed run imports redis: only when one is asked f
 
 logger = logging.getLogger(__name__)
 
+#: Scrapy extensions a run never uses (crawler.progress replaces LogStats), kept out of EXTENSIONS_BASE
+_UNUSED_EXTENSIONS = ("scrapy.extensions.logstats.LogStats", "scrapy.extensions.remote_control.RemoteControl")
+
 
 def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Verbosity = "normal") -> SettingsDict:
     # Any: Scrapy settings hold values of every type (its own API takes ``dict[str, Any]``)
@@ -61,11 +65,11 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
             "LOG_LEVEL": log_level,
             # crawler.progress replaces LogStats: a live line on a terminal, periodic log lines otherwise
             # crawler.completeness records item errors and listing failures in the run ledger
+            # RemoteControl is off anyway (REMOTE_CONTROL_ENABLED: False) but Scrapy imports every extension it
+            # lists, even one set to None in EXTENSIONS (to normalise the key), and its module loads aiohttp:
+            # ~10 MB of every run's fixed memory, only to raise NotConfigured. Left out of the base instead.
+            "EXTENSIONS_BASE": {k: v for k, v in EXTENSIONS_BASE.items() if k not in _UNUSED_EXTENSIONS},
             "EXTENSIONS": {
-                "scrapy.extensions.logstats.LogStats": None,
-                # off anyway (REMOTE_CONTROL_ENABLED: False); None keeps Scrapy from importing its module,
-                # which loads aiohttp (~10 MB of every run's fixed memory) only to raise NotConfigured
-                "scrapy.extensions.remote_control.RemoteControl": None,
                 "crawler.progress.Progress": 500,
                 "crawler.completeness.Completeness": 510,
                 "crawler.drops.NamedDrops": 520,  # each dropped item's id and reason in the run ledger

@@ -12,6 +12,13 @@
 
 The tree a connector parsed (``share_tree``) travels on the Document to the extract pipeline, which takes it
 (``take_tree``) instead of parsing the page again; it is never serialised.
+
+**A page's tree is freed when its Document is done with it** (``release_selector``). Scrapy's
+``response.selector`` keeps a reference to its response: the pair is a reference cycle, so the response, and
+the lxml tree the selector holds (several times the page's size, in C memory), outlive the callback until
+Python's cyclic collector runs a full collection. In a crawl process that holds much long-lived state, full
+collections are rare: on python3.11-doc's large pages ~90 dead trees (~100 MB) were found waiting for one
+(bench/RESULTS.md, "web connector peak RSS").
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import threading
 
 import lxml.html
 from lxml.html import HtmlElement
+from scrapy.http import Response, TextResponse
 
 from crawler.model import Document
 
@@ -74,3 +82,13 @@ def take_tree(doc: Document) -> HtmlElement | None:
     """
     shared, doc._tree = doc._tree, None
     return shared[0] if shared is not None and shared[1] is doc.html else None
+
+
+def release_selector(response: Response) -> None:
+    """Break the cycle between a response and the selector it cached, so both (and the tree, unless a Document
+    still holds it) go as soon as Scrapy drops the response. The response stays usable: asked again for its
+    selector, it parses the page again."""
+    # _cached_selector: Scrapy's cache of ``response.selector``, read without making one
+    if isinstance(response, TextResponse) and response._cached_selector is not None:
+        response._cached_selector.response = None  # Scrapy's Selector keeps its response only to have been made from it
+        response._cached_selector = None

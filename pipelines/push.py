@@ -2,7 +2,8 @@
 
 ``process_item`` checks each document against the contract's limits (crawler.wire.limits: a counted drop
 with a reason when it cannot be sent) and appends its entry to a batch spooled to a temporary file; the batch
-is flushed before an entry would pass ``push.batch_max_bytes`` or ``push.batch_max_items``. A document whose
+is flushed before an entry would pass ``push.batch_max_bytes`` (unless set, 8 MiB for the embedded local
+target: see ``batch_max_bytes``) or ``push.batch_max_items``. A document whose
 compressed content is over the 5 MB inline limit goes alone, its content through its own file container.
 Uploads run on a thread pool (pipelines.sink), at most ``push.max_in_flight`` at once; when that many
 are in flight ``process_item`` awaits one — the backpressure that slows the crawl to the index's pace.
@@ -34,7 +35,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from crawler import secrets, signals
+from crawler import defaults, secrets, signals
 from crawler.context import Run, get_context
 from crawler.dryrun import printable
 from crawler.model import Deletion, Document, Identity
@@ -53,6 +54,16 @@ Args = TypeVarTuple("Args")  # a batch job's arguments, as the executor passes t
 _OFF_REACTOR_BYTES = 512 * 1024
 
 
+def batch_max_bytes(run: Run) -> int:
+    """The byte cap of a batch: ``push.batch_max_bytes``, or by default a lower one for the embedded local
+    target, which applies each batch in this very process (crawler.defaults.LOCAL_BATCH_MAX_BYTES says why)."""
+    push = run.settings.push
+    target = run.settings.targets.get(run.target_name)
+    if getattr(target, "kind", None) == "local" and "batch_max_bytes" not in push.model_fields_set:
+        return min(push.batch_max_bytes, defaults.LOCAL_BATCH_MAX_BYTES)
+    return push.batch_max_bytes
+
+
 class PushPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -60,6 +71,7 @@ class PushPipeline:
         self.stats: StatsCollector = crawler.stats
         self.ctx: Run = get_context(crawler)
         self.cfg = self.ctx.settings.push
+        self.max_bytes = batch_max_bytes(self.ctx)
         self.items = SpooledBatch(ITEM_SECTIONS)
         self.idents = SpooledBatch(IDENTITY_SECTIONS)
         self.ident_keys: list[tuple[str, str]] = []  # (identity key, fingerprint) of the open identity batch
@@ -121,14 +133,14 @@ class PushPipeline:
             await self._submit_documents(self.sender.send_large, prepared)
             return
         fits = (
-            self.items.size + self.items.cost(prepared.encoded) <= self.cfg.batch_max_bytes
+            self.items.size + self.items.cost(prepared.encoded) <= self.max_bytes
             and len(self.items) < self.cfg.batch_max_items
         )
         if len(self.items) and not fits:
             await self._flush_items()
         # an entry larger than the byte bound goes alone in its own batch
         self.items.add(prepared.encoded, (prepared.document_id, prepared.fingerprint))
-        if len(self.items) >= self.cfg.batch_max_items or self.items.size >= self.cfg.batch_max_bytes:
+        if len(self.items) >= self.cfg.batch_max_items or self.items.size >= self.max_bytes:
             await self._flush_items()
 
     async def _identity(self, item: Identity) -> None:
@@ -155,12 +167,12 @@ class PushPipeline:
                 self._dry_run({section: json.loads(entry)}, "pushcrawl/would_push_identities")
             return
         cost = sum(self.idents.cost(e, s) for s, e in entries)
-        if len(self.idents) and self.idents.size + cost > self.cfg.batch_max_bytes:
+        if len(self.idents) and self.idents.size + cost > self.max_bytes:
             await self._flush_identities()
         for section, entry in entries:
             self.idents.add(entry, section=section)
         self.ident_keys.append((ident_key, fp))
-        if len(self.ident_keys) >= self.cfg.batch_max_items or self.idents.size >= self.cfg.batch_max_bytes:
+        if len(self.ident_keys) >= self.cfg.batch_max_items or self.idents.size >= self.max_bytes:
             await self._flush_identities()
 
     def _dry_run(self, body: JsonObject, stat: str, item: Document | None = None) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
-from connectors.render.options import RenderableOptions, RenderOptions, check_ready
+from connectors.render.options import RENDER_SLOT, RenderableOptions, RenderOptions, check_ready
 from crawler.scrapytypes import SettingsDict
 
 __all__ = ["RenderOptions", "RenderableOptions", "apply_settings", "check_ready"]
 
-HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+HANDLER = "connectors.render.handler.PagePoolHandler"
 MIDDLEWARE = "connectors.render.middleware.RenderMiddleware"
 #: flags for a root, headless, offline Chromium: no sandbox (root), and no background calls home, which a
 #: closed network refuses many at a time
@@ -43,12 +43,23 @@ def apply_settings(crawler: Crawler, options: object) -> None:
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": render.browser(), "headless": True, "args": CHROMIUM_ARGS},
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": render.max_concurrent,
+        # max_concurrent is PagePoolHandler's own semaphore: scrapy-playwright's per-context one is released only
+        # when a tab closes, and parked tabs stay open (connectors.render.handler); this bound is never reached
+        "PUSHCRAWL_RENDER_MAX_CONCURRENT": render.max_concurrent,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2 * render.max_concurrent + 1,
         "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the current generation and the one being closed
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": render.timeout_s * 1000,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
         "PLAYWRIGHT_ABORT_REQUEST": (lambda req: req.resource_type in blocked) if blocked else None,
     }
+    # Rendered requests have their own download slot of max_concurrent places (RENDER_SLOT), beside the site's
+    # plain slot and on top of the crawl's CONCURRENT_REQUESTS: in the shared per-domain slot, renders (tens to
+    # hundreds of times slower than a plain fetch) would hold most places and AutoThrottle would slow every
+    # plain fetch to their latency. A site thus sees up to CONCURRENT_REQUESTS_PER_DOMAIN + max_concurrent.
+    slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
+    slots[RENDER_SLOT] = {"concurrency": render.max_concurrent, **slots.get(RENDER_SLOT, {})}
+    values["DOWNLOAD_SLOTS"] = slots
+    values["CONCURRENT_REQUESTS"] = crawler.settings.getint("CONCURRENT_REQUESTS") + render.max_concurrent
     for key, value in values.items():
         crawler.settings.set(key, value, priority="spider")
     middlewares = dict(crawler.settings.getdict("DOWNLOADER_MIDDLEWARES"))

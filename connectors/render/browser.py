@@ -1,17 +1,21 @@
 """BrowserWatch: the request meta that sends a page through scrapy-playwright, and the bounds on the browser.
 
 Contexts: pages are opened in the context ``pushcrawl-<generation>``; after ``max_pages_per_context`` pages the
-generation moves on and the old context is closed once its last page is done. The browser: after each page the
-resident memory of this process's descendants (Playwright's driver and every Chromium process) is read with
-psutil; above ``max_browser_mb`` the browser is closed, and scrapy-playwright launches a new one for the next
-request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). Pages still rendering in the old browser are retried once.
+generation moves on and the old context is closed once its last page is done (tabs themselves are reused by
+connectors.render.handler). The browser: after a page, at most once per MEMORY_EVERY_S, the memory of this
+process's descendants (Playwright's driver and every Chromium process) is read with psutil in a thread; above
+``max_browser_mb`` the browser is closed once its pages in flight are done (PagePoolHandler.restart_browser), and
+scrapy-playwright launches a new one for the next request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). A page
+still rendering in a browser that went away (a crash) is retried once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import Counter
 from typing import Any
 
@@ -20,13 +24,16 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from connectors.render.options import RenderOptions
+from connectors.render.options import RENDER_SLOT, RenderOptions
 from crawler.jsontypes import JSONObject
 from crawler.scrapytypes import Meta
 
 logger = logging.getLogger(__name__)
 
 META = "pushcrawl_render"
+#: the browser's memory is measured at most this often (seconds): a bound of hundreds of MB is not passed
+#: between two measures a second apart, and each measure costs tens of ms of CPU
+MEMORY_EVERY_S = 1.0
 
 
 def browser_rss_mb() -> float:
@@ -57,6 +64,7 @@ class BrowserWatch:
         #: the generation that began after the last crash: pages of older ones report a crash already counted
         self.crashed_at = 0
         self._retries_owned = False
+        self._measured_at = -MEMORY_EVERY_S
 
     # ---- the request side ----
     def own_crash_retries(self) -> None:
@@ -99,6 +107,7 @@ class BrowserWatch:
             "playwright_include_page": True,  # so this module closes pages and recycles their context
             "playwright_page_goto_kwargs": goto,
             "playwright_page_event_handlers": {"pageerror": self._script_error},
+            "download_slot": RENDER_SLOT,
         }
         if wait not in ("load", "networkidle"):
             from scrapy_playwright.page import PageMethod
@@ -127,12 +136,21 @@ class BrowserWatch:
         self.open[generation] -= 1
         context = None
         if page is not None:
+            # a tab that rendered fine was parked by the handler (connectors.render.handler) and is not here; a
+            # failed one is closed
             context = page.context
             try:
                 await page.close()
             except Exception:  # the browser may be gone already (crash, restart): nothing left to close
                 context = None
-        if generation < self.generation and self.open[generation] <= 0:
+        handler = self._handler()
+        if hasattr(handler, "retire_idle"):
+            # PagePoolHandler owns the contexts: it knows which one a request waiting for a tab will use
+            if self.open[generation] <= 0 and generation < self.generation:
+                del self.open[generation]
+            with contextlib.suppress(Exception):
+                await handler.retire_idle()
+        elif generation < self.generation and self.open[generation] <= 0:
             del self.open[generation]
             if context is not None:
                 with contextlib.suppress(Exception):
@@ -140,7 +158,14 @@ class BrowserWatch:
         await self._check_memory()
 
     async def _check_memory(self) -> None:
-        used = browser_rss_mb()
+        # reading PSS walks every mapping of every Chromium process (~3 ms of CPU each, ~50 ms for a browser
+        # with a dozen processes, far longer under load): measured at most once per MEMORY_EVERY_S, and in a
+        # thread so the reactor keeps serving plain fetches meanwhile
+        now = time.monotonic()
+        if now - self._measured_at < MEMORY_EVERY_S:
+            return
+        self._measured_at = now
+        used = await asyncio.to_thread(browser_rss_mb)
         self.peak_mb = max(self.peak_mb, used)
         self.crawler.stats.max_value("pushcrawl/render/browser_peak_mb", int(self.peak_mb))
         if used <= self.options.max_browser_mb:
@@ -157,7 +182,10 @@ class BrowserWatch:
         self.restarted_at = self.generation
         self.started_in_generation = 0
         try:
-            await browser.close()  # scrapy-playwright relaunches on the next request
+            if hasattr(handler, "restart_browser"):
+                await handler.restart_browser()  # lets the pages in flight finish first
+            else:
+                await browser.close()  # scrapy-playwright relaunches on the next request
         except Exception as exc:
             logger.warning("closing the browser: %s", exc)
 

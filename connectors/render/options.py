@@ -21,6 +21,9 @@ DEFAULT_BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 INSTALL_HINT = "install Debian's Chromium (`apt-get install chromium`) or set render.executable_path"
 
 BLOCKABLE = ("image", "media", "font", "stylesheet")
+#: the Scrapy download slot of every rendered request (connectors.render.apply_settings sizes it): rendered pages
+#: do not take the site's plain slot, where one slow render would hold a place a plain fetch needs
+RENDER_SLOT = "pushcrawl-render"
 
 
 class RenderOptions(BaseModel):

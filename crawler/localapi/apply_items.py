@@ -81,7 +81,11 @@ class ItemApplier:
             self.files.discard(spec["value"])
         return content.extract(raw, doc["fileExtension"])
 
-    def document(self, db: sqlite3.Connection, source: JSONObject, doc: JSONObject, oid: int) -> None:
+    def document(
+        self, db: sqlite3.Connection, source: JSONObject, doc: JSONObject, oid: int, known: set[str] | None = None
+    ) -> None:
+        """Apply one validated document; ``known`` is the field names when the caller read them for this
+        transaction already (a batch chunk reads them once, not once per item)."""
         doc_id = doc["documentId"]
         if not self._admissible(db, source, doc_id, oid, "ADD_OR_UPDATE"):
             return
@@ -99,7 +103,8 @@ class ItemApplier:
                 task="PROCESSING",
             )
             return
-        known = self.store.field_names(db)
+        if known is None:
+            known = self.store.field_names(db)
         fields: JSONObject = {}
         collected: JSONObject = {}
         for key, value in doc["metadata"].items():
@@ -241,16 +246,19 @@ class ItemApplier:
             return
         for start in range(0, max(len(entries), 1), BATCH_CHUNK):
             with self.store.write() as db:
+                known = self.store.field_names(db)  # fields change only between transactions
                 for item in entries[start : start + BATCH_CHUNK]:
                     if item.add:
-                        self._batch_add(db, source, batchfile.entry(text, item), oid)
+                        self._batch_add(db, source, batchfile.entry(text, item), oid, known)
                     else:
                         self._batch_delete(db, source, batchfile.entry(text, item), oid)
                 if start + BATCH_CHUNK >= len(entries):
                     done(db)
                     self.files.discard(file_id)
 
-    def _batch_add(self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int) -> None:
+    def _batch_add(
+        self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int, known: set[str]
+    ) -> None:
         try:
             doc = validate.document(entry)
             if self.refuse():
@@ -269,7 +277,7 @@ class ItemApplier:
             )
             return
         # One orderingId covers the batch; an item's own body orderingId wins (lenient reading).
-        self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid)
+        self.document(db, source, doc, doc["orderingId"] if doc["orderingId"] is not None else oid, known)
 
     def _batch_delete(self, db: sqlite3.Connection, source: JSONObject, entry: JSONData, oid: int) -> None:
         doc_id = validate.ci(entry, "documentId") if isinstance(entry, dict) else None

@@ -110,8 +110,8 @@ def test_every_page_in_chromium(site: Client, driver: Any) -> None:
 
     def shows(*texts: str) -> None:
         # A click starts a navigation; wait until the new page carries the text instead of racing it. The old
-        # page's body can go stale between finding it and reading it (seen under load): that is "not yet".
-        WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        # page's body can go stale between finding it and reading its text: that is "not yet", look again.
+        WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
             lambda d: all(t in d.find_element(By.TAG_NAME, "body").text for t in texts)
         )
 

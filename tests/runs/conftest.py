@@ -9,7 +9,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,9 +39,6 @@ class Bench:
     settings: Path
     source_id: str
 
-    def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "crawler.cli", *args, "--settings", str(self.settings)]
-
     def env(self) -> dict[str, str]:
         return {**os.environ, "PUSHCRAWL_TEST_KEY": KEY, "PYTHONPATH": str(ROOT)}
 
@@ -53,11 +49,14 @@ class Bench:
         # a process of its own, forked from the zygote (tests/fixtures/zygote.py): no re-import per crawl
         return zygote.run(argv, cwd=self.tmp, env=self.env(), timeout=timeout)
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        argv = self.argv(*args)
-        return subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env(), cwd=self.tmp
-        )
+    def start(self, *args: str) -> zygote.Child:
+        """``pushcrawl *args`` in the background (stderr into stdout), for the tests that kill or signal it:
+        a real process of its own, forked from the zygote like ``crawl``'s."""
+        return zygote.start([*args, "--settings", str(self.settings)], cwd=self.tmp, env=self.env(), merge=True)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command that crawls nothing (``runs``…), waited for."""
+        return zygote.run([*args, "--settings", str(self.settings)], cwd=self.tmp, env=self.env())
 
     def report(self) -> dict[str, Any]:
         return dict(json.loads((self.tmp / "report.json").read_text()))

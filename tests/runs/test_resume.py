@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 
 import pytest
 
@@ -89,7 +88,7 @@ def test_kill_while_pushing_then_rerun(bench: Bench) -> None:
     )
     assert len(acked) < 24
     assert _pending(bench) >= 1  # the batch on the wire at the kill is still open in the journal
-    history = subprocess.run(bench.argv("runs", "--json"), capture_output=True, text=True, env=bench.env())
+    history = bench.cli("runs", "--json")
     assert json.loads(history.stdout)["runs"][0]["status"] == "died"  # no process holds its lock any more
     bench.site.change("page-1")
     bench.site.remove(next(s for s in bench.site.pages if bench.site.url(s) in acked and s != "page-1"))

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 
 import pytest
 
@@ -52,7 +51,9 @@ def test_scheduled_runs_never_overlap_even_after_a_crash(bench: Bench) -> None:
         assert "in progress" in manual.stderr and f"pid {crashed}" in manual.stderr
 
         os.kill(crashed, signal.SIGKILL)  # a crashed run: its lock must not block the next one
+        bench.site.delay = 0.0  # the run after the crash need not be slow: nothing lands while it holds the lock
         wait_for(lambda: any(r["status"] == "finished" for r in _runs(bench)), 90, "a run to finish after the crash")
+        bench.site.delay = 1.2  # the next one is: SIGTERM must find it running
         wait_for(lambda: _running_pid(bench) not in (None, crashed), 60, "the next scheduled run")
     finally:
         scheduler.send_signal(signal.SIGTERM)
@@ -74,30 +75,30 @@ def test_scheduled_runs_never_overlap_even_after_a_crash(bench: Bench) -> None:
     assert len(logs) == len(runs)  # each run has its own log (and report) file
     assert any(json.loads(p.read_text())["status"] == "finished" for p in logs[0].parent.glob("*.json"))
 
-    history = subprocess.run(bench.argv("runs", "--json"), capture_output=True, text=True, env=bench.env())
+    history = bench.cli("runs", "--json")
     assert history.returncode == 0, history.stderr
     statuses = [r["status"] for r in json.loads(history.stdout)["runs"]]
     assert statuses[-1] == "killed" and statuses[0] == "aborted"
 
 
 def test_runs_check_flags_a_failed_run_and_a_drop(bench: Bench) -> None:
-    check = bench.argv("runs", "--check")
+    check = ("runs", "--check")
     assert bench.crawl("--full").returncode == 0
     assert bench.crawl().returncode == 0
-    ok = subprocess.run(check, capture_output=True, text=True, env=bench.env())
+    ok = bench.cli(*check)
     assert ok.returncode == 0, ok.stderr
     assert "incremental" in ok.stdout and "finished" in ok.stdout
 
     for n in range(8):  # 24 → 16 documents: a 33 % drop
         bench.site.remove(f"page-{n}")
     assert bench.crawl().returncode == 0
-    dropped = subprocess.run(check, capture_output=True, text=True, env=bench.env())
+    dropped = bench.cli(*check)
     assert dropped.returncode == 1
     assert "documents fell from 24" in dropped.stderr and "to 16" in dropped.stderr
-    loose = subprocess.run([*check, "--max-drop", "0.5"], capture_output=True, text=True, env=bench.env())
+    loose = bench.cli(*check, "--max-drop", "0.5")
     assert loose.returncode == 0, loose.stderr
 
     bench.site.fail_listing(0)
     assert bench.crawl("--full").returncode == 1
-    failed = subprocess.run(check, capture_output=True, text=True, env=bench.env())
+    failed = bench.cli(*check)
     assert failed.returncode == 1 and "listing page(s) failed" in failed.stderr

@@ -1,0 +1,162 @@
+"""PagePoolHandler: scrapy-playwright's download handler, navigating open tabs again instead of one tab per page.
+
+scrapy-playwright opens a new tab (``context.new_page()``) for every rendered request unless the request
+carries an open page. In Chromium a new tab is a new renderer process (its own V8 and Blink set up, a new
+target attached over the protocol), and closing it tears that down again: on a small local page that is most
+of what a render costs. Here a tab whose page was read is parked (``park``) instead of closed, and the next
+rendered request of the same context takes it (``_download_request``): the tab navigates to the new URL in the
+renderer it already has. A tab is parked inside the handler, before the next request is let in (a tab parked
+later, by a middleware, would be missed by the request that started meanwhile, which then opens a new one).
+
+Bounds: ``max_concurrent`` is this handler's own semaphore over every rendered request (all contexts), held for
+the whole render and the parking. A context thus has at most ``max_concurrent`` tabs, rendering or parked.
+scrapy-playwright's per-context semaphore is released only when a tab *closes*, so with parked tabs it would
+block a request waiting for a new tab while a parked one sits idle (a hang, seen here): it is set above
+anything reachable (PLAYWRIGHT_MAX_PAGES_PER_CONTEXT in connectors.render).
+
+What a parked tab never carries over: a page that failed (timeout, crash) is closed, not parked; a tab of an
+older context generation is closed, and an older context whose tabs are all parked or closed is closed with
+them (``_retire``), so context recycling still bounds memory. Event handlers (script errors) were attached
+when the tab was opened and are not attached twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+
+from playwright.async_api import Page
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "pushcrawl-"
+
+
+def generation_of(context_name: str) -> int:
+    """``pushcrawl-7`` → 7 (a context not named by BrowserWatch → -1: never retired by the pool)."""
+    tail = context_name[len(PREFIX) :] if context_name.startswith(PREFIX) else ""
+    return int(tail) if tail.isdigit() else -1
+
+
+class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # scrapy-playwright ships no type information (an untyped base)
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.parked: dict[str, list[Page]] = {}
+        self.max_tabs = max(1, crawler.settings.getint("PUSHCRAWL_RENDER_MAX_CONCURRENT", 4))
+        self.rendering = asyncio.Semaphore(self.max_tabs)
+        self.newest = -1  # the newest context generation a request asked for
+        self.restarting = False
+        #: requests inside each context (a context may have no tab yet while one is being opened in it)
+        self.using: Counter[str] = Counter()
+
+    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        async with self.rendering:
+            name = str(request.meta.setdefault("playwright_context", "default"))
+            if 0 <= generation_of(name) < self.newest:
+                # its generation ended while it waited: the newest context takes it, not an old one being closed
+                # (a tab opened in a closing context failed like a crash; a re-created one was never closed)
+                name = f"{PREFIX}{self.newest}"
+                request.meta["playwright_context"] = name
+            self.newest = max(self.newest, generation_of(name))
+            await self._retire(self.newest)
+            if not request.meta.get("playwright_page"):
+                page = self._take(name)
+                if page is not None:
+                    request.meta["playwright_page"] = page
+                    # attached when the tab was opened: a second copy would count every script error twice
+                    request.meta.pop("playwright_page_event_handlers", None)
+                    self.stats.inc_value("pushcrawl/render/tabs_reused")
+            self.using[name] += 1
+            try:
+                response: Response = await super()._download_request(request, spider)
+            finally:
+                self.using[name] -= 1
+            page = request.meta.get("playwright_page")
+            if page is not None and generation_of(name) >= 0:
+                # parked before the next request is let in, so it finds this tab instead of opening one
+                del request.meta["playwright_page"]
+                await self.park(page, name)
+            return response
+
+    def _take(self, name: str) -> Page | None:
+        tabs = self.parked.get(name, [])
+        while tabs:
+            page = tabs.pop()
+            if not page.is_closed():
+                return page
+        return None
+
+    async def park(self, page: Page, name: str) -> bool:
+        """Keep a finished tab for the next request of its context; False (and closed) when it cannot be."""
+        wrapper = self.context_wrappers.get(name)
+        parked = self.parked.setdefault(name, [])
+        if (
+            page.is_closed()
+            or wrapper is None
+            or wrapper.context is not page.context
+            or generation_of(name) < self.newest
+            or len(parked) >= self.max_tabs
+        ):
+            with contextlib.suppress(Exception):
+                await page.close()
+            # the last tab of an old context: close the context now, not when the next request comes — that
+            # request may be the one waiting for a context place (PLAYWRIGHT_MAX_CONTEXTS) this one holds
+            await self._retire(self.newest)
+            return False
+        parked.append(page)
+        return True
+
+    async def _retire(self, current: int) -> None:
+        """Close the parked tabs of context generations older than ``current``, and such a context itself once
+        it has no tab left that is still rendering."""
+        if current < 0:
+            return
+        for name in [n for n in self.parked if -1 < generation_of(n) < current]:
+            for page in self.parked.pop(name):
+                with contextlib.suppress(Exception):
+                    await page.close()
+        for name, wrapper in list(self.context_wrappers.items()):
+            if -1 < generation_of(name) < current and not wrapper.context.pages and not self.using[name]:
+                with contextlib.suppress(Exception):
+                    await wrapper.context.close()
+
+    async def retire_idle(self) -> None:
+        """Close what older context generations leave idle (BrowserWatch calls it after closing a failed tab)."""
+        await self._retire(self.newest)
+
+    async def restart_browser(self) -> None:
+        """Close the browser once the pages rendering in it are done (scrapy-playwright launches a new one for
+        the next request). Every place of the semaphore is taken first, so no page starts in a browser about to
+        close: the memory bound costs a relaunch, not a lost render and its retry."""
+        if self.restarting:
+            return
+        self.restarting = True
+        held = 0
+        try:
+            for _ in range(self.max_tabs):
+                await self.rendering.acquire()
+                held += 1
+            self.parked.clear()  # closed with the browser
+            browser = getattr(self, "browser", None)
+            if browser is not None:
+                await browser.close()
+                # scrapy-playwright forgets the browser in a "disconnected" callback run as a task: wait for it,
+                # so the next request launches a new browser instead of opening a tab in the closed one
+                for _ in range(100):
+                    if getattr(self, "browser", None) is not browser:
+                        break
+                    await asyncio.sleep(0.02)
+        finally:
+            for _ in range(held):
+                self.rendering.release()
+            self.restarting = False
+
+    async def _close(self) -> None:
+        self.parked.clear()  # closed with their contexts
+        await super()._close()
