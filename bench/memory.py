@@ -6,8 +6,9 @@ For each count, in a fresh project directory: a first run, then a no-change reru
 ``pushcrawl crawl`` of the synthetic connector (tests/helpers/synthetic.py, ``size``-byte text documents)
 into the *embedded* local target (``kind: local``: the local Push API runs inside the crawl process, so its
 memory counts). Each run's peak RSS is the process's own ``ru_maxrss``, written at exit by a two-line
-wrapper, so no sampling can miss the peak. The goal (issue 12, item 8): peak RSS at the large count ≤ 1.2x
-that at the small count, for the first run and the rerun, and ≤ 250 MB.
+wrapper, so no sampling can miss the peak; its CPU-seconds (user + system) are written beside it. The goal
+(issue 12, item 8): peak RSS at the large count ≤ 1.2x that at the small count, for the first run and the
+rerun, and ≤ 250 MB.
 
 Prints a Markdown table, with the machine's load average before and after (the machine may be shared:
 time is affected, peak memory is not).
@@ -25,10 +26,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# runs the CLI and records this process's peak RSS (KiB on Linux) in PEAK_FILE at exit
+# runs the CLI and records this process's peak RSS (KiB on Linux) and CPU-seconds (user + system: the
+# embedded target runs in this process, so that is all the work) in PEAK_FILE at exit
 WRAPPER = (
     "import atexit, os, resource, sys; from crawler.cli import main; "
-    "peak = lambda: str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
+    "u = lambda: resource.getrusage(resource.RUSAGE_SELF); "
+    "peak = lambda: f'{u().ru_maxrss} {u().ru_utime + u().ru_stime}'; "
     "atexit.register(lambda: open(os.environ['PEAK_FILE'], 'w').write(peak())); "
     "sys.exit(main(sys.argv[1:]))"
 )
@@ -62,7 +65,8 @@ def crawl(project: Path) -> dict[str, float]:
     counts = json.loads(report.read_text())["counts"]
     return {
         "seconds": seconds,
-        "peak_mb": int(peak_file.read_text()) / 1024,
+        "peak_mb": int(peak_file.read_text().split()[0]) / 1024,
+        "cpu": float(peak_file.read_text().split()[1]),
         "pushed": counts["pushed"],
         "unchanged": counts["unchanged"],
     }
@@ -86,12 +90,16 @@ def main() -> None:
             rows.append((count, first, rerun))
             print(f"{count}: first {first}, rerun {rerun}", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
-    print("| documents | first run s | first run peak RSS MB | rerun s | rerun peak RSS MB | rerun / first time |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| documents | first run s | first run CPU s | first run peak RSS MB | rerun s | rerun CPU s "
+        "| rerun peak RSS MB | rerun / first CPU |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for count, first, rerun in rows:
         print(
-            f"| {count:,} | {first['seconds']:.1f} | {first['peak_mb']:.0f} | {rerun['seconds']:.1f} | "
-            f"{rerun['peak_mb']:.0f} | {rerun['seconds'] / first['seconds']:.0%} |"
+            f"| {count:,} | {first['seconds']:.1f} | {first['cpu']:.1f} | {first['peak_mb']:.0f} | "
+            f"{rerun['seconds']:.1f} | {rerun['cpu']:.1f} | {rerun['peak_mb']:.0f} | "
+            f"{rerun['cpu'] / first['cpu']:.0%} |"
         )
     small, large = rows[0], rows[-1]
     print(

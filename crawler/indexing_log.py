@@ -68,6 +68,7 @@ class RunIndexing:
 
 class IndexingLog:
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -77,14 +78,6 @@ class IndexingLog:
         with self._lock:
             self._db.close()
 
-    def acked(self, scope: str, run_id: int) -> dict[str, int]:
-        """document id → orderingId of the items whose fingerprint ``run_id`` committed."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT document_id, ordering_id FROM items WHERE scope=? AND run_id=?", (scope, run_id)
-            ).fetchall()
-        return {r[0]: int(r[1]) for r in rows}
-
     def rejections(self, run_id: int, limit: int | None = None) -> list[Rejection]:
         with self._lock:
             rows = self._db.execute(
@@ -93,6 +86,11 @@ class IndexingLog:
                 (run_id, -1 if limit is None else limit),
             ).fetchall()
         return [Rejection(*r) for r in rows]
+
+    def rejection_count(self, run_id: int) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM indexing_failures WHERE run_id=?", (run_id,)).fetchone()
+        return int(row[0])
 
     def reject(self, scope: str, run_id: int, items: Iterable[Rejection]) -> None:
         """Record rejections and take back those items' fingerprints (only the ones this run committed)."""

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from crawler.errors import PushcrawlError
 from crawler.indexing_log import IndexingLog, Rejection, RunIndexing
-from crawler.pushapi.logs import RETENTION, LogEntry, SourceLogsClient
+from crawler.logtally import Tally
+from crawler.pushapi.logs import RETENTION, LogEntry, LogsStream, SourceLogsClient
 
 logger = logging.getLogger(__name__)
 
@@ -55,37 +56,41 @@ class Reading:
     new_rejections: list[Rejection] = field(default_factory=list)
 
 
-def _latest(entries: list[LogEntry], acked: dict[str, int], since: datetime) -> dict[str, LogEntry]:
-    latest: dict[str, LogEntry] = {}
-    for e in entries:  # oldest first: a later entry replaces an earlier one
-        oid = acked.get(e.document_id)
-        if oid is None:
-            continue
-        if e.ordering_id is not None and e.ordering_id != oid:
-            continue  # about another operation on the item (an earlier run's, another pusher's)
-        if e.ordering_id is None and e.at < since:
-            continue
-        if e.document_id not in latest or e.at >= latest[e.document_id].at:
-            latest[e.document_id] = e
-    return latest
+def settle(store: IndexingLog, scope: str, run: RunRef, entries: Iterable[LogEntry], truncated: bool) -> Reading:
+    """Classify one run's items from one read's ``entries`` (oldest first); record rejections (taking back
+    fingerprints) and the funnel."""
+    pages: list[list[LogEntry] | None] = [list(entries), *([None] if truncated else [])]  # None: the cap
+    return settle_runs(store, scope, [run], LogsStream(iter(pages)))[0]
 
 
-def settle(store: IndexingLog, scope: str, run: RunRef, entries: list[LogEntry], truncated: bool) -> Reading:
-    """Classify one run's items from ``entries``; record rejections (taking back fingerprints) and the funnel."""
-    acked = store.acked(scope, run.run_id)
-    known = {r.document_id for r in store.rejections(run.run_id)}
-    since = datetime.fromtimestamp(run.started_at, UTC) - SKEW
-    latest = _latest(entries, acked, since)
-    indexed = sum(1 for e in latest.values() if e.result in INDEXED and e.task == "INDEXING")
-    new = [
-        Rejection(e.document_id, e.result, e.task, e.reason)
-        for e in latest.values()
-        if e.result in REFUSED and e.document_id not in known
-    ]
+def settle_runs(
+    store: IndexingLog,
+    scope: str,
+    runs: list[RunRef],
+    stream: LogsStream,
+) -> list[Reading]:
+    """Classify the items of ``runs`` from one read, page by page (crawler.logtally keeps the latest entry per
+    item on disk, so memory does not grow with the run). Nothing is recorded until every page was read: a read
+    that fails half way (PushcrawlError from ``stream``) leaves the runs as they were."""
+    since = {r.run_id: (datetime.fromtimestamp(r.started_at, UTC) - SKEW).timestamp() for r in runs}
+    tally = Tally(store.path, scope, since)
+    try:
+        for page in stream:
+            tally.add(page)
+        return [_record(store, scope, run, tally, stream.truncated) for run in runs]
+    finally:
+        tally.close()
+
+
+def _record(store: IndexingLog, scope: str, run: RunRef, tally: Tally, truncated: bool) -> Reading:
+    acked = tally.acked(run.run_id)  # before the new rejections take their fingerprints back
+    indexed = tally.count(run.run_id, INDEXED, "INDEXING")
+    new = [Rejection(*row) for row in tally.refused(run.run_id, REFUSED)]
+    known = store.rejection_count(run.run_id)
     if new:
         store.reject(scope, run.run_id, new)
-    rejected = len(known) + len(new)
-    pushed = len(acked) + len(known)  # acked still holds the new rejections' ids: they are counted once
+    rejected = known + len(new)
+    pushed = acked + known  # acked still holds the new rejections' ids: they are counted once
     before = store.summary(run.run_id)
     summary = RunIndexing(
         run.run_id,
@@ -110,10 +115,9 @@ def settle(store: IndexingLog, scope: str, run: RunRef, entries: list[LogEntry],
     return Reading(summary, new)
 
 
-def read(logs: SourceLogsClient, source_id: str, since: float) -> tuple[list[LogEntry], bool, int]:
-    moment = datetime.fromtimestamp(since, UTC) - SKEW
-    got = logs.entries(source_id, moment)
-    return got.entries, got.truncated, got.calls
+def read(logs: SourceLogsClient, source_id: str, since: float) -> LogsStream:
+    """One read of the source logs from ``since`` (epoch seconds, less the skew margin), page by page."""
+    return logs.stream(source_id, datetime.fromtimestamp(since, UTC) - SKEW)
 
 
 def before_run(store: IndexingLog, logs: SourceLogsClient, source_id: str, scope: str, run_id: int) -> list[Reading]:
@@ -122,12 +126,12 @@ def before_run(store: IndexingLog, logs: SourceLogsClient, source_id: str, scope
     runs = [RunRef(*r) for r in store.unsettled(scope, run_id, oldest)]
     if not runs:
         return []
+    stream = read(logs, source_id, min(r.started_at for r in runs))
     try:
-        entries, truncated, _ = read(logs, source_id, min(r.started_at for r in runs))
+        readings = settle_runs(store, scope, runs, stream)
     except PushcrawlError as exc:
         logger.warning("reading the source logs for earlier runs failed (they stay pending): %s", exc)
         return []
-    readings = [settle(store, scope, r, entries, truncated) for r in runs]
     for r in readings:
         s = r.summary
         logger.info(
@@ -157,11 +161,11 @@ def after_run(
     reading: Reading | None = None
     rejections: list[Rejection] = []
     while True:
+        stream = read(logs, source_id, run.started_at)
         try:
-            entries, truncated, _ = read(logs, source_id, run.started_at)
+            reading = settle_runs(store, scope, [run], stream)[0]
         except PushcrawlError as exc:
             return _merged(reading, rejections), f"reading the source logs failed: {exc}"
-        reading = settle(store, scope, run, entries, truncated)
         rejections += reading.new_rejections
         left = deadline - time.monotonic()
         if wait_s is None or reading.summary.pending == 0 or left <= 0:

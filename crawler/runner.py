@@ -21,7 +21,7 @@ import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings.default_settings import EXTENSIONS_BASE
 
 from connectors.base import Connector, ConnectorOptions
@@ -81,6 +81,21 @@ def scrapy_settings(settings: Settings, site: str, log_level: str, verbosity: Ve
     )
     values.update(settings.sites[site].scrapy)
     return values
+
+
+def user_settings_win(crawler: Crawler, settings: Settings, site: str) -> None:
+    """Give the site's own Scrapy settings (``sites.SITE.scrapy`` and ``-s NAME=value``) the last word.
+
+    ``CrawlerProcess(values)`` holds them at Scrapy's "project" priority, and a connector's
+    ``custom_settings`` (the API connectors' polite defaults: per-domain concurrency, retries, AutoThrottle)
+    land above that, at "spider" priority: a user's ``CONCURRENT_REQUESTS_PER_DOMAIN: 1`` was silently
+    replaced by the connector's 4. Set again at "cmdline" priority they win; a dict-valued setting
+    (``DOWNLOADER_MIDDLEWARES``…) is merged into the connector's, so its own components stay unless the user
+    names them. Must run before ``crawl()`` freezes the settings."""
+    for name, value in settings.sites[site].scrapy.items():
+        if isinstance(value, dict):
+            value = {**crawler.settings.getdict(name), **value}
+        crawler.settings.set(name, value, priority="cmdline")
 
 
 def run_site(
@@ -303,6 +318,7 @@ def _crawl(
     try:
         process = CrawlerProcess(values)
         crawler = process.create_crawler(cls)
+        user_settings_win(crawler, settings, site)
         # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors
         # can recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.
         known = (

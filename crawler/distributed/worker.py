@@ -42,7 +42,7 @@ from crawler.distributed.runinfo import NoCurrentRun, RunInfo, check_same, distr
 from crawler.distributed.shared import SharedState
 from crawler.errors import PushcrawlError, TargetError
 from crawler.runlog import Verbosity, open_run_log
-from crawler.runner import scrapy_settings
+from crawler.runner import scrapy_settings, user_settings_win
 from crawler.scrapytypes import SettingsDict
 from crawler.targets import coveo_client
 
@@ -186,6 +186,7 @@ def _crawl(
     try:
         process = CrawlerProcess(values)
         crawler = process.create_crawler(cls)
+        user_settings_win(crawler, settings, site)
         # no known ids: a worker cannot recheck what other workers reached (a full run's sweep covers those)
         process.crawl(crawler, options=options, site=site, mode=info.mode, since=info.since, known_ids=set())
         secrets.install_log_filter()

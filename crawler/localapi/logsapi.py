@@ -10,11 +10,19 @@ below an ``olderthan`` threshold or out of sequence → ``REJECTED`` at ``CONSUM
 → ``REJECTED`` at ``VALIDATION``; unreadable content → ``ERROR`` at ``PROCESSING``. The reason travels in
 ``meta.error`` (and ``meta.errorCode``). Synchronous HTTP refusals are not pipeline entries, as in Coveo.
 Bad parameters (a range over 7 days, an unknown enum value, a malformed date) are 400s.
+
+Pages are numbered, as in Coveo, but a reader follows them in order (a run's reconciliation reads 200 pages
+for 200,000 items): where page N of the same query ended is remembered, so page N+1 starts there (the
+``activity_ts`` index) instead of building and skipping every earlier entry again — a whole read is linear in
+the entries, not quadratic.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from werkzeug.wrappers import Request, Response
@@ -46,6 +54,10 @@ EXCLUDES = {
     "excludeTasks": "tasks",
     "excludeResourceIds": "resourceIds",
 }
+#: (query, page) -> (ts_ms, id) of the activity row the previous page ended with; the newest few queries only
+_RESUME: OrderedDict[tuple[str | int | None, ...], tuple[int, int]] = OrderedDict()
+_RESUME_KEPT = 256
+_RESUME_LOCK = threading.Lock()
 _RESULT = {
     "ADDED": "COMPLETED",
     "UPDATED": "COMPLETED",
@@ -163,13 +175,19 @@ def logs(ctx: Context, request: Request, org: str) -> Response:
         raise _bad("'documentIdMatching' must be EXACT, PARTIAL or WILDCARD.")
     filters = _filters(json_body(request) if request.get_data() else None)
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    query = (str(ctx.store.path), lo, hi, doc_id, how, json.dumps(sorted(filters.items()), default=sorted), per_page)
+    with _RESUME_LOCK:
+        after = _RESUME.get((*query, page))
+    # without a remembered position (a first page, a page asked out of order) entries before it are skipped
+    skip = 0 if after else page * per_page
+    after_ts, after_id = after or (lo, -1)  # (lo, -1): every row of ts_ms >= lo
     wanted_page: list[JSONObject] = []
-    skip = page * per_page
+    last: tuple[int, int] | None = None
     with ctx.store.read() as db:
         rows = db.execute(
             "SELECT a.* FROM activity a JOIN sources s ON s.id = a.target"
-            " WHERE a.task IS NOT NULL AND a.ts_ms BETWEEN ? AND ? ORDER BY a.ts_ms, a.id",
-            (lo, hi),
+            " WHERE a.task IS NOT NULL AND (a.ts_ms, a.id) > (?, ?) AND a.ts_ms <= ? ORDER BY a.ts_ms, a.id",
+            (after_ts, after_id, hi),
         )
         for row in rows:
             if doc_id and not _document_match(row["document_id"], doc_id, how):
@@ -180,8 +198,16 @@ def logs(ctx: Context, request: Request, org: str) -> Response:
             if skip:
                 skip -= 1
                 continue
+            if len(wanted_page) == per_page:
+                break  # one more entry: there is a next page
             wanted_page.append(item)
-            if len(wanted_page) > per_page:
-                break
-    more = len(wanted_page) > per_page
-    return json_response({"documentLogEntries": wanted_page[:per_page], "hasNextPage": more})
+            last = (row["ts_ms"], row["id"])
+        else:
+            last = None  # no next page: nothing to remember
+    if last is not None:
+        with _RESUME_LOCK:
+            _RESUME[(*query, page + 1)] = last
+            while len(_RESUME) > _RESUME_KEPT:
+                _RESUME.popitem(last=False)
+        return json_response({"documentLogEntries": wanted_page, "hasNextPage": True})
+    return json_response({"documentLogEntries": wanted_page, "hasNextPage": False})

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS activity(
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, target TEXT NOT NULL, document_id TEXT,
     operation TEXT NOT NULL, ordering_id INTEGER, outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
     task TEXT);
+CREATE INDEX IF NOT EXISTS activity_ts ON activity(ts_ms, id);
 CREATE TABLE IF NOT EXISTS fields(
     name TEXT PRIMARY KEY, type TEXT NOT NULL, system INTEGER NOT NULL DEFAULT 0, spec TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS providers(

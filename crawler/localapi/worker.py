@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 
+from crawler import malloc
 from crawler.jsontypes import JSONObject
 from crawler.localapi.apply_items import ItemApplier
 from crawler.localapi.files import FileContainers
@@ -88,6 +89,8 @@ class Worker:
                 continue
             try:
                 self.apply(dict(op))
+                if op["kind"] == "batch":
+                    malloc.trim()  # a batch's text and entries were freed: give the pages back (crawler.malloc)
             except Exception:  # never lose the worker: log, drop the poisonous operation, go on
                 log.exception("could not apply queued operation %s", op["id"])
                 with self.store.write() as db:
@@ -116,6 +119,8 @@ class Worker:
             except Exception:  # the outbox keeps the entries: the next round retries them
                 log.exception("could not update the search index")
                 done = 0
+            if done:
+                malloc.trim()  # the chunk's rows and tantivy's buffers were freed (crawler.malloc)
             with self.cond:
                 if done:
                     self.cond.notify_all()

@@ -132,16 +132,37 @@ class SourceLogsClient(ApiCore):
         max_pages: int = MAX_PAGES,
         per_page: int = PER_PAGE,
     ) -> LogsRead:
-        """Every add/update entry of ``source_id`` between ``since`` and ``until`` (default now), oldest first."""
-        until = until or datetime.now(UTC)
+        """Every add/update entry of ``source_id`` between ``since`` and ``until`` (default now), oldest first,
+        all in one list (reconciliation streams them instead: ``stream``)."""
+        stream = self.stream(source_id, since, until, max_pages, per_page)
+        out = [e for page in stream for e in page]
+        return LogsRead(out, stream.calls, stream.truncated)
+
+    def stream(
+        self,
+        source_id: str,
+        since: datetime,
+        until: datetime | None = None,
+        max_pages: int = MAX_PAGES,
+        per_page: int = PER_PAGE,
+    ) -> LogsStream:
+        """The same entries as ``entries``, one page at a time: a run of 200,000 items is 200 pages, and
+        holding them all (~460 B an entry) would make the end of a run grow with the site."""
+        return LogsStream(self._pages(source_id, since, until or datetime.now(UTC), max_pages, per_page))
+
+    def _pages(
+        self, source_id: str, since: datetime, until: datetime, max_pages: int, per_page: int
+    ) -> Iterator[list[LogEntry] | None]:
+        """Pages of entries; a final None when the page cap stopped the read (LogsStream turns it into
+        ``truncated``)."""
         body = {"sourcesIds": [source_id], "operations": list(ITEM_OPERATIONS)}
-        out: list[LogEntry] = []
         calls = 0
         for start, end in windows(since, until):
             page = 0
             while True:
                 if calls >= max_pages:
-                    return LogsRead(out, calls, True)
+                    yield None
+                    return
                 # ``to`` rounded up to the next second: the entries of the last fraction of a second count
                 to = w3c(end + timedelta(seconds=1))
                 url = f"{self.root}?from={w3c(start)}&to={to}&page={page}&perPage={per_page}"
@@ -149,8 +170,25 @@ class SourceLogsClient(ApiCore):
                 calls += 1
                 if not isinstance(answer, dict) or not isinstance(answer.get("documentLogEntries"), list):
                     raise PushError(f"read source logs: unexpected answer {str(answer)[:200]}")
-                out += [e for raw in answer["documentLogEntries"] if (e := parse_entry(raw)) is not None]
+                yield [e for raw in answer["documentLogEntries"] if (e := parse_entry(raw)) is not None]
                 if not answer.get("hasNextPage"):
                     break
                 page += 1
-        return LogsRead(out, calls, False)
+
+
+class LogsStream:
+    """A read of the source logs, page by page (each page a request, made when it is reached).
+    ``calls`` and ``truncated`` are final once the pages are exhausted."""
+
+    def __init__(self, pages: Iterator[list[LogEntry] | None]) -> None:
+        self._pages = pages
+        self.calls = 0
+        self.truncated = False  # MAX_PAGES reached: later entries were not read
+
+    def __iter__(self) -> Iterator[list[LogEntry]]:
+        for page in self._pages:
+            if page is None:
+                self.truncated = True
+                return
+            self.calls += 1
+            yield page

@@ -113,3 +113,29 @@ def test_logs_faults_apply_only_when_named(tmp_path: Path) -> None:
         with LocalPushAPI(tmp_path / spec, api_keys=[KEY], faults=spec) as server:
             r = _logs(Client(server))
             assert r.status_code == expected if expected else r.status_code in (500, 503, 504), (spec, r.text)
+
+
+def test_pages_read_in_order_resume_where_the_last_one_ended_and_match_pages_read_out_of_order(
+    client: Client, source: str
+) -> None:
+    for i in range(7):
+        client.put_doc(source, f"https://x.test/r{i}", {"data": "x", "permissions": PUBLIC})
+    client.idle()
+    window = _window()  # one query: the same from/to for every page
+
+    def page(p: int, per_page: int = 3) -> dict[str, Any]:
+        r = client.call(
+            "POST", f"/logs/v1/organizations/{ORG}", {"sourcesIds": [source]}, **window, page=p, perPage=per_page
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    in_order = [page(p) for p in range(3)]  # pages 1 and 2 start from the remembered end of the page before
+    assert [len(p["documentLogEntries"]) for p in in_order] == [3, 3, 1]
+    assert [p["hasNextPage"] for p in in_order] == [True, True, False]
+    guids = [e["guid"] for p in in_order for e in p["documentLogEntries"]]
+    assert len(set(guids)) == 7
+    # the same pages asked out of order (no remembered position: entries before are skipped) agree
+    assert page(2) == in_order[2] and page(1) == in_order[1] and page(0) == in_order[0]
+    # another page size is another query: its pages are not confused with these
+    assert [e["guid"] for e in page(1, per_page=5)["documentLogEntries"]] == guids[5:]
