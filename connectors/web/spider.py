@@ -150,6 +150,13 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
         self.logger.info("not indexed (%s): %s: %s", reason, url, detail)
 
     def parse_page(self, response: Response, follow: bool = True) -> Iterator[Output]:
+        if urlsplit(response.url).hostname not in self.hosts:
+            # a redirect to another host that reached us: Scrapy's offsite check lets through a request marked
+            # dont_filter (a page retried after a re-login is), and a rendered page follows its redirects inside
+            # the browser. The connector crawls its start hosts only: never index another host's page
+            requested = response.request.url if response.request is not None else "?"
+            self._drop("offsite_redirect", response.url, f"redirected there from {requested}")
+            return
         self.seen(mapping.strip_fragment(response.url))
         if response.request is not None:
             self.seen(mapping.strip_fragment(response.request.url))
