@@ -124,20 +124,6 @@ class SourceLogsClient(ApiCore):
         """A logs client with the same key and retry policy as a Push API client of the organization."""
         return cls(logs_base, organization_id, client._api_key, client.retry, client._sleep)
 
-    def entries(
-        self,
-        source_id: str,
-        since: datetime,
-        until: datetime | None = None,
-        max_pages: int = MAX_PAGES,
-        per_page: int = PER_PAGE,
-    ) -> LogsRead:
-        """Every add/update entry of ``source_id`` between ``since`` and ``until`` (default now), oldest first,
-        all in one list (reconciliation streams them instead: ``stream``)."""
-        stream = self.stream(source_id, since, until, max_pages, per_page)
-        out = [e for page in stream for e in page]
-        return LogsRead(out, stream.calls, stream.truncated)
-
     def stream(
         self,
         source_id: str,
@@ -146,8 +132,9 @@ class SourceLogsClient(ApiCore):
         max_pages: int = MAX_PAGES,
         per_page: int = PER_PAGE,
     ) -> LogsStream:
-        """The same entries as ``entries``, one page at a time: a run of 200,000 items is 200 pages, and
-        holding them all (~460 B an entry) would make the end of a run grow with the site."""
+        """Every add/update entry of ``source_id`` between ``since`` and ``until`` (default now), oldest first,
+        one page at a time: a run of 200,000 items is 200 pages, and holding them all (~460 B an entry) would
+        make the end of a run grow with the site (``LogsStream.collect`` reads a small one whole)."""
         return LogsStream(self._pages(source_id, since, until or datetime.now(UTC), max_pages, per_page))
 
     def _pages(
@@ -192,3 +179,8 @@ class LogsStream:
                 return
             self.calls += 1
             yield page
+
+    def collect(self) -> LogsRead:
+        """Every page in one list, with the final ``calls`` and ``truncated``."""
+        out = [entry for page in self for entry in page]
+        return LogsRead(out, self.calls, self.truncated)

@@ -44,7 +44,7 @@ def test_pages_are_followed_and_entries_carry_outcome_stage_and_reason(client: C
     client.put_doc(source, "https://x/3", {"data": "old"}, orderingId=50)  # older than the batch: refused
     client.idle()
     logs = _logs(client.server)
-    got = logs.entries(source, _since(), per_page=3)
+    got = logs.stream(source, _since(), per_page=3).collect()
     assert got.calls == 3 and not got.truncated  # 8 entries, 3 per page
     assert [e.document_id for e in got.entries].count("https://x/3") == 2
     last = got.entries[-1]
@@ -52,7 +52,7 @@ def test_pages_are_followed_and_entries_carry_outcome_stage_and_reason(client: C
     assert "OUT_OF_SEQUENCE_OPERATION" in last.reason
     assert all(e.result == "COMPLETED" and e.task == "INDEXING" for e in got.entries[:-1])
 
-    capped = logs.entries(source, _since(), per_page=3, max_pages=2)
+    capped = logs.stream(source, _since(), per_page=3, max_pages=2).collect()
     assert capped.truncated and len(capped.entries) == 6
 
 
@@ -60,8 +60,8 @@ def test_throttling_and_server_errors_are_retried(tmp_path: Path) -> None:
     with LocalPushAPI(tmp_path / "d", api_keys=[KEY], faults="429=0.5@logs,5xx=0.3@logs,seed=3") as server:
         source = Client(server).create_source("docs")
         logs = _logs(server)
-        got = logs.entries(source, _since())
+        got = logs.stream(source, _since()).collect()
         assert got.entries == [] and logs.retries_made > 0
         server.app.faults = Faults.parse("5xx=1@logs")
         with pytest.raises(PushError, match="read source logs: HTTP 5"):
-            logs.entries(source, _since())
+            logs.stream(source, _since()).collect()
