@@ -34,6 +34,7 @@ from typing import Any
 
 import requests
 
+from crawler.indexing_log import IndexingLog
 from crawler.ledger import SqliteLedger
 from crawler.localapi import LocalPushAPI
 from crawler.state import StateStore
@@ -110,17 +111,6 @@ def build(data: Path, items: int) -> None:
     marker.touch()
 
 
-#: the reconciliation's tables (crawler/indexing_log.py writes them; created here for a state file without them)
-INDEXING = """
-CREATE TABLE IF NOT EXISTS indexing_runs (
-    run_id INTEGER PRIMARY KEY, scope TEXT NOT NULL, pushed INTEGER NOT NULL, indexed INTEGER NOT NULL,
-    rejected INTEGER NOT NULL, pending INTEGER NOT NULL, checked_at REAL NOT NULL, checks INTEGER NOT NULL,
-    truncated INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS indexing_failures (
-    run_id INTEGER NOT NULL, document_id TEXT NOT NULL, result TEXT NOT NULL, task TEXT NOT NULL,
-    reason TEXT NOT NULL, at REAL NOT NULL, resolved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, document_id)
-) WITHOUT ROWID;
-"""
 
 
 def history(data: Path, items: int) -> None:
@@ -144,8 +134,8 @@ def history(data: Path, items: int) -> None:
             counts |= {"errors": 141, "failed": 3}
         state.finish_run(run, status, counts, "" if status == "finished" else "HTTP 503 from the Push API")
     state.close()
+    IndexingLog(data / "state.sqlite").close()  # its tables, created as a real run creates them
     with sqlite3.connect(data / "state.sqlite") as db:
-        db.executescript(INDEXING)
         db.execute(
             "INSERT INTO indexing_runs VALUES (2, 'local/bench', ?, ?, 3, 20, ?, 2, 0)",
             (items - 12, items - 35, time.time()),

@@ -13,21 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from crawler.indexing_log import IndexingLog
 from crawler.ledger import SqliteLedger
 from crawler.localapi import LocalPushAPI
 from crawler.state import StateStore
-
-# The reconciliation's tables, as crawler/indexing_log.py (engineer `logs`) writes them beside the ledger's.
-INDEXING = """
-CREATE TABLE IF NOT EXISTS indexing_runs (
-    run_id INTEGER PRIMARY KEY, scope TEXT NOT NULL, pushed INTEGER NOT NULL, indexed INTEGER NOT NULL,
-    rejected INTEGER NOT NULL, pending INTEGER NOT NULL, checked_at REAL NOT NULL, checks INTEGER NOT NULL,
-    truncated INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS indexing_failures (
-    run_id INTEGER NOT NULL, document_id TEXT NOT NULL, result TEXT NOT NULL, task TEXT NOT NULL,
-    reason TEXT NOT NULL, at REAL NOT NULL, resolved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, document_id)
-) WITHOUT ROWID;
-"""
 
 
 def _text(html: str) -> str:
@@ -78,8 +67,8 @@ def test_run_page_lists_every_failure_paged_and_by_kind(served: tuple[str, Path]
 
 def test_run_page_shows_what_the_index_did_with_the_items(served: tuple[str, Path]) -> None:
     base, path = served
+    IndexingLog(path).close()  # its tables, created as a real run creates them
     with sqlite3.connect(path) as db:
-        db.executescript(INDEXING)
         db.execute("INSERT INTO indexing_runs VALUES (1, 'local/kb', 250, 246, 3, 1, 1700000000, 2, 0)")
         db.execute(
             "INSERT INTO indexing_failures VALUES (1, 'https://kb.test/big', 'REJECTED', 'CONVERTING',"
