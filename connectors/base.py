@@ -35,13 +35,12 @@ Connectors know nothing about Coveo or the index: no field names, no Push API.
 from __future__ import annotations
 
 import logging
-import re
 from abc import ABCMeta, abstractmethod
 from collections.abc import AsyncIterator, Iterable
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast, final
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, final
 
 import scrapy
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -52,17 +51,6 @@ from crawler.scrapytypes import Output
 logger = logging.getLogger(__name__)
 
 
-def _valid_regexes(patterns: list[str]) -> list[str]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"a valid regular expression ({pattern!r}: {exc})") from None
-    return patterns
-
-
-#: an options field holding regular expressions, checked when settings load (allow/deny URL filters)
-RegexList = Annotated[list[str], AfterValidator(_valid_regexes)]
 
 
 class ConnectorOptions(BaseModel):

@@ -13,12 +13,12 @@ listed. A request to any other host â€” an offsite link, a redirect elsewhere â€
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from connectors.patterns import RegexList
 from crawler import secrets
 
 #: links a crawler must never follow while logged in: fetching one ends the session
@@ -30,29 +30,15 @@ def _registered(value: SecretStr) -> SecretStr:
     return value
 
 
-def _regexes(patterns: list[str]) -> list[str]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"a valid regular expression ({pattern!r}: {exc})") from None
-    return patterns
-
-
 class _Auth(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hosts: list[str] = Field(
         default_factory=list, description="more host names (beyond the start/sitemap URLs') that get credentials"
     )
-    skip: list[str] = Field(
+    skip: RegexList = Field(
         default_factory=lambda: list(DEFAULT_SKIP), description="URLs never fetched while logged in (logout links)"
     )
-
-    @field_validator("skip")
-    @classmethod
-    def _skips(cls, patterns: list[str]) -> list[str]:
-        return _regexes(patterns)
 
     @field_validator("hosts")
     @classmethod

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connectors.patterns import RegexList
 from crawler.errors import ConnectorError
 
 #: what Debian's chromium package installs; Playwright's own browser download cannot work on offline machines
@@ -34,7 +35,7 @@ class RenderOptions(BaseModel):
         description="never: plain requests; always: every page matching url_patterns through the browser; auto: "
         "fetch plainly, render only pages whose HTML has scripts and under auto_min_text characters of main text",
     )
-    url_patterns: list[str] = Field(default_factory=list, description="regexes; empty = every page")
+    url_patterns: RegexList = Field(default_factory=list, description="regexes; empty = every page")
     wait_for: str = Field(default="load", description="'load', 'networkidle', or a CSS selector that must appear")
     timeout_s: float = Field(
         default=20.0, gt=0, le=300, description="per page; over it the page is dropped (render_timeout)"
@@ -53,16 +54,6 @@ class RenderOptions(BaseModel):
         default=200, ge=1, description="auto: main text shorter than this (with scripts) → render"
     )
     executable_path: str | None = Field(default=None, description="the Chromium binary (default: chromium on PATH)")
-
-    @field_validator("url_patterns")
-    @classmethod
-    def _regexes(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"a valid regular expression (got {pattern!r}: {exc})") from None
-        return patterns
 
     @field_validator("block")
     @classmethod

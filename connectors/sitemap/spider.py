@@ -27,8 +27,9 @@ from twisted.python.failure import Failure
 
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
-from connectors.base import Connector, ConnectorOptions, RegexList
+from connectors.base import Connector, ConnectorOptions
 from connectors.failures import describe, is_too_large
+from connectors.patterns import RegexList
 from connectors.recheck import RecheckMixin, known_ids
 from connectors.render import RenderableOptions
 from connectors.robots import noindex_reason

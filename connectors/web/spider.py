@@ -34,9 +34,10 @@ from twisted.python.failure import Failure
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
 from connectors.auth.ping import get_page
-from connectors.base import Connector, ConnectorOptions, RegexList
+from connectors.base import Connector, ConnectorOptions
 from connectors.failures import describe
 from connectors.http import polite_settings
+from connectors.patterns import RegexList
 from connectors.recheck import GONE, RecheckMixin, known_ids
 from connectors.render import RenderableOptions
 from connectors.web import documents, mapping
