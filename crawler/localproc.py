@@ -35,7 +35,7 @@ from typing import IO
 
 from crawler.jsontypes import JSONData, JSONObject
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("crawler.localproc")  # the same name when run as ``python -m``
 
 #: seconds for the child to import, open its store and listen (a cold start is ~0.5 s)
 START_TIMEOUT_S = 60.0
@@ -200,7 +200,20 @@ def main() -> int:
                 out.send({"idle": server.wait_idle(float(request["idle"]))})
     finally:
         server.stop()
+        log.info("local Push API child %s stopped: %s", os.getpid(), _usage())
     return 0
+
+
+def _usage() -> str:
+    """Its peak RSS and CPU, for the crawl's log (this process's cost is no longer in the crawl's own figures).
+    VmHWM, not ru_maxrss: Linux carries the forking parent's size into an exec'd child's ru_maxrss."""
+    cpu = os.times()
+    try:
+        status = Path("/proc/self/status").read_text()
+        peak = next(int(ln.split()[1]) // 1024 for ln in status.splitlines() if ln.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return f"{cpu.user + cpu.system:.1f} CPU-s"
+    return f"peak RSS {peak} MB, {cpu.user + cpu.system:.1f} CPU-s"
 
 
 if __name__ == "__main__":
