@@ -96,6 +96,9 @@ SCRAPY = {
     # Items are processed in the reactor's one thread anyway; 16 still overlaps a listing page's pushes.
     "CONCURRENT_ITEMS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    # Scrapy's own downloader let every request queued in one loop turn through at once under the asyncio
+    # reactor, past CONCURRENT_REQUESTS_PER_DOMAIN: this one holds the limit (crawler/downloader.py)
+    "DOWNLOADER": "crawler.downloader.PoliteDownloader",
     "DOWNLOAD_TIMEOUT": 30,
     "LOG_LEVEL": "INFO",
     "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
