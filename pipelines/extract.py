@@ -185,6 +185,8 @@ class ExtractPipeline:
             and crawler.settings.getbool("PUSHCRAWL_LANGUAGE_MEMO", True)
         ):
             self.memo = LanguageMemo(ctx.state.path, ctx.scope, write=not ctx.dry_run)
+            if ctx.mode == "full" and not ctx.dry_run:
+                self.memo.prune()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:

@@ -11,7 +11,8 @@ item pushes, and whether it counts as changed, is therefore exactly what it was 
 (tests/test_language_memo.py).
 
 The memo lives in a table of the state file (its own connection, like the run ledger), one row per
-document of the scope, written in batches (``FLUSH_EVERY``) and at close. It is a cache, not run state: it
+document of the scope, written in batches (``FLUSH_EVERY``) and at close; a full run first forgets the
+documents the state no longer holds. It is a cache, not run state: it
 may be written before the item is acknowledged, since it records only what detection answered. A dry run
 reads it but writes nothing; a distributed worker (no local state file) detects as before. The Scrapy
 setting ``PUSHCRAWL_LANGUAGE_MEMO: false`` turns it off (the rerun bench compares both).
@@ -95,6 +96,20 @@ class LanguageMemo:
             if len(self._pending) >= FLUSH_EVERY:
                 self.flush()
         return found
+
+    def prune(self) -> None:
+        """Forget the documents the state file no longer knows (deleted, purged, never acknowledged): called by
+        a full run before it crawls, so the memo stays the size of the site. (``items`` is crawler.state's.)"""
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "DELETE FROM language_memo WHERE scope=? AND NOT EXISTS (SELECT 1 FROM items i"
+                    " WHERE i.scope=language_memo.scope AND i.document_id=language_memo.document_id)",
+                    (self.scope,),
+                )
+        except sqlite3.Error as exc:  # a cache: pruned by a later full run
+            log.warning("language memo not pruned: %s", exc)
 
     def flush(self) -> None:
         if not self._pending:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.state import StateStore
 from pipelines import language
 from pipelines.langmemo import LanguageMemo
 from tests.conftest import read_report, run_cli
@@ -70,6 +71,23 @@ def test_a_dry_run_reads_the_memo_but_writes_nothing_and_short_texts_are_not_loo
     assert dry.detect("short", "Too short to tell.", ()) is None
     dry.close()
     assert _rows(state) == {}
+
+
+def test_a_full_run_forgets_the_documents_the_state_no_longer_holds(tmp_path: Path) -> None:
+    state_path = tmp_path / "state.sqlite"
+    state = StateStore(state_path)
+    state.commit_items("local/site", 1, 1, [("kept", "fingerprint")])
+    memo = LanguageMemo(state_path, "local/site")
+    for doc in ("kept", "deleted"):
+        memo.detect(doc, ENGLISH, ())
+    memo.flush()
+    other = LanguageMemo(state_path, "local/other")  # another site's rows are its own business
+    other.detect("elsewhere", ENGLISH, ())
+    other.close()
+    memo.prune()
+    memo.close()
+    state.close()
+    assert _rows(state_path) == {"kept": "en", "elsewhere": "en"}
 
 
 class Camp(FixtureServer):
