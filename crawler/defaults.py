@@ -34,6 +34,11 @@ CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024
 # "Items"); larger content travels in its own file container (``compressedBinaryDataFileId``).
 INLINE_LIMIT_BYTES = 5 * 1024 * 1024
 
+# Language detection answered from last run's memo when a document's text is unchanged (pipelines/langmemo.py):
+# exact (keyed by what detection reads) and a no-change rerun never loads the 74 MB model. Scrapy setting
+# PUSHCRAWL_LANGUAGE_MEMO per site; false only to measure the difference (bench/rerun_cost.py).
+LANGUAGE_MEMO = True
+
 # Uploads in flight at once: 2 cores here; more than a few parallel uploads only queues at the index.
 MAX_IN_FLIGHT = 4
 

@@ -31,7 +31,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from scrapy.crawler import Crawler
 
-from crawler import dates
+from crawler import dates, defaults
 from crawler.context import get_context
 from crawler.fieldrules import ExtractConfig, Selector
 from crawler.jsontypes import JSONObject
@@ -182,7 +182,7 @@ class ExtractPipeline:
         if (
             self.cfg.detect_language
             and ctx.state.local_file
-            and crawler.settings.getbool("PUSHCRAWL_LANGUAGE_MEMO", True)
+            and crawler.settings.getbool("PUSHCRAWL_LANGUAGE_MEMO", defaults.LANGUAGE_MEMO)
         ):
             self.memo = LanguageMemo(ctx.state.path, ctx.scope, write=not ctx.dry_run)
             if ctx.mode == "full" and not ctx.dry_run:

@@ -107,10 +107,9 @@ class Camp(FixtureServer):
         return Reply(200, page + "</body></html>", HTML)
 
 
-def _crawl(tmp_path: Path, name: str) -> tuple[dict[str, int], str]:
-    result = run_cli(
-        "crawl", "camp", "--settings", str(tmp_path / "settings.yaml"), "--report", str(tmp_path / name), cwd=tmp_path
-    )
+def _crawl(tmp_path: Path, name: str, *extra: str) -> tuple[dict[str, int], str]:
+    settings, report = str(tmp_path / "settings.yaml"), str(tmp_path / name)
+    result = run_cli("crawl", "camp", "--settings", settings, "--report", report, *extra, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     report = read_report(tmp_path / name)
     log = (tmp_path / str(report["log_file"])).read_text(encoding="utf-8")
@@ -149,6 +148,10 @@ def test_a_rerun_detects_no_unchanged_page_and_a_page_rewritten_in_french_is_pus
         counts, log = _crawl(tmp_path, "changed.json")
         assert (counts["pushed"], counts["unchanged"]) == (1, 2)
         assert (_stat(log, "detected"), _stat(log, "reused")) == (1, 1)
+
+        counts, log = _crawl(tmp_path, "off.json", "-s", "PUSHCRAWL_LANGUAGE_MEMO=false")  # the bench's "before"
+        assert (counts["pushed"], counts["unchanged"]) == (0, 3)
+        assert "pushcrawl/language/" not in log  # no memo: every text detected, as before it
     assert _indexed_languages(tmp_path) == {"tents.html": "fr", "water.html": "en"}
     assert _rows(tmp_path / "state" / "state.sqlite") == {
         f"{site.base_url}/tents.html": "fr",
