@@ -187,7 +187,10 @@ def main() -> int:
     from crawler.localapi import LocalPushAPI
 
     try:
-        server = LocalPushAPI(Path(config["data_dir"]), org_id=config["org_id"], api_keys=config["api_keys"])
+        # no one browses a crawl's local API (its key is this run's): the Content Browser loads only if asked for
+        server = LocalPushAPI(
+            Path(config["data_dir"]), org_id=config["org_id"], api_keys=config["api_keys"], warm_browser=False
+        )
         server.start()
     except Exception as exc:  # any failure to start is told to the parent, which raises it
         out.send({"error": f"{type(exc).__name__}: {exc}"})

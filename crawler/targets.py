@@ -70,8 +70,12 @@ def start_local(settings: Settings, target: LocalTarget) -> tuple[LocalPushAPI, 
     from crawler.localapi import LocalPushAPI  # the server loads only when a local target is used
 
     key = _local_key()
+    # no one browses a crawl's embedded server (its key is this run's): its pages load only if asked for
     server = LocalPushAPI(
-        data_dir=settings.resolve_path(target.data_dir), org_id=target.organization_id, api_keys=[key]
+        data_dir=settings.resolve_path(target.data_dir),
+        org_id=target.organization_id,
+        api_keys=[key],
+        warm_browser=False,
     )
     server.start()
     return server, _local_client(settings, target, server.base_url, key)
