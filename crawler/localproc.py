@@ -142,6 +142,14 @@ class LocalAPIProcess:
             else:
                 self._replies.put(msg)
         self._replies.put(None)  # the child is gone: whoever waits gets no answer
+        proc = self._proc
+        if proc is not None and self.port:  # not stopped by us: nothing more can be pushed or applied
+            log.error(
+                "the local Push API child %s exited (status %s) while the crawl still needed it: what was not "
+                "acknowledged is not sent, and the run will not count as complete",
+                proc.pid,
+                proc.wait(),
+            )
 
 
 class _Out:

@@ -91,6 +91,20 @@ def test_child_stops_when_its_crawl_is_killed(tmp_path: Path) -> None:
     assert _gone(child, 20), "the local Push API child outlived its crawl"
 
 
+def test_child_that_dies_is_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    server = LocalAPIProcess(tmp_path / "local", "pushcrawl-local", ["k"])
+    server.start()
+    assert server.pid is not None
+    os.kill(server.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(r.levelno == logging.ERROR for r in caplog.records):
+        time.sleep(0.05)
+    assert not server.wait_idle(1)
+    server.stop()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "exited (status -9) while the crawl still needed it" in errors[0]
+
+
 def _localapi_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("localapi-") and "reader" not in t.name]
 
