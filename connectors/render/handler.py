@@ -59,6 +59,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         self.rendering = asyncio.Semaphore(self.max_tabs)
         self.newest = -1  # the newest context generation a request asked for
         self.restarting = False
+        self.launching: asyncio.Future[None] | None = None
         #: requests inside each context (a context may have no tab yet while one is being opened in it)
         self.using: Counter[str] = Counter()
         #: the resource types render.block fails (connectors.render.direct.block)
@@ -69,7 +70,18 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         self.routed: weakref.WeakSet[Page] = weakref.WeakSet()
         self.blockers: weakref.WeakKeyDictionary[Page, object] = weakref.WeakKeyDictionary()
 
+    async def _maybe_launch_in_thread(self) -> None:
+        """On engine_started, which the engine awaits before its first request: Playwright's driver (a Node
+        process, ~0.5 s of CPU and up to a second of wall) starts beside the crawl's first plain fetches instead
+        of before them. The first rendered request waits for it (``_download_request``)."""
+        self.launching = asyncio.ensure_future(super()._maybe_launch_in_thread())
+
+    async def _launched(self) -> None:
+        if self.launching is not None:
+            await asyncio.shield(self.launching)  # a cancelled render must not cancel the shared launch
+
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        await self._launched()
         async with self.rendering:
             name = str(request.meta.setdefault("playwright_context", "default"))
             if 0 <= generation_of(name) < self.newest:
@@ -224,5 +236,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
             self.restarting = False
 
     async def _close(self) -> None:
+        with contextlib.suppress(Exception):  # a failed launch was said by the render that awaited it
+            await self._launched()
         self.parked.clear()  # closed with their contexts
         await super()._close()
