@@ -267,6 +267,8 @@ sites:
     run.cpu = cpu.parts()
     run.cpu_total = sum(run.cpu.values())
     run.err = "".join(err)
+    if proc.returncode != 0:  # figures of a failed crawl would compare nothing
+        raise SystemExit(f"the crawl ({render}) failed with code {proc.returncode}:\n{run.err[-3000:]}")
     return run
 
 
