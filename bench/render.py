@@ -11,7 +11,8 @@
    - ``synthetic``: ``--pages`` 3 KB pages, no subresources: a render against the cheapest possible page;
    - ``docs``: Python 3.11's documentation as Debian packages it (``apt-get install python3.11-doc``, 530
      real pages of 5-750 KB with 9 scripts and 2 stylesheets each, served with their ``_static`` files);
-     every 10th page is served as a shell whose script writes the page's own body at DOMContentLoaded.
+     every 10th page is served as a shell whose script writes the page's own body at DOMContentLoaded; the
+     static files carry Last-Modified, as a static server sends them (the browser may cache them).
    ``--server-ms`` makes the server take that long per page (a CMS building its pages), in both sites.
 
     python bench/render.py [--pages 2000] [--concurrency 4] [--part all|always|auto] [--site both|synthetic|docs]
@@ -91,6 +92,10 @@ def serve(pages: int, shell_every: int, docs: bool = False, server_ms: float = 0
                     data = file.read_bytes()
                     ctype = mimetypes.guess_type(path)[0] or "application/octet-stream"
                 self.send_response(200)
+                if path not in position:
+                    # as any static server sends it (nginx, python -m http.server): the browser may then keep a
+                    # stylesheet or script in its cache for the next page of the same context
+                    self.send_header("Last-Modified", self.date_time_string(int(file.stat().st_mtime)))
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
