@@ -22,8 +22,7 @@ from crawler.errors import ConnectorError
 #: layers, as Playwright itself uses for headless): about half the CPU per rendered page (bench/render.py)
 DEFAULT_BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 INSTALL_HINT = (
-    "install Debian's Chromium (`apt-get install chromium-headless-shell`, or `chromium`) or set "
-    "render.executable_path"
+    "install Debian's Chromium (`apt-get install chromium-headless-shell`, or `chromium`) or set render.executable_path"
 )
 
 BLOCKABLE = ("image", "media", "font", "stylesheet")
