@@ -236,7 +236,9 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
             self.restarting = False
 
     async def _close(self) -> None:
-        with contextlib.suppress(Exception):  # a failed launch was said by the render that awaited it
+        try:
             await self._launched()
+        except Exception as exc:  # said here too: a crawl without a rendered page never awaited it
+            logger.warning("Playwright's driver did not start: %s", exc)
         self.parked.clear()  # closed with their contexts
         await super()._close()
