@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from time import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
@@ -42,8 +43,8 @@ from scrapy_playwright._utils import (
     _set_redirect_meta,
 )
 
-if TYPE_CHECKING:
-    from connectors.render.handler import PagePoolHandler
+#: PagePoolHandler._apply_page_methods (scrapy-playwright's), passed in: this module does not import the handler
+PageMethods = Callable[[Page, Request, Spider], Awaitable[None]]
 
 #: headers the direct path carries by other means (above); a request with any other takes the intercepting one
 CARRIED = frozenset({b"user-agent", b"accept-language", b"referer", b"cookie", b"accept", b"accept-encoding"})
@@ -63,10 +64,10 @@ def identity(request: Request) -> tuple[str, str]:
     )
 
 
+# Any: Playwright's new_context keyword arguments (strings, dicts, flags)
 def context_kwargs(request: Request) -> dict[str, Any]:
     """Browser context options that make the browser send ``request``'s identity on every request."""
     user_agent, language = identity(request)
-    # Any: Playwright's new_context keyword arguments (strings, dicts, flags)
     kwargs: dict[str, Any] = dict(request.meta.get("playwright_context_kwargs") or {})
     if user_agent:
         kwargs.setdefault("user_agent", user_agent)
@@ -85,11 +86,12 @@ def eligible(request: Request, context_identity: tuple[str, str] | None) -> bool
     return context_identity is None or context_identity == identity(request)
 
 
-async def block(page: Page, kinds: list[str], counted: Any) -> object:
+async def block(page: Page, kinds: list[str], counted: Callable[[], None]) -> object:
     """Fail the requests of ``kinds`` (render.block) in ``page`` through its own DevTools session; returns the
     session (kept with the tab). ``counted``: called once per blocked request."""
     session = await page.context.new_cdp_session(page)
 
+    # Any: a DevTools event's JSON parameters
     def paused(event: dict[str, Any]) -> None:
         counted()
         fail = session.send("Fetch.failRequest", {"requestId": event["requestId"], "errorReason": "BlockedByClient"})
@@ -102,12 +104,14 @@ async def block(page: Page, kinds: list[str], counted: Any) -> object:
     return session
 
 
-async def render(handler: PagePoolHandler, request: Request, spider: Spider, page: Page) -> Response:
-    """Navigate ``page`` to ``request.url`` and answer the rendered DOM, as scrapy-playwright's path would."""
+async def render(request: Request, spider: Spider, page: Page, page_methods: PageMethods) -> Response:
+    """Navigate ``page`` to ``request.url`` and answer the rendered DOM, as scrapy-playwright's path would;
+    ``page_methods``: the handler's ``_apply_page_methods`` (``wait_for`` a selector)."""
     context_name = str(request.meta["playwright_context"])
     request.meta["playwright_page"] = page  # for the errback, as scrapy-playwright sets it early
     _attach_page_event_handlers(page=page, request=request, spider=spider, context_name=context_name)
     await _maybe_execute_page_init_callback(page=page, request=request, context_name=context_name, spider=spider)
+    # Any: page.goto's keyword arguments (timeout, wait_until, referer)
     goto: dict[str, Any] = dict(request.meta.get("playwright_page_goto_kwargs") or {})
     goto.pop("url", None)
     referer = request.headers.get(b"Referer")
@@ -126,7 +130,7 @@ async def render(handler: PagePoolHandler, request: Request, spider: Spider, pag
         # all_headers, not headers: with Set-Cookie, so Scrapy's jar sees a session cookie a rendered page renews
         headers = Headers(await response.all_headers())
         headers.pop("Content-Encoding", None)
-    await handler._apply_page_methods(page, request, spider)
+    await page_methods(page, request, spider)
     text = await _get_page_content(
         page=page,
         spider=spider,

@@ -144,7 +144,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
             self.routed.discard(page)
         if self.blocked and page not in self.blockers:
             self.blockers[page] = await direct.block(page, self.blocked, self._blocked_one)
-        return await direct.render(self, request, spider, page)
+        return await direct.render(request, spider, page, self._apply_page_methods)
 
     def _blocked_one(self) -> None:
         self.stats.inc_value("playwright/request_count/aborted")
