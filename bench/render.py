@@ -5,10 +5,18 @@
    of the crawl process and all its descendants (Playwright's driver, every Chromium process; PSS, so shared
    pages count once) is sampled twice a second beside the crawl's own progress lines; the script prints it
    after page 200 and after the last page, and their ratio (goal: ≤ 1.2).
-2. ``auto`` against plain: a site of ``--pages`` pages of which 10 % are built by script; the same crawl with
-   ``render: never`` and with ``render: auto``, wall time ratio (goal: ≤ 1.5).
+2. ``auto`` against plain: a site of which 10 % of pages are built by script; the same crawl with
+   ``render: never`` and with ``render: auto``, wall and CPU ratios (goal: ≤ 1.5). Two sites, each printed
+   with its ratios:
+   - ``synthetic``: ``--pages`` 3 KB pages, no subresources: a render against the cheapest possible page;
+   - ``docs``: Python 3.11's documentation as Debian packages it (``apt-get install python3.11-doc``, 530
+     real pages of 5-750 KB with 9 scripts and 2 stylesheets each, served with their ``_static`` files);
+     every 10th page is served as a shell whose script writes the page's own body at DOMContentLoaded; the
+     static files carry Last-Modified, as a static server sends them (the browser may cache them).
+   ``--server-ms`` makes the server take that long per page (a CMS building its pages), in both sites.
 
-    python bench/render.py [--pages 2000] [--concurrency 4]
+    python bench/render.py [--pages 2000] [--concurrency 4] [--part all|always|auto] [--site both|synthetic|docs]
+    python bench/render.py --part auto --old 6f5f834   # the same measures with an older commit's code, alternated
 
 Everything runs on 127.0.0.1; nothing is written outside a temporary folder.
 """
@@ -16,6 +24,8 @@ Everything runs on 127.0.0.1; nothing is written outside a temporary folder.
 from __future__ import annotations
 
 import argparse
+import json
+import mimetypes
 import os
 import re
 import subprocess
@@ -43,12 +53,62 @@ PLAIN = (
 )
 
 
-def serve(pages: int, shell_every: int) -> ThreadingHTTPServer:
-    """Pages /p/N; every ``shell_every``-th is built by script (1 = all of them)."""
+DOCS = Path("/usr/share/doc/python3.11/html")
+#: a docs page built by script: its own head (scripts, stylesheets), then its body written at DOMContentLoaded
+DOCS_SHELL = (
+    "{head}<body><div id='root'></div><script>const BODY={body};document.addEventListener('DOMContentLoaded',"
+    "()=>{{document.getElementById('root').outerHTML=BODY;}});</script></body></html>"
+)
+
+
+def docs_page(path: Path, shell: bool) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not shell:
+        return text
+    head, _, rest = text.partition("<body")
+    body = rest.partition(">")[2].rpartition("</body>")[0]
+    return DOCS_SHELL.format(head=head, body=json.dumps(body).replace("</", "<\\/"))
+
+
+def serve(pages: int, shell_every: int, docs: bool = False, server_ms: float = 0.0) -> ThreadingHTTPServer:
+    """Pages /p/N (or the docs pages, ``docs``); every ``shell_every``-th is built by script (1 = all of them)."""
+    listed = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.html")) if docs else []
+    position = {path: n for n, path in enumerate(listed)}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/sitemap.xml":
+            path = self.path.split("?", 1)[0].lstrip("/")
+            if docs and self.path != "/sitemap.xml":
+                file = (DOCS / path).resolve()
+                if not file.is_file() or not file.is_relative_to(DOCS.resolve().parent.parent):
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                if path in position:
+                    time.sleep(server_ms / 1000)
+                    data = docs_page(file, position[path] % shell_every == 0).encode()
+                    ctype = "text/html; charset=utf-8"
+                else:
+                    data = file.read_bytes()
+                    ctype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                self.send_response(200)
+                if path not in position:
+                    # as any static server sends it (nginx, python -m http.server): the browser may then keep a
+                    # stylesheet or script in its cache for the next page of the same context
+                    self.send_header("Last-Modified", self.date_time_string(int(file.stat().st_mtime)))
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if self.path == "/sitemap.xml" and docs:
+                base = f"http://127.0.0.1:{self.server.server_address[1]}"
+                urls = "".join(f"<url><loc>{base}/{p}</loc></url>" for p in listed)
+                body = (
+                    f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+                )
+                ctype = "application/xml"
+            elif self.path == "/sitemap.xml":
                 base = f"http://127.0.0.1:{self.server.server_address[1]}"
                 urls = "".join(f"<url><loc>{base}/p/{n}</loc></url>" for n in range(pages))
                 body = (
@@ -57,6 +117,7 @@ def serve(pages: int, shell_every: int) -> ThreadingHTTPServer:
                 ctype = "application/xml"
             elif self.path.startswith("/p/"):
                 n = int(self.path[3:])
+                time.sleep(server_ms / 1000)
                 body = (SHELL if n % shell_every == 0 else PLAIN).format(n=n)
                 ctype = "text/html; charset=utf-8"
             else:
@@ -156,7 +217,7 @@ class Run:
         self.err = ""
 
 
-def crawl(workdir: Path, port: int, render: str, concurrency: int, memory: bool = False) -> Run:
+def crawl(workdir: Path, port: int, render: str, concurrency: int, memory: bool = False, root: Path = ROOT) -> Run:
     """Run one crawl by the real CLI; sample its process tree's CPU (and memory when ``memory``)."""
     settings = workdir / f"settings-{render.split(',')[0].split(':')[1].strip()}.yaml"
     settings.write_text(
@@ -179,7 +240,7 @@ sites:
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "crawl", "bench", "--full", "--settings", str(settings)],
-        cwd=ROOT,
+        cwd=root,  # python -m: the code of ``root`` (an older commit's, --old)
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -211,6 +272,8 @@ sites:
     run.cpu = cpu.parts()
     run.cpu_total = sum(run.cpu.values())
     run.err = "".join(err)
+    if proc.returncode != 0:  # figures of a failed crawl would compare nothing
+        raise SystemExit(f"the crawl ({render}) failed with code {proc.returncode}:\n{run.err[-3000:]}")
     return run
 
 
@@ -233,17 +296,46 @@ def at(samples: list[tuple[int, float]], pages: int) -> float:
     return max(mb for _, mb in samples)
 
 
+def report_auto(label: str, plain: Run, auto: Run, server_ms: float) -> None:
+    """Print one site's auto-against-plain figures and ratios."""
+    found = re.search(r"rendered: (\d+) \(auto (\d+)\)", auto.err)
+    renders = int(found.group(2)) if found else 0
+    fetched = re.findall(r"progress: fetched ([\d,]+)", plain.err)  # the last progress line
+    added = auto.cpu_total - plain.cpu_total
+    print(
+        f"auto vs plain, {label}: {fetched[-1] if fetched else '?'} pages, 10% built by script (rendered "
+        f"{renders}), server {server_ms:g} ms/page:\n"
+        f"  plain {describe(plain)}\n  auto  {describe(auto)}\n"
+        f"  ratio wall {auto.wall / plain.wall:.2f}, CPU {auto.cpu_total / plain.cpu_total:.2f} (goal ≤ 1.5); "
+        f"added per render: CPU {1000 * added / max(renders, 1):.0f} ms (chromium "
+        f"{1000 * chromium(auto) / max(renders, 1):.0f} ms, python "
+        f"{1000 * (auto.cpu['python'] - plain.cpu['python']) / max(renders, 1):.0f} ms), wall "
+        f"{1000 * (auto.wall - plain.wall) / max(renders, 1):.0f} ms",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--part", choices=("all", "always", "auto"), default="all", help="which measure to run")
     parser.add_argument("--render", default="", help="extra render options for both measures, e.g. 'wait_for: load'")
+    parser.add_argument("--site", choices=("both", "synthetic", "docs"), default="both", help="auto: which site")
+    parser.add_argument("--server-ms", type=float, default=0.0, help="the server's time per page (ms)")
+    parser.add_argument("--old", help="auto: also measure this commit's code (git archive), alternated")
     args = parser.parse_args()
     extra = f", {args.render}" if args.render else ""
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        codes = [("", ROOT)]
+        if args.old:
+            old = work / "old-code"
+            old.mkdir()
+            archive = subprocess.run(["git", "archive", args.old], cwd=ROOT, check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            codes = [(f" @{args.old}", old), ("", ROOT)]
         if args.part in ("all", "always"):
             every = serve(args.pages, 1)
             run = crawl(work, every.server_address[1], f"mode: always{extra}", args.concurrency, memory=True)
@@ -261,23 +353,20 @@ def main() -> int:
                 f"({per_page}), wall {1000 * run.wall / max(rendered, 1):.0f} ms"
             )
         if args.part in ("all", "auto"):
-            mixed = serve(args.pages, 10)
-            port = mixed.server_address[1]
-            plain = crawl(work, port, f"mode: never{extra}", args.concurrency)
-            auto = crawl(work, port, f"mode: auto{extra}", args.concurrency)
-            mixed.shutdown()
-            found = re.search(r"rendered: (\d+) \(auto (\d+)\)", auto.err)
-            renders = int(found.group(2)) if found else 0
-            added = auto.cpu_total - plain.cpu_total
-            print(
-                f"auto vs plain, {args.pages} pages, 10% built by script (rendered {renders}):\n"
-                f"  plain {describe(plain)}\n  auto  {describe(auto)}\n"
-                f"  ratio wall {auto.wall / plain.wall:.2f}, CPU {auto.cpu_total / plain.cpu_total:.2f} (goal ≤ 1.5); "
-                f"added per render: CPU {1000 * added / max(renders, 1):.0f} ms (chromium "
-                f"{1000 * chromium(auto) / max(renders, 1):.0f} ms, python "
-                f"{1000 * (auto.cpu['python'] - plain.cpu['python']) / max(renders, 1):.0f} ms), wall "
-                f"{1000 * (auto.wall - plain.wall) / max(renders, 1):.0f} ms"
-            )
+            sites = ("synthetic", "docs") if args.site == "both" else (args.site,)
+            for site in sites:
+                if site == "docs" and not DOCS.is_dir():
+                    print("docs: skipped, apt-get install python3.11-doc")
+                    continue
+                mixed = serve(args.pages, 10, docs=site == "docs", server_ms=args.server_ms)
+                port = mixed.server_address[1]
+                for label, root in codes:
+                    runs = work / f"{site}{label.strip(' @')}"
+                    runs.mkdir()
+                    plain = crawl(runs, port, f"mode: never{extra}", args.concurrency, root=root)
+                    auto = crawl(runs, port, f"mode: auto{extra}", args.concurrency, root=root)
+                    report_auto(f"{site}{label}", plain, auto, args.server_ms)
+                mixed.shutdown()
         print(f"machine load after: {os.getloadavg()[0]:.2f}")
     return 0
 

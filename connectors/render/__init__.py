@@ -50,6 +50,8 @@ def apply_settings(crawler: Crawler, options: object) -> None:
         "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the current generation and the one being closed
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": render.timeout_s * 1000,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        # the direct path (connectors.render.direct) blocks these itself; scrapy-playwright's path by its hook
+        "PUSHCRAWL_RENDER_BLOCK": sorted(blocked),
         "PLAYWRIGHT_ABORT_REQUEST": (lambda req: req.resource_type in blocked) if blocked else None,
     }
     # Rendered requests have their own download slot of max_concurrent places (RENDER_SLOT), beside the site's

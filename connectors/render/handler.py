@@ -18,6 +18,9 @@ What a parked tab never carries over: a page that failed (timeout, crash) is clo
 older context generation is closed, and an older context whose tabs are all parked or closed is closed with
 them (``_retire``), so context recycling still bounds memory. Event handlers (script errors) were attached
 when the tab was opened and are not attached twice.
+
+Each page is then rendered by connectors.render.direct when its request allows (no interception of the page's
+requests), else by scrapy-playwright's own path (``_download_request_with_retry``).
 """
 
 from __future__ import annotations
@@ -25,13 +28,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import Counter
+from typing import Any
 
 from playwright.async_api import Page
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.handler import BrowserContextWrapper, ScrapyPlaywrightDownloadHandler
+
+from connectors.render import direct
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +59,29 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         self.rendering = asyncio.Semaphore(self.max_tabs)
         self.newest = -1  # the newest context generation a request asked for
         self.restarting = False
+        self.launching: asyncio.Future[None] | None = None
         #: requests inside each context (a context may have no tab yet while one is being opened in it)
         self.using: Counter[str] = Counter()
+        #: the resource types render.block fails (connectors.render.direct.block)
+        self.blocked: list[str] = list(crawler.settings.getlist("PUSHCRAWL_RENDER_BLOCK"))
+        #: (User-Agent, Accept-Language) each context was made with (direct.identity)
+        self.identities: dict[str, tuple[str, str]] = {}
+        #: tabs scrapy-playwright's path left a route on, and tabs with their blocking session
+        self.routed: weakref.WeakSet[Page] = weakref.WeakSet()
+        self.blockers: weakref.WeakKeyDictionary[Page, object] = weakref.WeakKeyDictionary()
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """On engine_started, which the engine awaits before its first request: Playwright's driver (a Node
+        process, ~0.5 s of CPU and up to a second of wall) starts beside the crawl's first plain fetches instead
+        of before them. The first rendered request waits for it (``_download_request``)."""
+        self.launching = asyncio.ensure_future(super()._maybe_launch_in_thread())
+
+    async def _launched(self) -> None:
+        if self.launching is not None:
+            await asyncio.shield(self.launching)  # a cancelled render must not cancel the shared launch
 
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        await self._launched()
         async with self.rendering:
             name = str(request.meta.setdefault("playwright_context", "default"))
             if 0 <= generation_of(name) < self.newest:
@@ -83,6 +109,58 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
                 del request.meta["playwright_page"]
                 await self.park(page, name)
             return response
+
+    async def _download_request_with_retry(self, request: Request, spider: Spider) -> Response:
+        """One render (called by scrapy-playwright's ``_download_request``): direct when the request allows."""
+        name = str(request.meta["playwright_context"])
+        if name not in self.context_wrappers:
+            # made from this request: its identity becomes the context's, sent without interception
+            request.meta["playwright_context_kwargs"] = direct.context_kwargs(request)
+        known = self.identities.get(name) if name in self.context_wrappers else None
+        if direct.eligible(request, known) and not request.meta.get("pushcrawl_render_intercept"):
+            try:
+                return await self._direct(request, spider)
+            except direct.Downloading:
+                request.meta["pushcrawl_render_intercept"] = True
+        self.stats.inc_value("pushcrawl/render/intercepted")
+        try:
+            response: Response = await super()._download_request_with_retry(request, spider)
+        finally:
+            page = request.meta.get("playwright_page")
+            if page is not None:
+                self.routed.add(page)
+        return response
+
+    async def _direct(self, request: Request, spider: Spider) -> Response:
+        page = request.meta.get("playwright_page")
+        if not isinstance(page, Page) or page.is_closed():
+            page = await self._create_page(request=request, spider=spider)
+            # scrapy-playwright's counters of every request and response of the page: each one a message from
+            # the driver to this process
+            page.remove_listener("request", self._increment_request_stats)
+            page.remove_listener("response", self._increment_response_stats)
+        elif page in self.routed:
+            await direct.quietly_unroute(page)
+            self.routed.discard(page)
+        if self.blocked and page not in self.blockers:
+            self.blockers[page] = await direct.block(page, self.blocked, self._blocked_one)
+        return await direct.render(request, spider, page, self._apply_page_methods)
+
+    def _blocked_one(self) -> None:
+        self.stats.inc_value("playwright/request_count/aborted")
+
+    async def _create_browser_context(
+        # Any: Playwright's new_context keyword arguments
+        self,
+        name: str,
+        context_kwargs: dict[str, Any] | None,
+        spider: Spider | None = None,
+    ) -> BrowserContextWrapper:
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        kwargs = context_kwargs or {}
+        language = dict(kwargs.get("extra_http_headers") or {}).get("Accept-Language", "")
+        self.identities[name] = (str(kwargs.get("user_agent") or ""), str(language))
+        return wrapper
 
     def _take(self, name: str) -> Page | None:
         tabs = self.parked.get(name, [])
@@ -158,5 +236,9 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
             self.restarting = False
 
     async def _close(self) -> None:
+        try:
+            await self._launched()
+        except Exception as exc:  # said here too: a crawl without a rendered page never awaited it
+            logger.warning("Playwright's driver did not start: %s", exc)
         self.parked.clear()  # closed with their contexts
         await super()._close()

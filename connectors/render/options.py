@@ -17,9 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from connectors.patterns import RegexList
 from crawler.errors import ConnectorError
 
-#: what Debian's chromium package installs; Playwright's own browser download cannot work on offline machines
-DEFAULT_BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-INSTALL_HINT = "install Debian's Chromium (`apt-get install chromium`) or set render.executable_path"
+#: what Debian's chromium packages install; Playwright's own browser download cannot work on offline machines.
+#: The headless shell first (Debian's chromium-headless-shell, the same Chromium without the desktop browser's
+#: layers, as Playwright itself uses for headless): about half the CPU per rendered page (bench/render.py)
+DEFAULT_BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
+INSTALL_HINT = (
+    "install Debian's Chromium (`apt-get install chromium-headless-shell`, or `chromium`) or set render.executable_path"
+)
 
 BLOCKABLE = ("image", "media", "font", "stylesheet")
 #: the Scrapy download slot of every rendered request (connectors.render.apply_settings sizes it): rendered pages
