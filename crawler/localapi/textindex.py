@@ -25,11 +25,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-import msgspec
 import tantivy
 
 from crawler.jsontypes import JSONObject
-from crawler.localapi import fieldterms, languages
+from crawler.localapi import fastjson, fieldterms, languages
 
 
 class Store(Protocol):
@@ -48,30 +47,6 @@ VERSION = "2"  # 2: item field values (fieldterms.py)
 #: outbox entries indexed per tantivy commit
 SYNC_CHUNK = 5000
 TITLE_BOOST = 5.0
-
-
-_DECODER = msgspec.json.Decoder()
-_ENCODER = msgspec.json.Encoder()
-
-
-def _decode(text: str) -> JSONObject:
-    """An item's stored ``fields`` JSON: msgspec reads it in about half of json.loads' time (the indexer runs
-    under the server's GIL, bench/RESULTS.md); what it refuses (NaN, integers past 64 bits, both written by
-    json.dumps) is read by json.loads, as before."""
-    try:
-        value: JSONObject = _DECODER.decode(text)
-    except msgspec.DecodeError:
-        value = json.loads(text)
-    return value
-
-
-def _encode(doc: JSONObject) -> str:
-    """The document's JSON text for tantivy: msgspec writes it in a ninth of json.dumps' time; what it cannot
-    write (a lone surrogate) goes through json.dumps, as before."""
-    try:
-        return _ENCODER.encode(doc).decode()
-    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
-        return json.dumps(doc)
 
 
 def _schema() -> tantivy.Schema:
@@ -184,7 +159,7 @@ class TextIndex:
             for rid, source_id, perm_id, public, updated_ms, fields, collected, lang, title, body in items:
                 present.add(lang)
                 # one JSON text per item, parsed by tantivy in Rust (fieldterms.entries says why)
-                doc = entries(_decode(fields), collected, facets)
+                doc = entries(fastjson.decode(fields), collected, facets)
                 doc["rid"] = rid
                 doc["src"] = source_id
                 doc["perm"] = -1 if perm_id is None else perm_id
@@ -192,7 +167,7 @@ class TextIndex:
                 doc["upd"] = updated_ms
                 doc[f"title_{lang}"] = title
                 doc[f"body_{lang}"] = body
-                writer.add_json(_encode(doc))
+                writer.add_json(fastjson.encode(doc))  # no float in it: msgspec's text is json's
             writer.commit()
             self.index.reload()
             self.generation += 1
