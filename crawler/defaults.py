@@ -34,6 +34,11 @@ CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024
 # "Items"); larger content travels in its own file container (``compressedBinaryDataFileId``).
 INLINE_LIMIT_BYTES = 5 * 1024 * 1024
 
+# Language detection answered from last run's memo when a document's text is unchanged (pipelines/langmemo.py):
+# exact (keyed by what detection reads) and a no-change rerun never loads the 74 MB model. Scrapy setting
+# PUSHCRAWL_LANGUAGE_MEMO per site; false only to measure the difference (bench/rerun_cost.py).
+LANGUAGE_MEMO = True
+
 # Uploads in flight at once: 2 cores here; more than a few parallel uploads only queues at the index.
 MAX_IN_FLIGHT = 4
 
@@ -96,6 +101,9 @@ SCRAPY = {
     # Items are processed in the reactor's one thread anyway; 16 still overlaps a listing page's pushes.
     "CONCURRENT_ITEMS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    # Scrapy's own downloader let every request queued in one loop turn through at once under the asyncio
+    # reactor, past CONCURRENT_REQUESTS_PER_DOMAIN: this one holds the limit (crawler/downloader.py)
+    "DOWNLOADER": "crawler.downloader.PoliteDownloader",
     "DOWNLOAD_TIMEOUT": 30,
     "LOG_LEVEL": "INFO",
     "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],

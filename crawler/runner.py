@@ -92,7 +92,12 @@ def user_settings_win(crawler: Crawler, settings: Settings, site: str) -> None:
     replaced by the connector's 4. Set again at "cmdline" priority they win; a dict-valued setting
     (``DOWNLOADER_MIDDLEWARES``…) is merged into the connector's, so its own components stay unless the user
     names them. Must run before ``crawl()`` freezes the settings."""
-    for name, value in settings.sites[site].scrapy.items():
+    settings_win(crawler, settings.sites[site].scrapy)
+
+
+def settings_win(crawler: Crawler, values: SettingsDict) -> None:
+    """``values`` over a connector's ``custom_settings`` (user_settings_win; tests' in-process crawls too)."""
+    for name, value in values.items():
         if isinstance(value, dict):
             value = {**crawler.settings.getdict(name), **value}
         crawler.settings.set(name, value, priority="cmdline")

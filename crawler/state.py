@@ -80,6 +80,9 @@ _UPSERT_ITEM = (
 class StateStore:
     """SQLite-backed state for runs, fingerprints, cursors and the batch journal."""
 
+    #: ``path`` is a SQLite file here, which caches of a site may share (pipelines.langmemo); not for SharedState
+    local_file = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)

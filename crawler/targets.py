@@ -61,7 +61,8 @@ def start_local(settings: Settings, target: LocalTarget) -> tuple[LocalPushAPI, 
     key = pysecrets.token_urlsafe(24)
     secrets.register(key)
     data_dir = settings.resolve_path(target.data_dir)
-    server = LocalPushAPI(data_dir=data_dir, org_id=target.organization_id, api_keys=[key])
+    # no one browses a crawl's embedded server (its key is this run's): its pages load only if asked for
+    server = LocalPushAPI(data_dir=data_dir, org_id=target.organization_id, api_keys=[key], warm_browser=False)
     server.start()
     client = PushApiClient(
         f"{server.base_url}/push/v1",

@@ -31,7 +31,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from scrapy.crawler import Crawler
 
-from crawler import dates
+from crawler import dates, defaults
 from crawler.context import get_context
 from crawler.fieldrules import ExtractConfig, Selector
 from crawler.jsontypes import JSONObject
@@ -48,6 +48,7 @@ from pipelines.htmlmeta import (
     parse_date,
 )
 from pipelines.htmlparse import looks_binary, parse, repair, take_tree
+from pipelines.langmemo import LanguageMemo
 
 _BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg")
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "td", "th")
@@ -93,8 +94,14 @@ def main_text(tree: HtmlElement, how: str = "auto") -> str:
     return _text_of(root)
 
 
-def detect_language(text: str, cfg: ExtractConfig) -> str | None:
-    return language.detect(text, tuple(cfg.languages)) if cfg.detect_language else None
+def detect_language(
+    text: str, cfg: ExtractConfig, memo: LanguageMemo | None = None, document_id: str = ""
+) -> str | None:
+    if not cfg.detect_language:
+        return None
+    if memo is not None:  # the same answer, without detecting, for a text this document had before
+        return memo.detect(document_id, text, tuple(cfg.languages))
+    return language.detect(text, tuple(cfg.languages))
 
 
 def select(tree: HtmlElement, selectors: dict[str, Selector]) -> JSONObject:
@@ -120,8 +127,9 @@ def _first(meta: dict[str, list[str]], keys: tuple[str, ...]) -> str | None:
     return next((meta[k][0] for k in keys if k in meta), None)
 
 
-def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
-    """Fill a Document from its ``html``: text, title, author, dates, language and page metadata."""
+def extract_html(doc: Document, cfg: ExtractConfig | None = None, memo: LanguageMemo | None = None) -> None:
+    """Fill a Document from its ``html``: text, title, author, dates, language and page metadata; ``memo``
+    answers detection for a text read before (pipelines.langmemo)."""
     cfg = cfg or ExtractConfig()
     html = repair(doc.html or "")
     tree = take_tree(doc) if html is doc.html else None  # the connector's parse, when it read the same HTML
@@ -162,17 +170,33 @@ def extract_html(doc: Document, cfg: ExtractConfig | None = None) -> None:
             doc.metadata[key] = value
     doc.text = main_text(tree, cfg.main_content)
     if not doc.language:
-        doc.language = detect_language(doc.text, cfg)
+        doc.language = detect_language(doc.text, cfg, memo, doc.document_id)
 
 
 class ExtractPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.cfg = get_context(crawler).site.extract
+        ctx = get_context(crawler)
+        self.cfg = ctx.site.extract
+        self.memo: LanguageMemo | None = None
+        if (
+            self.cfg.detect_language
+            and ctx.state.local_file
+            and crawler.settings.getbool("PUSHCRAWL_LANGUAGE_MEMO", defaults.LANGUAGE_MEMO)
+        ):
+            self.memo = LanguageMemo(ctx.state.path, ctx.scope, write=not ctx.dry_run)
+            if ctx.mode == "full" and not ctx.dry_run:
+                self.memo.prune()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler)
+
+    def close_spider(self) -> None:
+        if self.memo is not None:
+            self.crawler.stats.set_value("pushcrawl/language/reused", self.memo.reused)
+            self.crawler.stats.set_value("pushcrawl/language/detected", self.memo.detected)
+            self.memo.close()
 
     def process_item(self, item: object) -> object:
         if not isinstance(item, Document):
@@ -181,7 +205,7 @@ class ExtractPipeline:
         if item.binary is None and looks_binary(item.html or item.text or ""):
             raise drop(self.crawler, "binary_content", f"{item.document_id} is binary data served as text")
         if item.html is not None and item.text is None and item.binary is None:
-            extract_html(item, self.cfg)
+            extract_html(item, self.cfg, self.memo)
             if invalid_dates := dates.count_invalid(item.notes):  # noted on the item, counted for the report
                 self.crawler.stats.inc_value(dates.INVALID_STAT, invalid_dates)
             # the body carries the extracted text (.txt for the converter); the index's filetype stays the page's
@@ -189,7 +213,7 @@ class ExtractPipeline:
             if not item.text and not item.title:
                 raise drop(self.crawler, "empty", f"{item.document_id} has no text and no title")
         elif item.text and not item.language:
-            item.language = detect_language(item.text, self.cfg)
+            item.language = detect_language(item.text, self.cfg, self.memo, item.document_id)
         if not item.title:
             item.title = item.document_id.rstrip("/").rsplit("/", 1)[-1] or item.document_id
         return item

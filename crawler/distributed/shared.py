@@ -33,6 +33,8 @@ class SharedState(StateStore):
     A subclass so that the Run stays typed as it is for one process; the other methods (history, cursors,
     sweeps) belong to the coordinator's end of the run and are never reached from a worker."""
 
+    local_file = False  # Redis: no state file for the pipelines' caches (pipelines.langmemo)
+
     def __init__(self, client: redis.Redis, keys: Keys) -> None:  # no SQLite file: deliberately no super()
         self.path = Path("redis")
         self.client, self.keys = client, keys

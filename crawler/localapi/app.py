@@ -23,7 +23,6 @@ from werkzeug.wrappers import Request, Response
 
 from crawler.localapi import browser, local, logsapi, platform, push, searchapi
 from crawler.localapi.apierror import ApiError, too_large
-from crawler.localapi.browse import login
 from crawler.localapi.context import MAX_REQUEST, Context
 from crawler.localapi.faults import ConnectionReset, Faults, drop_answer
 from crawler.localapi.hosts import HostCheck
@@ -117,11 +116,12 @@ class App:
             ("/item", local.item, "search"),  # an item's full text, whatever its permissions: view keys only
         ):
             add("GET", "/local" + path, Route("local", handler, capability=capability))
-        for path, handler in browser.PAGES.items():
-            add("GET", path, Route("page", handler, capability="search"))
-        add("GET", "/login", Route("login", login.form))
-        add("POST", "/login", Route("login", login.submit))
-        add("POST", "/logout", Route("login", login.logout))
+        # the pages and the login form load on their first request (browser.page): a crawl serves neither
+        for path, name in browser.PAGES.items():
+            add("GET", path, Route("page", browser.page(name), capability="search"))
+        add("GET", "/login", Route("login", browser.page("login.form")))
+        add("POST", "/login", Route("login", browser.page("login.submit")))
+        add("POST", "/logout", Route("login", browser.page("login.logout")))
         add("GET", "/static/<name>", Route("static", browser.static))
         self.url_map = Map(rules)
 
@@ -206,6 +206,8 @@ class App:
         elif route.group == "local" and not ctx.auth.dev_mode:  # dev mode serves loopback only, keyless
             ctx.auth.require(ctx.auth.caller(request), route.capability)
         elif route.group == "page":
+            from crawler.localapi.browse import login  # with the first page (browser.page)
+
             denied = login.check(ctx, request)
             if denied is not None:
                 return denied

@@ -10,8 +10,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from crawler.localapi.app import App
 from crawler.localapi.auth import Auth
-from crawler.localapi.browse import warm
-from crawler.localapi.browse.sources import ensure_indexes
+from crawler.localapi.browse.sortindex import ensure_indexes
 from crawler.localapi.context import Context
 from crawler.localapi.faults import Faults
 from crawler.localapi.files import FileContainers
@@ -41,6 +40,8 @@ class LocalPushAPI:
     Listening on a non-loopback address is refused without API keys (anyone on the network could read and
     write the index) and logged as a warning with them. ``allowed_hosts``: Host names besides loopback ones
     the server answers (hosts.py). ``state_db``: the crawler's state.sqlite, shown as run pages.
+    ``warm_browser``: compute the Content Browser's first views at start (``pushcrawl serve``); the embedded
+    target of a crawl, which no one browses, passes False and so never loads the pages or Jinja2.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class LocalPushAPI:
         faults: str | None = None,
         allowed_hosts: list[str] | None = None,
         state_db: Path | None = None,
+        warm_browser: bool = True,
     ) -> None:
         if not is_loopback(host):
             if not api_keys:
@@ -86,6 +88,7 @@ class LocalPushAPI:
         )
         self.app = App(self.ctx, Faults.parse(faults), HostCheck(host, allowed_hosts))
         self.worker.items.refuse = lambda: self.app.faults.refuses_item()  # the ``refuse`` fault (faults.py)
+        self.warm_browser = warm_browser
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -105,7 +108,10 @@ class LocalPushAPI:
             target=lambda: server.serve_forever(poll_interval=0.05), name="localapi-http", daemon=True
         )
         self._thread.start()
-        warm.start(self.ctx)  # the Content Browser's first views, computed before anyone asks
+        if self.warm_browser:
+            from crawler.localapi.browse import warm  # the pages and Jinja2: for a server someone browses
+
+            warm.start(self.ctx)  # the Content Browser's first views, computed before anyone asks
         log.info("local Push API listening on %s (org %s)", self.base_url, self.org_id)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:

@@ -29,33 +29,20 @@ from crawler.localapi.sqltypes import SQLParams
 
 if TYPE_CHECKING:
     from crawler.localapi.context import Context
-    from crawler.localapi.store import Store
 
 CACHE = facets.FacetCache()
 INLINE_LIMIT = 20_000
-# Each sort has an index (source_id, <key>) (ensure_indexes), so a page deep in 100,000 items reads 50 rows.
+# Each sort has an index (source_id, <key>) (sortindex.ensure_indexes), so a page deep in 100,000 items reads 50 rows.
 SORTS = {
     "id": ("Document id", "i.document_id"),
     "title": ("Title", "json_extract(i.fields, '$.title') COLLATE NOCASE"),
     "updated": ("Last update", "i.updated_ms"),
     "ordering": ("orderingId", "i.ordering_id"),
 }
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS items_browse_title ON items(source_id, json_extract(fields, '$.title') COLLATE NOCASE)",
-    "CREATE INDEX IF NOT EXISTS items_browse_updated ON items(source_id, updated_ms)",
-    "CREATE INDEX IF NOT EXISTS items_browse_ordering ON items(source_id, ordering_id)",
-)
 PAGE_SIZES = (25, 50, 100, 200)
 #: a filtered set up to this size is read by row id (any page quick); a larger one by a scan in sort order,
 #: whose early pages are quick since most rows match
 ROW_SET_LIMIT = 20_000
-
-
-def ensure_indexes(store: Store) -> None:
-    """The sort indexes; created once per data directory (about 3 s over 100,000 existing items)."""
-    with store.write() as db:
-        for sql in INDEXES:
-            db.execute(sql)
 
 
 def index(ctx: Context, request: Request) -> Response:
