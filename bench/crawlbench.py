@@ -1,7 +1,9 @@
 """Shared pieces of the crawl benchmarks (bench/web_crawl.py, bench/sitemap_crawl.py): timed children, machine.
 
 Each measured process is a child of the benchmark, reaped with ``os.wait4``: its own CPU time and peak RSS
-(``ru_maxrss``) come from the kernel, exact and unaffected by the other children (the file server).
+(``ru_maxrss``) come from the kernel, exact and unaffected by the other children (the file server). The CPU
+time includes the processes it started and reaped (pushcrawl's local Push API child); ``child_cpu_s`` is their
+share, sampled from /proc while they run (their last ~0.2 s may be missed, which counts against the parent).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import platform
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,42 @@ class Run:
     peak_mb: float
     status: int
     stderr: str
+    child_cpu_s: float = 0.0  # of the processes it started (included in cpu_s)
+    child_peak_mb: float = 0.0  # the sum of their peak RSS (not in peak_mb, which is the largest one process's)
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_mb(pid: int) -> float:
+    """Peak RSS (VmHWM) of a running process, from /proc (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next((int(ln.split()[1]) / 1024 for ln in status.splitlines() if ln.startswith("VmHWM:")), 0.0)
+
+
+def _children(pid: int, seen: dict[int, tuple[float, float]], stop: threading.Event) -> None:
+    while not stop.wait(0.2):
+        own = proc_peak_mb(pid)
+        seen[-1] = (0.0, max(seen.get(-1, (0.0, 0.0))[1], own))  # -1: the measured process itself
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if ppid == pid:
+                    child = int(entry.name)
+                    cpu, peak = seen.get(child, (0.0, 0.0))
+                    seen[child] = (max(cpu, proc_cpu_s(child)), max(peak, proc_peak_mb(child)))
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
@@ -32,12 +71,24 @@ def timed(argv: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) 
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        seen: dict[int, tuple[float, float]] = {}
+        stop = threading.Event()
+        sampler = threading.Thread(target=_children, args=(proc.pid, seen, stop), daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
+        stop.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen so it does not wait again
         err.seek(0)
         text = err.read().decode(errors="replace")
-    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    own_peak = seen.pop(-1, (0.0, 0.0))[1]
+    children = (sum(c for c, _ in seen.values()), sum(p for _, p in seen.values()))
+    peak = usage.ru_maxrss / 1024  # the largest of the process and its reaped children
+    if children[1] and peak <= max(p for _, p in seen.values()):  # a child's: take the process's own, sampled
+        peak = own_peak
+    return Run(elapsed, cpu, peak, proc.returncode, text, *children)
 
 
 def bare_script(work: Path, source: str) -> str:

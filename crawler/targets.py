@@ -13,11 +13,12 @@ from __future__ import annotations
 import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from crawler import secrets
 from crawler.config import CoveoTarget, LocalTarget, Settings
 from crawler.errors import TargetError
+from crawler.localproc import LocalAPIProcess
 from crawler.naming import provider_id, source_name_for
 from crawler.pushapi import endpoints
 from crawler.pushapi.client import PushApiClient
@@ -26,6 +27,16 @@ from crawler.pushapi.logs import SourceLogsClient
 
 if TYPE_CHECKING:  # the server itself loads only when a local target is used (start_local)
     from crawler.localapi import LocalPushAPI
+
+
+class LocalServer(Protocol):
+    """What a run uses of its local target's server, in this process or a child (crawler.localproc)."""
+
+    @property
+    def base_url(self) -> str: ...
+    def wait_idle(self, timeout: float = 60.0) -> bool: ...
+    def stop(self) -> None: ...
+
 
 __all__ = ["AdminTarget", "OpenTarget", "open_admin", "open_target", "source_name_for"]
 
@@ -55,24 +66,46 @@ def _retry(settings: Settings) -> RetryPolicy:
 
 
 def start_local(settings: Settings, target: LocalTarget) -> tuple[LocalPushAPI, PushApiClient]:
-    """Start the embedded local Push API and a client for it."""
+    """Start the embedded local Push API (in this process) and a client for it."""
     from crawler.localapi import LocalPushAPI  # the server loads only when a local target is used
 
-    key = pysecrets.token_urlsafe(24)
-    secrets.register(key)
-    data_dir = settings.resolve_path(target.data_dir)
+    key = _local_key()
     # no one browses a crawl's embedded server (its key is this run's): its pages load only if asked for
-    server = LocalPushAPI(data_dir=data_dir, org_id=target.organization_id, api_keys=[key], warm_browser=False)
+    server = LocalPushAPI(
+        data_dir=settings.resolve_path(target.data_dir),
+        org_id=target.organization_id,
+        api_keys=[key],
+        warm_browser=False,
+    )
     server.start()
-    client = PushApiClient(
-        f"{server.base_url}/push/v1",
-        f"{server.base_url}/rest",
+    return server, _local_client(settings, target, server.base_url, key)
+
+
+def start_local_for_crawl(settings: Settings, target: LocalTarget) -> tuple[LocalServer, PushApiClient]:
+    """The crawl's embedded target: in a child process unless ``process: thread`` (crawler/localproc.py)."""
+    if target.process == "thread":
+        return start_local(settings, target)
+    key = _local_key()
+    server = LocalAPIProcess(settings.resolve_path(target.data_dir), target.organization_id, [key])
+    server.start()
+    return server, _local_client(settings, target, server.base_url, key)
+
+
+def _local_key() -> str:
+    key = pysecrets.token_urlsafe(24)  # one-time: lives as long as this server
+    secrets.register(key)
+    return key
+
+
+def _local_client(settings: Settings, target: LocalTarget, base_url: str, key: str) -> PushApiClient:
+    return PushApiClient(
+        f"{base_url}/push/v1",
+        f"{base_url}/rest",
         target.organization_id,
         key,
         settings.push.timeout_s,
         _retry(settings),
     )
-    return server, client
 
 
 def coveo_client(settings: Settings, target: CoveoTarget) -> PushApiClient:
@@ -92,7 +125,7 @@ def open_target(settings: Settings, site: str, override: str | None = None, crea
     name, target = settings.target_for(site, override)
     source_name = source_name_for(settings, site, target)
     if isinstance(target, LocalTarget):
-        server, client = start_local(settings, target)
+        server, client = start_local_for_crawl(settings, target)
         try:
             mode = settings.sites[site].security.mode
             source_id = _ensure_source(client, source_name, mode, create_source)

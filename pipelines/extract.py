@@ -51,16 +51,27 @@ from pipelines.htmlparse import looks_binary, parse, repair, take_tree
 from pipelines.langmemo import LanguageMemo
 
 _BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg")
-_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "td", "th")
+_BLOCKS = frozenset(("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "td", "th"))
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 _ROLE_MAIN = etree.XPath("//*[@role='main']")
 
 
+def _squeeze(line: str) -> str:
+    """``_WS.sub(" ", line)``: runs of spaces and tabs made one space. A line with nothing to squeeze (no two
+    spaces in a row, no tab, CR, FF or VT: most prose) is left as it is, since the regex engine spends ~30 ns
+    a character even where it replaces a space with a space (~90 µs of a 4 KB page)."""
+    if "  " in line or "\t" in line or "\r" in line or "\f" in line or "\v" in line:
+        return _WS.sub(" ", line)
+    return line
+
+
 def _text_of(root: HtmlElement) -> str:
-    for el in root.iter(*_BLOCKS):
-        el.tail = "\n" + (el.tail or "")
-    lines = (_WS.sub(" ", line).strip() for line in "".join(root.itertext()).splitlines())
+    # one walk testing each tag in a set: lxml's iter(*14 tags) took three times as long
+    for el in root.iter():
+        if el.tag in _BLOCKS:
+            el.tail = "\n" + (el.tail or "")
+    lines = (_squeeze(line).strip() for line in "".join(root.itertext()).splitlines())
     return _BLANKS.sub("\n\n", "\n".join(line for line in lines if line)).strip()
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from crawler.commands import Subparsers
 from crawler.config import CoveoTarget, LocalTarget, Settings, load_settings
 from crawler.errors import PushError, SettingsError
 from crawler.fieldrules import FieldDeclaration
 from crawler.jsontypes import JSONObject
-from crawler.localapi import LocalPushAPI
 from crawler.pushapi.client import PushApiClient
+
+if TYPE_CHECKING:  # the server loads only when the command runs against a local target (``_client``)
+    from crawler.localapi import LocalPushAPI
 
 
 def register(sub: Subparsers) -> None:
