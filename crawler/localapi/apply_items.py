@@ -9,12 +9,11 @@ rejected. Every outcome lands in the activity log.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable
 
 from crawler.jsontypes import JSONData, JSONObject
-from crawler.localapi import batchfile, content, languages, security, validate
+from crawler.localapi import batchfile, content, fastjson, languages, security, validate
 from crawler.localapi.apierror import ApiError
 from crawler.localapi.files import FileContainers
 from crawler.localapi.store import Store, now_ms
@@ -126,12 +125,12 @@ class ItemApplier:
         levels = doc["permissions"]
         public = security.evaluate(levels, None)
         row = db.execute("SELECT rid FROM items WHERE source_id=? AND document_id=?", (source["id"], doc_id)).fetchone()
-        perm_body = json.dumps(levels) if levels is not None else None
+        perm_body = fastjson.encode(levels) if levels is not None else None
         values = (
             oid,
             doc["parentId"],
-            json.dumps(fields),
-            json.dumps(collected),
+            fastjson.encode(fields),
+            fastjson.encode(collected) if collected else "{}",
             perm_body,
             self.store.perm_id(db, perm_body),
             int(public),

@@ -22,10 +22,10 @@ from crawler.localapi import validate
 from crawler.localapi.apierror import bad_json
 
 _WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder(object_pairs_hook=validate._no_duplicates)
+_DECODER = json.JSONDecoder(object_pairs_hook=validate._no_duplicates, parse_constant=validate.not_a_number)
 # ``entry`` decodes text ``scan`` has already checked for duplicate keys: the C decoder builds the same dicts
 # without a Python call per object (the hook was about a fifth of applying a batch)
-_CHECKED = json.JSONDecoder()
+_CHECKED = json.JSONDecoder(parse_constant=validate.not_a_number)
 SECTIONS = ("addorupdate", "delete")
 
 

@@ -77,10 +77,12 @@ def entries(fields: JSONObject, collected: str, facets: set[str]) -> JSONObject:
     its collected-only metadata (``collected``: the stored JSON text), to merge into its JSON document.
 
     Built as plain lists and dicts for ``IndexWriter.add_json`` (textindex.py): one JSON text parsed in Rust
-    costs about half of what a ``tantivy.Document`` fed value by value from Python did (bench/RESULTS.md)."""
+    costs about half of what a ``tantivy.Document`` fed value by value from Python did (bench/RESULTS.md).
+    A single value goes in as a scalar, several as a list: tantivy indexes a JSON array as its elements, so
+    the terms are the same, and the scalar is cheaper to build, encode and parse."""
     has: list[str] = []
-    exact: dict[str, list[str]] = {}
-    faceted: dict[str, list[str]] = {}
+    exact: JSONObject = {}
+    faceted: JSONObject = {}
     for name, value in fields.items():
         ok = _NAMES.get(name)
         if ok is None:  # field names repeat item after item: match each once
@@ -93,13 +95,16 @@ def entries(fields: JSONObject, collected: str, facets: set[str]) -> JSONObject:
         kind = type(value)
         if kind is str:  # most values: the short way, same result as _text
             if len(value) <= MAX_VALUE:
-                exact[name] = [value.lower()]
+                exact[name] = value.lower()
                 if name in facets:
-                    faceted[name] = [value]
+                    faceted[name] = value
             continue
         if kind is int:
-            values = [repr(value)]
-        elif kind is list:
+            exact[name] = text = repr(value)
+            if name in facets:
+                faceted[name] = text
+            continue
+        if kind is list:
             values = [t for v in value if (t := _text(v)) is not None]
         else:
             t = _text(value)

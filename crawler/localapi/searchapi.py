@@ -88,8 +88,10 @@ def _visibility(db: sqlite3.Connection, index: TextIndex, user_ids: list[JSONObj
 def _integer(query: JSONObject, key: str, default: int, maximum: int) -> int:
     """A paging parameter: an integer (or its decimal text, as a GET sends it) in 0..maximum, else 400."""
     value = query.get(key, default)
-    if isinstance(value, str) and value.strip().lstrip("+").isdigit() and len(value) < 20:
-        value = int(value)
+    digits = value.strip().lstrip("+") if isinstance(value, str) else ""
+    # isdigit() alone also passes "²", which int() refuses (a 500): ASCII digits only
+    if digits.isascii() and digits.isdigit() and len(value) < 20:
+        value = int(digits)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, "INVALID_PARAMETER", f"'{key}' must be an integer, not {value!r:.40}.")
     if not 0 <= value <= maximum:

@@ -92,6 +92,9 @@ class Store:
         self._pool_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        #: permission body -> pid (perm_id): rows of ``perms`` are never changed or deleted, so a pid once
+        #: committed stays right; emptied when a write transaction fails, whose new pids SQLite will reuse
+        self._pids: dict[str, int] = {}
         with self.read() as db:
             db.executescript(SCHEMA)  # executescript commits on its own, so it runs outside write()
         with self.write() as db:
@@ -130,12 +133,19 @@ class Store:
         # Readers that join ``items_fts`` for an item's text (Content Browser, /local/item) keep working.
         db.execute("CREATE VIEW IF NOT EXISTS items_fts(rowid, title, body) AS SELECT rid, title, body FROM texts")
 
-    @staticmethod
-    def perm_id(db: sqlite3.Connection, body: str | None) -> int | None:
+    def perm_id(self, db: sqlite3.Connection, body: str | None) -> int | None:
+        """The pid of a permission body, inserted when new; remembered, as a batch's items share a few bodies
+        (two statements an item otherwise). Called inside write() only."""
         if body is None:
             return None
-        db.execute("INSERT OR IGNORE INTO perms(body) VALUES (?)", (body,))
-        return int(db.execute("SELECT pid FROM perms WHERE body = ?", (body,)).fetchone()[0])
+        pid = self._pids.get(body)
+        if pid is None:
+            db.execute("INSERT OR IGNORE INTO perms(body) VALUES (?)", (body,))
+            pid = int(db.execute("SELECT pid FROM perms WHERE body = ?", (body,)).fetchone()[0])
+            if len(self._pids) >= 10_000:  # bodies come from pushed items: bounded
+                self._pids.clear()
+            self._pids[body] = pid
+        return pid
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -166,15 +176,19 @@ class Store:
         with self._write_lock, self.read() as db:
             db.execute("BEGIN IMMEDIATE")
             self._local.db = db
+            committed = False
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            else:
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
                 db.execute("COMMIT")
+                committed = True
             finally:
                 self._local.db = None
+                if not committed:  # pids inserted by this transaction are gone, and SQLite reuses them
+                    self._pids.clear()
 
     def close(self) -> None:
         self.index.close()

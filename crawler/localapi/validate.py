@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+from typing import NoReturn
 
 from crawler.jsontypes import JSONData, JSONObject
 from crawler.localapi.apierror import ApiError, bad_json, invalid, too_large
@@ -44,9 +45,15 @@ def _no_duplicates(pairs: list[tuple[str, JSONData]]) -> JSONObject:
     return dict(pairs)
 
 
+def not_a_number(name: str) -> NoReturn:
+    """``parse_constant`` of every decoder of pushed JSON: Python's json reads NaN and Infinity, JSON has no
+    such numbers (Coveo's parser refuses them, and SQLite's JSON functions refuse an item stored with one)."""
+    raise bad_json(f"The body is not valid JSON: {name} is not a JSON number.")
+
+
 def parse_json(raw: bytes) -> JSONData:
     try:
-        return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_duplicates)
+        return json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_duplicates, parse_constant=not_a_number)
     except ApiError:
         raise
     except (UnicodeDecodeError, ValueError) as exc:
