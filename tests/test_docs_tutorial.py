@@ -56,6 +56,7 @@ def _console_steps(body: str) -> list[tuple[str, list[str]]]:
     return steps
 
 
+@pytest.mark.heavy
 def test_tutorial_blocks_run_in_order(tmp_path: Path) -> None:
     port = str(free_port())
     text = DOC.read_text(encoding="utf-8").replace("8765", port)

@@ -84,6 +84,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpr
 
 
 @pytest.mark.integration
+@pytest.mark.heavy
 def test_generated_connector_passes_its_tests_and_crawls_its_fixture_into_the_local_push_api(
     tmp_path: Path,
 ) -> None:

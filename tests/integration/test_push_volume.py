@@ -34,6 +34,7 @@ pytestmark = pytest.mark.integration
 FAST_RETRIES = "retry_backoff_base_s: 0.02, retry_backoff_max_s: 0.3"
 
 
+@pytest.mark.heavy
 def test_5000_documents_in_40_batches_through_injected_faults(tmp_path: Path) -> None:
     faults = "429=0.07,5xx=0.07,reset=0.06,seed=7"
     with local_api(tmp_path / "index", faults) as (server, key):

@@ -30,6 +30,7 @@ def _running_pid(bench: Bench) -> int | None:
     return int(running[-1]["pid"]) if running else None  # type: ignore[call-overload]
 
 
+@pytest.mark.heavy
 def test_scheduled_runs_never_overlap_even_after_a_crash(bench: Bench) -> None:
     write_bench_settings(bench.settings, bench.api.base_url, bench.site.sitemap_url)
     text = bench.settings.read_text().replace(
