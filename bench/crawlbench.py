@@ -1,4 +1,4 @@
-"""Shared pieces of the crawl benchmarks (bench/web_crawl.py, bench/sitemap_crawl.py): timed children, machine.
+"""Shared pieces of the crawl benchmarks (web_crawl, sitemap_crawl, rerun_cost): timed children, nginx, machine.
 
 Each measured process is a child of the benchmark, reaped with ``os.wait4``: its own CPU time and peak RSS
 (``ru_maxrss``) come from the kernel, exact and unaffected by the other children (the file server). The CPU
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -141,3 +142,30 @@ HEADER = f"{'round':>5} {'crawler':10} {'pages':>6} {'s':>7} {'pages/s':>8} {'CP
 
 def row(n: int, who: str, pages: int, seconds: float, cpu_s: float, peak_mb: float) -> str:
     return f"{n:>5} {who:10} {pages:>6} {seconds:>7.1f} {pages / seconds:>8.1f} {cpu_s:>7.1f} {peak_mb:>8.0f}  {load()}"
+
+
+NGINX = """
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp; proxy_temp_path {prefix}/tmp; fastcgi_temp_path {prefix}/tmp;
+    uwsgi_temp_path {prefix}/tmp; scgi_temp_path {prefix}/tmp;
+    types {{ text/html html; application/xml xml; }}
+    server {{ listen 127.0.0.1:{port}; root {site}; index index.html; }}
+}}
+"""
+
+
+def start_nginx(prefix: Path, port: int, site: Path) -> subprocess.Popen[bytes]:
+    """Our own nginx (Debian's nginx-light) serving ``site`` on 127.0.0.1:``port``, its files under ``prefix``.
+
+    The caller waits for the port, and stops it by this pid (``terminate``: the master stops its worker)."""
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX.format(prefix=prefix, port=port, site=site))
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    return subprocess.Popen([binary, "-c", str(conf), "-p", str(prefix)], stderr=subprocess.DEVNULL)

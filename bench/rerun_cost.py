@@ -24,13 +24,11 @@ import argparse
 import json
 import os
 import random
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from crawlbench import ROOT, Run, free_port, load, machine, timed, wait_port
+from crawlbench import ROOT, Run, free_port, load, machine, start_nginx, timed, wait_port
 
 TEXT_SITE = """
 target: local
@@ -54,20 +52,6 @@ sites:
     options: {{start_urls: ["{base}/"], max_depth: 2, autothrottle: false, obey_robots: false}}
     security: {{mode: everyone}}
     scrapy: {{CONCURRENT_REQUESTS: 16, CONCURRENT_REQUESTS_PER_DOMAIN: 16}}
-"""
-NGINX = """
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/tmp; proxy_temp_path {prefix}/tmp; fastcgi_temp_path {prefix}/tmp;
-    uwsgi_temp_path {prefix}/tmp; scgi_temp_path {prefix}/tmp;
-    types {{ text/html html; }}
-    server {{ listen 127.0.0.1:{port}; root {site}; index index.html; }}
-}}
 """
 WORDS = ["harbour", "tide", "ledger", "budget", "council", "ferry", "lantern", "orchard", "quarry", "meadow"]
 
@@ -151,13 +135,10 @@ def main() -> None:
             results["text"] = bench("text", project, args.rounds, [])
         if args.only in (None, "html"):
             site, prefix, project = work / "site", work / "nginx", work / "html"
-            (prefix / "tmp").mkdir(parents=True)
             project.mkdir()
             make_pages(site, args.pages)
             port = free_port()
-            (prefix / "nginx.conf").write_text(NGINX.format(prefix=prefix, port=port, site=site))
-            nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-            server = subprocess.Popen([nginx, "-c", str(prefix / "nginx.conf"), "-p", str(prefix)])
+            server = start_nginx(prefix, port, site)
             try:
                 wait_port(port)
                 (project / "settings.yaml").write_text(HTML_SITE.format(base=f"http://127.0.0.1:{port}"))

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-from crawlbench import HEADER, ROOT, Run, bare_script, free_port, machine, proc_cpu_s, row, timed, wait_port
+from crawlbench import (
+    HEADER,
+    ROOT,
+    Run,
+    bare_script,
+    free_port,
+    machine,
+    proc_cpu_s,
+    row,
+    start_nginx,
+    timed,
+    wait_port,
+)
 
 BARE = """
 import sys
@@ -77,21 +88,6 @@ sites:
     connector: sitemap
     options: {{sitemap_urls: ["{sitemap}"]}}
     scrapy: {{CONCURRENT_REQUESTS: 16, CONCURRENT_REQUESTS_PER_DOMAIN: 16, AUTOTHROTTLE_ENABLED: false}}
-"""
-
-NGINX = """
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/tmp; proxy_temp_path {prefix}/tmp; fastcgi_temp_path {prefix}/tmp;
-    uwsgi_temp_path {prefix}/tmp; scgi_temp_path {prefix}/tmp;
-    types {{ text/html html; application/xml xml; }}
-    server {{ listen 127.0.0.1:{port}; root {site}; }}
-}}
 """
 
 WORDS = [
@@ -234,20 +230,16 @@ def main() -> None:
     arms = [a for a in args.arms.split(",") if a]
     if not arms or set(arms) - {"local", "thread", "serve"}:
         raise SystemExit("--arms: a comma-separated list of local, thread, serve")
-    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
     print(machine(), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-sitemap-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)  # nginx's worker runs as another user: it must be able to read the site
         site, prefix = work / "site", work / "nginx"
         (site / "p").mkdir(parents=True)
-        (prefix / "tmp").mkdir(parents=True)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         make_site(site, args.pages, base)
-        conf = prefix / "nginx.conf"
-        conf.write_text(NGINX.format(prefix=prefix, port=port, site=site))
-        server = subprocess.Popen([nginx_bin, "-c", str(conf), "-p", str(prefix)], stderr=subprocess.DEVNULL)
+        server = start_nginx(prefix, port, site)
         try:
             wait_port(port)
             print(HEADER + "   CPU s: crawl process's own / others (local API child or serve)")
