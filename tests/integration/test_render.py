@@ -4,19 +4,16 @@ into the local Push API — rendered content searchable, the raw shell not, bad 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
+from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.spa_server import SpaServer
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if shutil.which("chromium") is None:
-    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)"))
+pytestmark = [pytest.mark.integration, pytest.mark.browser, NEEDS_CHROMIUM]
 
 
 @pytest.fixture

@@ -5,19 +5,16 @@ request (scrapy-playwright's intercepting path), and a URL that turns out to be 
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import pytest
 
 from crawler import defaults
 from tests.fixtures.base import FixtureServer, Reply, Request
+from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.crawl import run_connector
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if shutil.which("chromium") is None:
-    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)"))
+pytestmark = [pytest.mark.integration, pytest.mark.browser, NEEDS_CHROMIUM]
 
 PAGES = 4
 #: the text arrives by fetch() (the page's own request, which must not be blocked); the image must be

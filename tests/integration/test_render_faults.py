@@ -5,19 +5,16 @@ when its processes pass ``max_browser_mb``, counted, no page lost)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import psutil
 import pytest
 
 from tests.fixtures.base import FixtureServer, Reply, Request
+from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.crawl import run_connector
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
-
-if shutil.which("chromium") is None:
-    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)"))
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 
 HTML = "text/html; charset=utf-8"
 #: a page whose text exists only once its script ran

@@ -4,17 +4,13 @@ contexts are still recycled and closed, and more requests than ``max_concurrent`
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.fixtures.base import FixtureServer, Reply, Request
+from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.crawl import run_connector
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if shutil.which("chromium") is None:
-    pytestmark.append(pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)"))
+pytestmark = [pytest.mark.integration, pytest.mark.browser, NEEDS_CHROMIUM]
 
 PAGES = 12
 #: the text exists only once the script ran, and then the script throws (one uncaught error per page)
