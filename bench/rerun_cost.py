@@ -30,27 +30,21 @@ from pathlib import Path
 
 from crawlbench import ROOT, Run, free_port, load, machine, start_nginx, timed, wait_port
 
-TEXT_SITE = """
+SETTINGS = """
 target: local
 targets:
   local: {{kind: local, data_dir: index}}
 state_dir: state
 sites:
   site:
-    connector: "tests.helpers.synthetic:SyntheticConnector"
+    security: {{mode: everyone}}
+{site}"""
+#: the ``site:`` entry of each kind, under SETTINGS' common part
+TEXT_SITE = """    connector: "tests.helpers.synthetic:SyntheticConnector"
     options: {{count: {docs}, size: 2000}}
-    security: {{mode: everyone}}
 """
-HTML_SITE = """
-target: local
-targets:
-  local: {{kind: local, data_dir: index}}
-state_dir: state
-sites:
-  site:
-    connector: web
+HTML_SITE = """    connector: web
     options: {{start_urls: ["{base}/"], max_depth: 2, autothrottle: false, obey_robots: false}}
-    security: {{mode: everyone}}
     scrapy: {{CONCURRENT_REQUESTS: 16, CONCURRENT_REQUESTS_PER_DOMAIN: 16}}
 """
 WORDS = ["harbour", "tide", "ledger", "budget", "council", "ferry", "lantern", "orchard", "quarry", "meadow"]
@@ -131,7 +125,7 @@ def main() -> None:
         if args.only in (None, "text"):
             project = work / "text"
             project.mkdir()
-            (project / "settings.yaml").write_text(TEXT_SITE.format(docs=args.docs))
+            (project / "settings.yaml").write_text(SETTINGS.format(site=TEXT_SITE.format(docs=args.docs)))
             results["text"] = bench("text", project, args.rounds, [])
         if args.only in (None, "html"):
             site, prefix, project = work / "site", work / "nginx", work / "html"
@@ -141,7 +135,9 @@ def main() -> None:
             server = start_nginx(prefix, port, site)
             try:
                 wait_port(port)
-                (project / "settings.yaml").write_text(HTML_SITE.format(base=f"http://127.0.0.1:{port}"))
+                (project / "settings.yaml").write_text(
+                    SETTINGS.format(site=HTML_SITE.format(base=f"http://127.0.0.1:{port}"))
+                )
                 results["html"] = bench("html", project, args.rounds, nginx_pids(server.pid))
             finally:
                 server.terminate()  # our own nginx master, by its pid: it stops its worker
