@@ -125,3 +125,27 @@ def test_crawl_target_runs_outside_the_crawl_by_default(tmp_path: Path, process:
         assert opened.wait_idle(10) and opened.client.list_sources()[0]["name"] == "s"
     finally:
         opened.close()
+
+
+def test_the_api_key_is_in_neither_the_childs_command_line_nor_its_environment_nor_its_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # other users of the machine can read a process's command line (ps), and its environment is inherited by
+    # whatever it starts: the key travels on the child's stdin only
+    key = "k-secret-4f1d9c"
+    caplog.set_level(logging.DEBUG)
+    server = LocalAPIProcess(tmp_path / "local", "pushcrawl-local", [key])
+    server.start()
+    try:
+        pid = server.pid
+        assert pid is not None
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        assert b"crawler.localproc" in cmdline  # it is the child we think
+        assert key.encode() not in cmdline and key.encode() not in environ
+        client = _client(server, key)
+        client.create_source("docs")  # the key works, so it did reach the child
+        assert server.wait_idle(20)
+    finally:
+        server.stop()
+    assert caplog.records and not any(key in r.getMessage() for r in caplog.records)
