@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -25,6 +26,7 @@ from scrapy.http import Response
 from connectors.auth import add_cookies
 from connectors.auth.forms import LoginError, fill_steps, logged_in, login_request, refused
 from connectors.auth.options import FormLogin
+from connectors.render.loop import in_browser
 from crawler import secrets
 from crawler.scrapytypes import Meta
 
@@ -116,11 +118,18 @@ class FormSession:
         answer = await self._get(Request(auth.login_url, dont_filter=True, meta=meta))
         page = answer.meta.pop("playwright_page", None)
         if page is not None:
-            try:
-                cookies = await page.context.cookies()
-            finally:
-                await page.close()
+            # the page lives on Playwright's loop, not this one (connectors.render.loop)
+            cookies = await in_browser(self.crawler, _cookies_then_close(page))
             self.cookies = {str(c["name"]): str(c["value"]) for c in cookies if "name" in c and "value" in c}
             for value in self.cookies.values():
                 secrets.register(value)  # a session cookie is a credential: masked like the password
         await self._verify(answer)
+
+
+# Any: a Playwright page handed over by scrapy-playwright (untyped there), and its cookies' JSON shape
+async def _cookies_then_close(page: Any) -> list[Any]:
+    """The cookies of a rendered login page's context, then the page closed (on Playwright's loop)."""
+    try:
+        return list(await page.context.cookies())
+    finally:
+        await page.close()

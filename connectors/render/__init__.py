@@ -8,6 +8,7 @@ browser: always, or auto after a plain fetch), ``browser`` (context recycling an
 from __future__ import annotations
 
 from scrapy.crawler import Crawler
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from connectors.render.options import RENDER_SLOT, RenderableOptions, RenderOptions, check_ready
 from crawler.scrapytypes import SettingsDict
@@ -16,6 +17,8 @@ __all__ = ["RenderOptions", "RenderableOptions", "apply_settings", "check_ready"
 
 HANDLER = "connectors.render.handler.PagePoolHandler"
 MIDDLEWARE = "connectors.render.middleware.RenderMiddleware"
+#: settings apply_settings builds from the crawl's own value (merged or added to), set at that value's priority
+BUILT_ON_USERS = frozenset({"DOWNLOADER_MIDDLEWARES", "DOWNLOAD_HANDLERS", "DOWNLOAD_SLOTS", "CONCURRENT_REQUESTS"})
 #: flags for a root, headless, offline Chromium: no sandbox (root), and no background calls home, which a
 #: closed network refuses many at a time
 CHROMIUM_ARGS = [
@@ -38,9 +41,6 @@ def apply_settings(crawler: Crawler, options: object) -> None:
         return
     blocked = set(render.block)
     values: SettingsDict = {
-        # plain requests still go through Scrapy's own downloader: scrapy-playwright passes on requests
-        # without meta["playwright"]
-        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": render.browser(), "headless": True, "args": CHROMIUM_ARGS},
         # max_concurrent is PagePoolHandler's own semaphore: scrapy-playwright's per-context one is released only
@@ -62,8 +62,16 @@ def apply_settings(crawler: Crawler, options: object) -> None:
     slots[RENDER_SLOT] = {"concurrency": render.max_concurrent, **slots.get(RENDER_SLOT, {})}
     values["DOWNLOAD_SLOTS"] = slots
     values["CONCURRENT_REQUESTS"] = crawler.settings.getint("CONCURRENT_REQUESTS") + render.max_concurrent
-    for key, value in values.items():
-        crawler.settings.set(key, value, priority="spider")
     middlewares = dict(crawler.settings.getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares[MIDDLEWARE] = 100  # near the engine: sees responses after decompression and redirects
-    crawler.settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+    values["DOWNLOADER_MIDDLEWARES"] = middlewares
+    # plain requests still go through Scrapy's own downloader: scrapy-playwright passes on requests without
+    # meta["playwright"]
+    values["DOWNLOAD_HANDLERS"] = {**crawler.settings.getdict("DOWNLOAD_HANDLERS"), "http": HANDLER, "https": HANDLER}
+    for key, value in values.items():
+        priority = SETTINGS_PRIORITIES["spider"]
+        if key in BUILT_ON_USERS:
+            # the site's own value (sites.SITE.scrapy, -s) is set at a higher priority before this runs, and a
+            # value set below it is ignored: a site naming any downloader middleware crawled unrendered
+            priority = max(crawler.settings.getpriority(key) or 0, priority)
+        crawler.settings.set(key, value, priority=priority)

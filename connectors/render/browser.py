@@ -7,6 +7,10 @@ process's descendants (Playwright's driver and every Chromium process) is read w
 ``max_browser_mb`` the browser is closed once its pages in flight are done (PagePoolHandler.restart_browser), and
 scrapy-playwright launches a new one for the next request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). A page
 still rendering in a browser that went away (a crash) is retried once.
+
+This class runs on the reactor's loop (RenderMiddleware calls it), except ``_script_error``, a page event handler
+run on Playwright's loop: what it does to a tab or the browser goes through PagePoolHandler's reactor-side
+methods (``discard``, ``restart_browser``), which run it on Playwright's loop (connectors.render.loop).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from connectors.render.loop import playwright_handler
 from connectors.render.options import RENDER_SLOT, RenderOptions
 from crawler.jsontypes import JSONObject
 from crawler.scrapytypes import Meta
@@ -119,8 +124,11 @@ class BrowserWatch:
         return meta
 
     def _script_error(self, error: object) -> None:
-        # the page is still rendered and indexed: a script error is counted, not fatal
-        self.crawler.stats.inc_value("pushcrawl/render/script_errors")
+        # on Playwright's loop: counted through the handler's stats (connectors.render.loop.ReactorStats), so the
+        # count is applied on the reactor's; logging is thread-safe. The page is still rendered and indexed: a
+        # script error is counted, not fatal
+        stats = getattr(self._handler(), "stats", None) or self.crawler.stats
+        stats.inc_value("pushcrawl/render/script_errors")
         logger.info("a script threw while rendering: %s", str(error)[:200])
 
     # ---- the response side ----
@@ -134,27 +142,15 @@ class BrowserWatch:
         page = request.meta.pop("playwright_page", None)
         generation = int(request.meta.get("pushcrawl_render_generation", self.generation))
         self.open[generation] -= 1
-        context = None
-        if page is not None:
-            # a tab that rendered fine was parked by the handler (connectors.render.handler) and is not here; a
-            # failed one is closed
-            context = page.context
-            try:
-                await page.close()
-            except Exception:  # the browser may be gone already (crash, restart): nothing left to close
-                context = None
         handler = self._handler()
-        if hasattr(handler, "retire_idle"):
-            # PagePoolHandler owns the contexts: it knows which one a request waiting for a tab will use
-            if self.open[generation] <= 0 and generation < self.generation:
-                del self.open[generation]
-            with contextlib.suppress(Exception):
-                await handler.retire_idle()
-        elif generation < self.generation and self.open[generation] <= 0:
+        if self.open[generation] <= 0 and generation < self.generation:
             del self.open[generation]
-            if context is not None:
-                with contextlib.suppress(Exception):
-                    await context.close()
+        if handler is not None and (page is not None or generation < self.generation):
+            # a tab that rendered fine was parked by the handler (connectors.render.handler) and is not here; a
+            # failed one is closed. PagePoolHandler owns the contexts: it knows which one a request waiting for a
+            # tab will use, and closes the older ones left idle
+            with contextlib.suppress(Exception):
+                await handler.discard(page)
         await self._check_memory()
 
     async def _check_memory(self) -> None:
@@ -182,15 +178,10 @@ class BrowserWatch:
         self.restarted_at = self.generation
         self.started_in_generation = 0
         try:
-            if hasattr(handler, "restart_browser"):
-                await handler.restart_browser()  # lets the pages in flight finish first
-            else:
-                await browser.close()  # scrapy-playwright relaunches on the next request
+            await handler.restart_browser()  # lets the pages in flight finish first, on Playwright's loop
         except Exception as exc:
             logger.warning("closing the browser: %s", exc)
 
-    # Any: scrapy-playwright's download handler, an untyped third-party object
+    # Any: connectors.render.handler.PagePoolHandler (a subclass of an untyped third-party class)
     def _handler(self) -> Any:
-        engine = getattr(self.crawler, "engine", None)
-        handlers = getattr(getattr(getattr(engine, "downloader", None), "handlers", None), "_handlers", {})
-        return handlers.get("http") or handlers.get("https")
+        return playwright_handler(self.crawler)

@@ -21,6 +21,14 @@ when the tab was opened and are not attached twice.
 
 Each page is then rendered by connectors.render.direct when its request allows (no interception of the page's
 requests), else by scrapy-playwright's own path (``_download_request_with_retry``).
+
+Threads: Playwright runs on a loop of its own (connectors.render.loop, why there). scrapy-playwright hands every
+coroutine of its reactor-side methods (``download_request``, ``close``) to ``_maybe_future_from_coro``, made
+here to run them on that loop; every other method below runs there too, except the few marked *reactor side*,
+which hand their work over the same way (``in_browser``). scrapy-playwright's own threaded loop
+(``_PLAYWRIGHT_THREADED_LOOP``, its ``_ThreadedLoopAdapter``) is not used: it is one loop per process that a
+closed crawl leaves stopped, so the next crawl of the same process (the CLI's ``crawl --all``, the tests) would
+hang on it.
 """
 
 from __future__ import annotations
@@ -30,19 +38,23 @@ import contextlib
 import logging
 import weakref
 from collections import Counter
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from playwright.async_api import Page
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
 from scrapy_playwright.handler import BrowserContextWrapper, ScrapyPlaywrightDownloadHandler
 
 from connectors.render import direct
+from connectors.render.loop import BrowserLoop, ReactorStats
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "pushcrawl-"
+T = TypeVar("T")
 
 
 def generation_of(context_name: str) -> int:
@@ -52,14 +64,19 @@ def generation_of(context_name: str) -> int:
 
 
 class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  # scrapy-playwright ships no type information (an untyped base)
+    #: the crawler's stats, then (from the first ``in_browser``) the same applied on the reactor's loop
+    stats: StatsCollector | ReactorStats
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        self.browser_loop = BrowserLoop()
         self.parked: dict[str, list[Page]] = {}
         self.max_tabs = max(1, crawler.settings.getint("PUSHCRAWL_RENDER_MAX_CONCURRENT", 4))
         self.rendering = asyncio.Semaphore(self.max_tabs)
         self.newest = -1  # the newest context generation a request asked for
         self.restarting = False
-        self.launching: asyncio.Future[None] | None = None
+        #: Playwright's start (driver, then browser), a task on Playwright's loop made by the first that needs it
+        self.launching: asyncio.Task[None] | None = None
         #: requests inside each context (a context may have no tab yet while one is being opened in it)
         self.using: Counter[str] = Counter()
         #: the resource types render.block fails (connectors.render.direct.block)
@@ -70,15 +87,48 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         self.routed: weakref.WeakSet[Page] = weakref.WeakSet()
         self.blockers: weakref.WeakKeyDictionary[Page, object] = weakref.WeakKeyDictionary()
 
-    async def _maybe_launch_in_thread(self) -> None:
-        """On engine_started, which the engine awaits before its first request: Playwright's driver (a Node
-        process, ~0.5 s of CPU and up to a second of wall) starts beside the crawl's first plain fetches instead
-        of before them. The first rendered request waits for it (``_download_request``)."""
-        self.launching = asyncio.ensure_future(super()._maybe_launch_in_thread())
+    # ---- the reactor side ----
+    # Any: a coroutine's send and throw types (only its result type matters)
+    def in_browser(self, coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+        """*Reactor side*: run ``coro`` on Playwright's loop, answered on the caller's."""
+        if not isinstance(self.stats, ReactorStats):
+            # first called on the reactor's loop (engine_started): from now on this handler's counters, most of
+            # them written on Playwright's loop, are applied on the reactor's
+            self.stats = ReactorStats(self.stats, asyncio.get_running_loop())
+        return self.browser_loop.run(coro)
 
+    # Any: scrapy-playwright's hook, untyped there
+    def _maybe_future_from_coro(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        return self.in_browser(coro)
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """*Reactor side*, on engine_started, which the engine awaits before its first request: Playwright's
+        driver (a Node process, ~0.5 s of CPU and up to a second of wall) starts beside the crawl's first plain
+        fetches instead of before them. The first rendered request waits for it (``_download_request``)."""
+        started = self.in_browser(self._launched())
+        started.add_done_callback(lambda f: f.cancelled() or f.exception())  # a failure is said by _close
+
+    async def discard(self, page: Page | None) -> None:
+        """*Reactor side*: close a tab that failed (RenderMiddleware, through BrowserWatch) and what older context
+        generations leave idle."""
+        await self.in_browser(self._discard(page))
+
+    async def restart_browser(self) -> None:
+        """*Reactor side*: the memory bound (BrowserWatch); see ``_restart_browser``."""
+        await self.in_browser(self._restart_browser())
+
+    async def close(self) -> None:
+        """*Reactor side*: scrapy-playwright's close runs ``_close`` on Playwright's loop; then the loop ends."""
+        try:
+            await super().close()
+        finally:
+            await self.browser_loop.stop()
+
+    # ---- Playwright's loop ----
     async def _launched(self) -> None:
-        if self.launching is not None:
-            await asyncio.shield(self.launching)  # a cancelled render must not cancel the shared launch
+        if self.launching is None:
+            self.launching = asyncio.ensure_future(self._launch())
+        await asyncio.shield(self.launching)  # a cancelled render must not cancel the shared launch
 
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         await self._launched()
@@ -204,11 +254,13 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
                 with contextlib.suppress(Exception):
                     await wrapper.context.close()
 
-    async def retire_idle(self) -> None:
-        """Close what older context generations leave idle (BrowserWatch calls it after closing a failed tab)."""
+    async def _discard(self, page: Page | None) -> None:
+        if page is not None:
+            with contextlib.suppress(Exception):  # the browser may be gone already (crash, restart)
+                await page.close()
         await self._retire(self.newest)
 
-    async def restart_browser(self) -> None:
+    async def _restart_browser(self) -> None:
         """Close the browser once the pages rendering in it are done (scrapy-playwright launches a new one for
         the next request). Every place of the semaphore is taken first, so no page starts in a browser about to
         close: the memory bound costs a relaunch, not a lost render and its retry."""
@@ -237,7 +289,8 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
 
     async def _close(self) -> None:
         try:
-            await self._launched()
+            if self.launching is not None:  # not started: nothing to close (and nothing to start for it)
+                await asyncio.shield(self.launching)
         except Exception as exc:  # said here too: a crawl without a rendered page never awaited it
             logger.warning("Playwright's driver did not start: %s", exc)
         self.parked.clear()  # closed with their contexts
