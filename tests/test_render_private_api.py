@@ -133,3 +133,25 @@ def test_stats_written_on_the_loop_are_applied_on_the_reactors_thread_in_order()
     assert stats.get_value("n") == 1001
     assert stats.get_value("peak") == 3
     assert applied == [threading.current_thread()]
+
+
+def test_a_sites_own_downloader_middlewares_and_handlers_keep_rendering_on() -> None:
+    """A site's DOWNLOADER_MIDDLEWARES (sites.SITE.scrapy, -s: set at cmdline priority before the spider's
+    from_crawler) used to win over the render middleware apply_settings adds at spider priority: that site
+    crawled unrendered, indexing script-built shells. Now the render entries are added to the site's own."""
+    from types import SimpleNamespace
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from connectors.render import HANDLER, MIDDLEWARE, RenderOptions, apply_settings
+
+    crawler = Crawler(Spider, {})  # settings writable, as in a spider's from_crawler
+    mine = {"DOWNLOADER_MIDDLEWARES": {"my.Middleware": 500}, "DOWNLOAD_HANDLERS": {"s3": None}}
+    for key, value in {**mine, "CONCURRENT_REQUESTS": 3}.items():
+        crawler.settings.set(key, value, priority="cmdline")
+    render = RenderOptions(mode="always", max_concurrent=2, executable_path="sh")  # any executable: not launched
+    apply_settings(crawler, SimpleNamespace(render=render))
+    assert crawler.settings.getdict("DOWNLOADER_MIDDLEWARES") == {"my.Middleware": 500, MIDDLEWARE: 100}
+    assert crawler.settings.getdict("DOWNLOAD_HANDLERS") == {"s3": None, "http": HANDLER, "https": HANDLER}
+    assert crawler.settings.getint("CONCURRENT_REQUESTS") == 3 + 2
