@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "pushcrawl-"
 T = TypeVar("T")
+#: the one handler of each crawl (PagePoolHandler.from_crawler)
+_HANDLERS: weakref.WeakKeyDictionary[Crawler, PagePoolHandler] = weakref.WeakKeyDictionary()
 
 
 def generation_of(context_name: str) -> int:
@@ -70,6 +72,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.browser_loop = BrowserLoop()
+        self.closed = False
         self.parked: dict[str, list[Page]] = {}
         self.max_tabs = max(1, crawler.settings.getint("PUSHCRAWL_RENDER_MAX_CONCURRENT", 4))
         self.rendering = asyncio.Semaphore(self.max_tabs)
@@ -86,6 +89,16 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         #: tabs scrapy-playwright's path left a route on, and tabs with their blocking session
         self.routed: weakref.WeakSet[Page] = weakref.WeakSet()
         self.blockers: weakref.WeakKeyDictionary[Page, object] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PagePoolHandler:
+        """One handler for both schemes. Scrapy builds one per scheme DOWNLOAD_HANDLERS names (http, https):
+        that was two Playwright drivers (each started on engine_started), two browsers, two loops, while the
+        memory bound, crash retries and the rendered login only ever looked at the http one."""
+        handler = _HANDLERS.get(crawler)
+        if handler is None:
+            handler = _HANDLERS[crawler] = cls(crawler)
+        return handler
 
     # ---- the reactor side ----
     # Any: a coroutine's send and throw types (only its result type matters)
@@ -118,7 +131,11 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         await self.in_browser(self._restart_browser())
 
     async def close(self) -> None:
-        """*Reactor side*: scrapy-playwright's close runs ``_close`` on Playwright's loop; then the loop ends."""
+        """*Reactor side*: scrapy-playwright's close runs ``_close`` on Playwright's loop; then the loop ends.
+        Called once per scheme (``from_crawler``): the first call closes."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             await super().close()
         finally:

@@ -122,3 +122,5 @@ def test_pages_render_while_the_reactor_is_blocked() -> None:
     for n in range(PAGES):
         assert f"written by script for page{n} " in texts[f"/r/{n}"]
     assert result.stats["pushcrawl/render/rendered"] == PAGES
+    # one handler for http and https (PagePoolHandler.from_crawler): one Playwright driver started, not two
+    assert result.log.count("Starting download handler") == 1, result.log
