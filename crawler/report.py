@@ -95,6 +95,16 @@ def apply_render_stats(report: RunReport, stats: Stats) -> None:
         report.extra["render"] = render
 
 
+def apply_http_stats(report: RunReport, stats: Stats) -> None:
+    """Revalidation (crawler.revalidate): pages the server said were not modified, fetched again in full
+    after an unbelievable 304, or answered 304 unasked; and the bytes downloaded, what revalidation saves."""
+    prefix = "pushcrawl/http/"
+    http = {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
+    if http:
+        http["response_bytes"] = int(stats.get("downloader/response_bytes", 0))
+        report.extra["http"] = http
+
+
 def print_summary(report: RunReport, out: TextIO) -> None:
     c = defaultdict(int, report.counts)  # a run that failed before crawling (ping) has no counts
     kind = "dry run" if report.dry_run else f"{report.mode} run"

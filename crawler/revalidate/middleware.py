@@ -1,0 +1,62 @@
+"""Scrapy's HTTP cache middleware, made a revalidator: no stale-if-error, no body-less 304 to the spider.
+
+Scrapy's middleware hands the spider its stored page when the download fails (connection refused, timeout):
+for a crawler that is an outage hidden from the run (no error counted, the page "seen"), so here a failed
+download stays a failure. The policy (crawler.revalidate.policy) decides what a 304 proves; this adds what
+happens when it proves nothing:
+
+- a 304 that names another ETag than the one sent: the stored page is not the current one. The page is
+  asked for again without validators (``pushcrawl/http/refetched``) and what comes back replaces it;
+- a 304 to a request sent without validators (a server that answers 304 to anything): passed on as the
+  HTTP error it is (``pushcrawl/http/unexpected_304``): the connector counts the page failed, so the run is
+  not proven complete and nothing is deleted.
+
+Each believed 304 counts ``pushcrawl/http/not_modified``; the page's document is then found unchanged by
+the changes pipeline (``pushcrawl/unchanged``) unless its mapping, its permissions or its acknowledgement
+differ.
+"""
+
+from __future__ import annotations
+
+from scrapy import Spider
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
+from scrapy.http import Request, Response
+
+from crawler.revalidate.policy import CONDITIONAL, OURS
+
+#: set on the request that fetches a page in full after a 304 that could not be believed
+REFETCH = "pushcrawl_refetch"
+
+
+class RevalidateMiddleware(HttpCacheMiddleware):
+    # spider: Scrapy's middleware signature (deprecated argument, still passed by some callers)
+    def process_request(self, request: Request, spider: Spider | None = None) -> Request | Response | None:
+        if request.meta.get(REFETCH):
+            return None  # asked for in full: no lookup, and what comes back is stored (first-hand)
+        return super().process_request(request)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if response.status == 304 and not request.meta.get("dont_cache", False):
+            cached = request.meta.get("cached_response")
+            if cached is None:
+                if not any(name in request.headers for name in CONDITIONAL):  # nothing asked it to be 304
+                    self.stats.inc_value("pushcrawl/http/unexpected_304")
+            elif self.policy.is_cached_response_valid(cached, response, request):
+                self.stats.inc_value("pushcrawl/http/not_modified")
+            else:
+                self.stats.inc_value("pushcrawl/http/refetched")
+                del request.meta["cached_response"]
+                headers = request.headers.copy()
+                for name in CONDITIONAL:
+                    headers.pop(name, None)
+                meta = {k: v for k, v in request.meta.items() if k != OURS}
+                return request.replace(headers=headers, meta={**meta, REFETCH: True}, dont_filter=True)
+        return super().process_response(request, response)
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> Request | Response | None:
+        request.meta.pop("cached_response", None)  # a failed download is a failure, not yesterday's page
+        return None
