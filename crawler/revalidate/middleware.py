@@ -24,6 +24,8 @@ from scrapy.http import Request, Response
 
 from crawler.revalidate.policy import CONDITIONAL, OURS
 
+#: the headers of a believed 304 that replace the stored page's (Set-Cookie: the stored page has none)
+FRESHENED = (b"Cache-Control", b"Content-Location", b"Date", b"ETag", b"Expires", b"Vary", b"Set-Cookie")
 #: set on the request that fetches a page in full after a 304 that could not be believed
 REFETCH = "pushcrawl_refetch"
 
@@ -54,6 +56,14 @@ class RevalidateMiddleware(HttpCacheMiddleware):
                 meta = {k: v for k, v in request.meta.items() if k != OURS}
                 return request.replace(headers=headers, meta={**meta, REFETCH: True}, dont_filter=True)
         return super().process_response(request, response)
+
+    def _freshen_cached_response(self, cachedresponse: Response, response: Response) -> None:
+        # only what a 304 may carry (RFC 9110 §15.4.5) and a cookie: Scrapy copies every header of the 304
+        # over the stored page, so a 304 that also sends a Content-Type (some servers do) turned a stored
+        # HTML page into "application/json" and the connector dropped it as not HTML
+        for name in FRESHENED:
+            if name in response.headers:
+                cachedresponse.headers.setlist(name, response.headers.getlist(name))
 
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None

@@ -1,0 +1,102 @@
+"""What revalidation refuses to trust (crawler.revalidate.policy, .middleware), against a server that bends
+the rules: weak ETags, a page modified in the second it was served, a 304 naming another ETag than the one
+sent, a 304 to a request that asked for nothing. In-process crawls of the web connector, two runs sharing
+one cache file, as two scheduled runs of a site do."""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+from crawler import revalidate
+from tests.fixtures.base import FixtureServer, Reply, Request
+from tests.fixtures.crawl import CrawlResult, run_connector
+
+OLD = formatdate(time.time() - 86400, usegmt=True)
+
+
+def html(text: str, links: tuple[str, ...] = ()) -> str:
+    anchors = "".join(f'<a href="{href}">{href}</a> ' for href in links)
+    return f"<html><head><title>{text}</title></head><body><main><p>{text}</p>{anchors}</main></body></html>"
+
+
+#: this server's 304s also name a Content-Type, which a 304 should not: it must not replace the stored page's
+NOT_MODIFIED = "application/json"
+
+
+class Quirky(FixtureServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.liar_version = 1
+
+    def handle(self, request: Request) -> Reply:
+        sent = request.headers.get("if-none-match")
+        if request.path == "/":
+            if sent == '"idx"':
+                return Reply(304, b"", NOT_MODIFIED, headers={"ETag": '"idx"'})
+            links = ("weak.html", "fresh.html", "liar.html", "always304.html")
+            return Reply(200, html("Index page", links), "text/html", {"ETag": '"idx"', "Last-Modified": OLD})
+        if request.path == "/weak.html":  # a weak tag: "equivalent", not the same bytes
+            if sent == 'W/"w1"':
+                return Reply(304, b"", NOT_MODIFIED, headers={"ETag": 'W/"w1"'})
+            return Reply(200, html("Weak tag page"), "text/html", {"ETag": 'W/"w1"'})
+        if request.path == "/fresh.html":  # modified in the second it is served
+            now = formatdate(time.time(), usegmt=True)
+            if sent == '"f1"':
+                return Reply(304, b"", NOT_MODIFIED, headers={"ETag": '"f1"'})
+            return Reply(200, html("Fresh page"), "text/html", {"ETag": '"f1"', "Last-Modified": now})
+        if request.path == "/liar.html":
+            tag = f'"v{self.liar_version}"'
+            if sent is not None:  # answers 304 to any tag, but names the current one
+                return Reply(304, b"", NOT_MODIFIED, headers={"ETag": tag})
+            return Reply(200, html(f"Liar version {self.liar_version}"), "text/html", {"ETag": tag})
+        if request.path == "/always304.html":
+            return Reply(304, b"", NOT_MODIFIED)
+        return Reply(404, "not found", "text/plain")
+
+    def conditional(self, path: str) -> list[dict[str, str]]:
+        return [{k: v for k, v in r.headers.items() if k.startswith("if-")} for r in self.requests if r.path == path]
+
+
+def crawl(srv: Quirky, cache: Path, mode: str = "incremental") -> CrawlResult:
+    settings: dict[str, Any] = revalidate.scrapy_settings(cache, "t/quirky", mode, False, {})
+    return run_connector(
+        "web", {"start_urls": [f"{srv.base_url}/"], "autothrottle": False}, mode=mode, settings=settings, ping=False
+    )
+
+
+def test_only_trustworthy_validators_are_sent_and_only_a_matching_304_is_believed(tmp_path: Path) -> None:
+    with Quirky() as srv:
+        first = crawl(srv, tmp_path)
+        assert first.stats.get("pushcrawl/http/unexpected_304") == 1, first.stats  # always304, asked nothing
+        srv.liar_version = 2
+        srv.requests.clear()
+        second = crawl(srv, tmp_path)
+        stats = second.stats
+        assert srv.conditional("/") == [{"if-none-match": '"idx"', "if-modified-since": OLD}]
+        assert stats["pushcrawl/http/not_modified"] == 1, stats  # the index only
+        assert srv.conditional("/weak.html") == [{}]  # a weak tag is no validator
+        assert srv.conditional("/fresh.html") == [{}]  # nor a strong one, modified in the second served
+        # the liar answered 304 naming "v2" to "v1": the page was asked for again, in full
+        assert srv.conditional("/liar.html") == [{"if-none-match": '"v1"'}, {}], srv.conditional("/liar.html")
+        assert stats["pushcrawl/http/refetched"] == 1, stats
+        liar = second.documents()[f"{srv.base_url}/liar.html"]
+        assert "Liar version 2" in json.dumps(liar)
+        # a 304 to a request without validators: a failed page (counted), not a document, nothing stored
+        assert stats["pushcrawl/http/unexpected_304"] == 1 and stats["pushcrawl/errors"] == 1, stats
+        assert f"{srv.base_url}/always304.html" not in second.documents()
+        assert len(second.documents()) == 4, sorted(
+            second.documents()
+        )  # index (from its stored body), weak, fresh, liar
+
+
+def test_a_full_run_asks_for_every_page_in_full(tmp_path: Path) -> None:
+    with Quirky() as srv:
+        crawl(srv, tmp_path)
+        srv.requests.clear()
+        full = crawl(srv, tmp_path, mode="full")
+        assert srv.conditional("/") == [{}] and "pushcrawl/http/not_modified" not in full.stats
+        assert len(full.documents()) == 4
