@@ -97,11 +97,13 @@ def apply_render_stats(report: RunReport, stats: Stats) -> None:
 
 def apply_http_stats(report: RunReport, stats: Stats) -> None:
     """Revalidation (crawler.revalidate): pages the server said were not modified, fetched again in full
-    after an unbelievable 304, or answered 304 unasked; and the bytes downloaded, what revalidation saves."""
+    after an unbelievable 304, or answered 304 unasked; and the bytes really downloaded (Scrapy's own count
+    includes the stored bodies handed over on a 304)."""
     prefix = "pushcrawl/http/"
     http = {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
     if http:
-        http["response_bytes"] = int(stats.get("downloader/response_bytes", 0))
+        saved = http.get("not_downloaded_bytes", 0)
+        http["downloaded_bytes"] = int(stats.get("downloader/response_bytes", 0)) - saved
         report.extra["http"] = http
 
 

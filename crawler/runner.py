@@ -323,7 +323,7 @@ def _crawl(
     try:
         process = CrawlerProcess(values)
         crawler = process.create_crawler(cls)
-        if cls.revalidates and getattr(options, "revalidate", False):  # before the user's settings: theirs win
+        if revalidate.enabled(cls, options):  # before the user's settings: theirs win
             state_dir = settings.resolve_path(settings.state_dir)
             middlewares = crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")
             for name, value in revalidate.scrapy_settings(

@@ -30,6 +30,12 @@ MIDDLEWARE = "crawler.revalidate.middleware.RevalidateMiddleware"
 SCRAPY_MIDDLEWARE = "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware"
 
 
+def enabled(connector: type, options: object) -> bool:
+    """Whether a run of this connector with these options revalidates: the class declares ``revalidates``
+    (connectors.base) and the site's ``revalidate`` option is on."""
+    return bool(getattr(connector, "revalidates", False) and getattr(options, "revalidate", False))
+
+
 def cache_file(state_dir: Path, scope: str) -> Path:
     """The stored responses of one scope ("<target>/<site>"), next to the state file."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", scope.replace("/", "__"))

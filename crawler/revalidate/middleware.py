@@ -11,15 +11,17 @@ happens when it proves nothing:
   HTTP error it is (``pushcrawl/http/unexpected_304``): the connector counts the page failed, so the run is
   not proven complete and nothing is deleted.
 
-Each believed 304 counts ``pushcrawl/http/not_modified``; the page's document is then found unchanged by
-the changes pipeline (``pushcrawl/unchanged``) unless its mapping, its permissions or its acknowledgement
-differ.
+Each believed 304 counts ``pushcrawl/http/not_modified``, and in ``pushcrawl/http/not_downloaded_bytes`` the
+size of the stored page less the 304's (Scrapy's ``downloader/response_bytes`` counts the stored page). The
+page's document is then found unchanged by the changes pipeline (``pushcrawl/unchanged``) unless its mapping,
+its permissions or its acknowledgement differ.
 """
 
 from __future__ import annotations
 
 from scrapy import Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
+from scrapy.downloadermiddlewares.stats import get_header_size, get_status_size
 from scrapy.http import Request, Response
 
 from crawler.revalidate.policy import CONDITIONAL, OURS
@@ -28,6 +30,11 @@ from crawler.revalidate.policy import CONDITIONAL, OURS
 FRESHENED = (b"Cache-Control", b"Content-Location", b"Date", b"ETag", b"Expires", b"Vary", b"Set-Cookie")
 #: set on the request that fetches a page in full after a 304 that could not be believed
 REFETCH = "pushcrawl_refetch"
+
+
+def wire_size(response: Response) -> int:
+    """A response's size as Scrapy's DownloaderStats counts it (status line, headers, body)."""
+    return len(response.body) + get_header_size(response.headers) + get_status_size(response.status) + 4
 
 
 class RevalidateMiddleware(HttpCacheMiddleware):
@@ -47,6 +54,10 @@ class RevalidateMiddleware(HttpCacheMiddleware):
                     self.stats.inc_value("pushcrawl/http/unexpected_304")
             elif self.policy.is_cached_response_valid(cached, response, request):
                 self.stats.inc_value("pushcrawl/http/not_modified")
+                stored = super().process_response(request, response)
+                # Scrapy's downloader/response_bytes counts the stored page handed on, not the 304 that came
+                self.stats.inc_value("pushcrawl/http/not_downloaded_bytes", wire_size(cached) - wire_size(response))
+                return stored
             else:
                 self.stats.inc_value("pushcrawl/http/refetched")
                 del request.meta["cached_response"]

@@ -1,7 +1,8 @@
 """What revalidation refuses to trust (crawler.revalidate.policy, .middleware), against a server that bends
 the rules: weak ETags, a page modified in the second it was served, a 304 naming another ETag than the one
 sent, a 304 to a request that asked for nothing. In-process crawls of the web connector, two runs sharing
-one cache file, as two scheduled runs of a site do."""
+one cache file, as two scheduled runs of a site do. And the sitemap connector's pages without ``<lastmod>``,
+against nginx."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+from connectors import registry
 from crawler import revalidate
 from tests.fixtures.base import FixtureServer, Reply, Request
 from tests.fixtures.crawl import CrawlResult, run_connector
+from tests.fixtures.nginx_site import NginxSite
 
 OLD = formatdate(time.time() - 86400, usegmt=True)
 
@@ -100,3 +103,24 @@ def test_a_full_run_asks_for_every_page_in_full(tmp_path: Path) -> None:
         full = crawl(srv, tmp_path, mode="full")
         assert srv.conditional("/") == [{}] and "pushcrawl/http/not_modified" not in full.stats
         assert len(full.documents()) == 4
+
+
+def test_sitemap_pages_without_lastmod_are_revalidated(tmp_path: Path) -> None:
+    with NginxSite(tmp_path) as srv:
+        names = ("a.html", "b.html", "c.html")
+        urls = "".join(f"<url><loc>{srv.base_url}/{name}</loc></url>" for name in names)
+        srv.write("sitemap.xml", f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>')
+        for name in names:
+            srv.write(name, html(f"Page {name}"))
+        options = {"sitemap_urls": [f"{srv.base_url}/sitemap.xml"]}
+        cls = registry.load("sitemap")
+        assert revalidate.enabled(cls, cls.Options.model_validate(options))  # what the runner decides by
+        settings = revalidate.scrapy_settings(tmp_path, "t/sitemap", "incremental", False, {})
+        first = run_connector("sitemap", options, mode="incremental", settings=settings, ping=False)
+        assert len(first.documents()) == 3 and "pushcrawl/http/not_modified" not in first.stats
+        srv.write("c.html", html("Page c, edited"), age_s=60)
+        known = [f"{srv.base_url}/{name}" for name in names]
+        second = run_connector("sitemap", options, "incremental", None, known, settings, ping=False)
+        assert second.stats["pushcrawl/http/not_modified"] == 3, second.stats  # the sitemap, a and b
+        docs = second.documents()
+        assert sorted(docs) == known and "edited" in json.dumps(docs[f"{srv.base_url}/c.html"])
