@@ -40,6 +40,11 @@ def wire_size(response: Response) -> int:
 class RevalidateMiddleware(HttpCacheMiddleware):
     # spider: Scrapy's middleware signature (deprecated argument, still passed by some callers)
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | Response | None:
+        if request.meta.pop(OURS, False):
+            # a retry, or a redirect built from a revalidated request, carries the validators of the page first
+            # asked for: dropped here, and set again only if this URL has its own stored page
+            for name in CONDITIONAL:
+                request.headers.pop(name, None)
         if request.meta.get(REFETCH):
             return None  # asked for in full: no lookup, and what comes back is stored (first-hand)
         return super().process_request(request)

@@ -40,7 +40,7 @@ class Quirky(FixtureServer):
         if request.path == "/":
             if sent == '"idx"':
                 return Reply(304, b"", NOT_MODIFIED, headers={"ETag": '"idx"'})
-            links = ("weak.html", "fresh.html", "liar.html", "always304.html")
+            links = ("weak.html", "fresh.html", "liar.html", "always304.html", "moved.html")
             return Reply(200, html("Index page", links), "text/html", {"ETag": '"idx"', "Last-Modified": OLD})
         if request.path == "/weak.html":  # a weak tag: "equivalent", not the same bytes
             if sent == 'W/"w1"':
@@ -56,6 +56,14 @@ class Quirky(FixtureServer):
             if sent is not None:  # answers 304 to any tag, but names the current one
                 return Reply(304, b"", NOT_MODIFIED, headers={"ETag": tag})
             return Reply(200, html(f"Liar version {self.liar_version}"), "text/html", {"ETag": tag})
+        if request.path == "/moved.html":  # a page with a stored copy, moved since
+            if self.liar_version == 2:
+                return Reply(301, b"", "text/plain", {"Location": f"{self.base_url}/target.html"})
+            return Reply(200, html("Moved page"), "text/html", {"ETag": '"m1"', "Last-Modified": OLD})
+        if request.path == "/target.html":  # its tag happens to equal the moved page's (nginx: same mtime, size)
+            if sent == '"m1"':
+                return Reply(304, b"", NOT_MODIFIED, headers={"ETag": '"m1"'})
+            return Reply(200, html("Target page"), "text/html", {"ETag": '"m1"', "Last-Modified": OLD})
         if request.path == "/always304.html":
             return Reply(304, b"", NOT_MODIFIED)
         return Reply(404, "not found", "text/plain")
@@ -91,9 +99,10 @@ def test_only_trustworthy_validators_are_sent_and_only_a_matching_304_is_believe
         # a 304 to a request without validators: a failed page (counted), not a document, nothing stored
         assert stats["pushcrawl/http/unexpected_304"] == 1 and stats["pushcrawl/errors"] == 1, stats
         assert f"{srv.base_url}/always304.html" not in second.documents()
-        assert len(second.documents()) == 4, sorted(
-            second.documents()
-        )  # index (from its stored body), weak, fresh, liar
+        # the redirect did not carry the moved page's validators to its target
+        assert srv.conditional("/target.html") == [{}] and f"{srv.base_url}/target.html" in second.documents()
+        # index (from its stored body), weak, fresh, liar, target
+        assert len(second.documents()) == 5, sorted(second.documents())
 
 
 def test_a_full_run_asks_for_every_page_in_full(tmp_path: Path) -> None:
@@ -102,7 +111,7 @@ def test_a_full_run_asks_for_every_page_in_full(tmp_path: Path) -> None:
         srv.requests.clear()
         full = crawl(srv, tmp_path, mode="full")
         assert srv.conditional("/") == [{}] and "pushcrawl/http/not_modified" not in full.stats
-        assert len(full.documents()) == 4
+        assert len(full.documents()) == 5
 
 
 def test_sitemap_pages_without_lastmod_are_revalidated(tmp_path: Path) -> None:
