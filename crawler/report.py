@@ -136,6 +136,11 @@ def print_summary(report: RunReport, out: TextIO) -> None:
             f" · script errors {render.get('script_errors', 0)} · browser crashes {render.get('browser_crashes', 0)}"
             f" · restarts {render.get('browser_restarts', 0)}\n"
         )
+    if http := report.extra.get("http"):  # crawler.revalidate
+        out.write(
+            f"  revalidated: {http.get('not_modified', 0)} not modified (304) · fetched again in full"
+            f" {http.get('refetched', 0)} · downloaded {http.get('downloaded_bytes', 0):,} bytes\n"
+        )
     if report.dropped_by_reason:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped_by_reason.items()))
         out.write(f"  dropped by reason: {reasons}\n")

@@ -14,7 +14,7 @@ Parts: ``policy`` (which responses are kept, which validators are trusted, when 
 (one SQLite file per scope under ``<state_dir>/httpcache/``, removed by ``pushcrawl purge``).
 
 Run modes: an incremental run revalidates; a full run (``--full``) fetches every page in full, as a full
-reindex promises to re-read the source, and refreshes what is stored; a dry run reads but stores nothing.
+reindex promises to re-read the source, and stores afresh what it fetched; a dry run reads but stores nothing.
 This module stays free of Scrapy imports: the runner and ``purge`` use it.
 """
 

@@ -71,6 +71,8 @@ class RevalidateMiddleware(HttpCacheMiddleware):
                     headers.pop(name, None)
                 meta = {k: v for k, v in request.meta.items() if k != OURS}
                 return request.replace(headers=headers, meta={**meta, REFETCH: True}, dont_filter=True)
+        if response.status in (404, 410) and request.meta.get("cached_response") is not None:
+            self.storage.forget(request)  # gone: a page that comes back is downloaded in full
         return super().process_response(request, response)
 
     def _freshen_cached_response(self, cachedresponse: Response, response: Response) -> None:

@@ -5,6 +5,9 @@ a directory of six files per page (a 200,000-page intranet is 1.2 million files)
 which dbm module the system has. SQLite is already the state store's engine: one file, removed with the
 site's state (``pushcrawl purge``, crawler.revalidate.forget), bodies compressed with zlib.
 
+What it holds stays the site's current pages: a URL that answers 404/410 loses its stored page, and a full
+run (which looks nothing up) empties the file first and stores what it fetches.
+
 ``Set-Cookie`` is not stored: a stored page handed back on a 304 would otherwise replay a session cookie
 from the day it was stored over the current one (CookiesMiddleware reads the response after this).
 Writes happen on the reactor thread, one small transaction per stored page, like Scrapy's own storages:
@@ -50,6 +53,10 @@ class SqliteCacheStorage:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if self.store and not self.lookup:
+            # a full run re-reads the site and stores what it fetched: the store then holds the pages the site
+            # has now, not every URL it ever had (if the run stops early, the rest is fetched in full next time)
+            self._db.execute("DELETE FROM responses")
 
     def close_spider(self, spider: Spider) -> None:
         if self._db is not None:
@@ -69,6 +76,11 @@ class SqliteCacheStorage:
         body = zlib.decompress(body)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
         return cls(url=url, status=status, headers=headers, body=body)
+
+    def forget(self, request: Request) -> None:
+        """The URL answered 404/410: its stored page is gone too."""
+        if self.store and self._db is not None:
+            self._db.execute("DELETE FROM responses WHERE key=?", (self._fingerprint(request),))
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         if not self.store or self._db is None:

@@ -7,10 +7,12 @@ against nginx."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectors import registry
 from crawler import revalidate
@@ -40,7 +42,7 @@ class Quirky(FixtureServer):
         if request.path == "/":
             if sent == '"idx"':
                 return Reply(304, b"", NOT_MODIFIED, headers={"ETag": '"idx"'})
-            links = ("weak.html", "fresh.html", "liar.html", "always304.html", "moved.html")
+            links = ("weak.html", "fresh.html", "liar.html", "always304.html", "moved.html", "gone.html")
             return Reply(200, html("Index page", links), "text/html", {"ETag": '"idx"', "Last-Modified": OLD})
         if request.path == "/weak.html":  # a weak tag: "equivalent", not the same bytes
             if sent == 'W/"w1"':
@@ -64,12 +66,23 @@ class Quirky(FixtureServer):
             if sent == '"m1"':
                 return Reply(304, b"", NOT_MODIFIED, headers={"ETag": '"m1"'})
             return Reply(200, html("Target page"), "text/html", {"ETag": '"m1"', "Last-Modified": OLD})
+        if request.path == "/gone.html" and self.liar_version == 1:
+            return Reply(200, html("Soon gone"), "text/html", {"ETag": '"g1"', "Last-Modified": OLD})
         if request.path == "/always304.html":
             return Reply(304, b"", NOT_MODIFIED)
         return Reply(404, "not found", "text/plain")
 
     def conditional(self, path: str) -> list[dict[str, str]]:
         return [{k: v for k, v in r.headers.items() if k.startswith("if-")} for r in self.requests if r.path == path]
+
+
+def stored(cache: Path) -> set[str]:
+    """Paths of the pages the cache file holds."""
+    db = sqlite3.connect(str(revalidate.cache_file(cache, "t/quirky")))
+    try:
+        return {urlsplit(url).path for (url,) in db.execute("SELECT url FROM responses")}
+    finally:
+        db.close()
 
 
 def crawl(srv: Quirky, cache: Path, mode: str = "incremental") -> CrawlResult:
@@ -83,6 +96,7 @@ def test_only_trustworthy_validators_are_sent_and_only_a_matching_304_is_believe
     with Quirky() as srv:
         first = crawl(srv, tmp_path)
         assert first.stats.get("pushcrawl/http/unexpected_304") == 1, first.stats  # always304, asked nothing
+        assert stored(tmp_path) == {"/", "/liar.html", "/moved.html", "/gone.html"}  # the trustworthy ones
         srv.liar_version = 2
         srv.requests.clear()
         second = crawl(srv, tmp_path)
@@ -103,6 +117,16 @@ def test_only_trustworthy_validators_are_sent_and_only_a_matching_304_is_believe
         assert srv.conditional("/target.html") == [{}] and f"{srv.base_url}/target.html" in second.documents()
         # index (from its stored body), weak, fresh, liar, target
         assert len(second.documents()) == 5, sorted(second.documents())
+        assert "/gone.html" not in stored(tmp_path)  # it answered 404: its stored page went too
+
+
+def test_a_full_run_stores_afresh_what_it_fetched(tmp_path: Path) -> None:
+    with Quirky() as srv:
+        crawl(srv, tmp_path)
+        srv.liar_version = 2  # moved.html now redirects, gone.html is gone
+        crawl(srv, tmp_path, mode="full")
+        # moved.html's page, stored by the first run, is not kept: the store holds what the site has now
+        assert stored(tmp_path) == {"/", "/liar.html", "/target.html"}
 
 
 def test_a_full_run_asks_for_every_page_in_full(tmp_path: Path) -> None:
@@ -111,7 +135,7 @@ def test_a_full_run_asks_for_every_page_in_full(tmp_path: Path) -> None:
         srv.requests.clear()
         full = crawl(srv, tmp_path, mode="full")
         assert srv.conditional("/") == [{}] and "pushcrawl/http/not_modified" not in full.stats
-        assert len(full.documents()) == 5
+        assert len(full.documents()) == 6
 
 
 def test_sitemap_pages_without_lastmod_are_revalidated(tmp_path: Path) -> None:
