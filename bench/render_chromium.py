@@ -16,8 +16,8 @@ a variant that changes one page's text is reported, and the script exits 1.
 
     python bench/render_chromium.py [--pages 53] [--rounds 3] [--variants shipped,before,...]
 
-A variant changes the browser's command line only (``VARIANTS``: flags added or taken out of
-connectors.render.CHROMIUM_ARGS in the crawl's process, before the crawl starts).
+A variant changes the browser's command line (``VARIANTS``: flags added or taken out of
+connectors.render.CHROMIUM_ARGS in the crawl's process, before the crawl starts), or how the DOM is read.
 """
 
 from __future__ import annotations
@@ -42,23 +42,35 @@ from connectors.render import CHROMIUM_ARGS
 
 FEATURES = next(a for a in CHROMIUM_ARGS if a.startswith("--disable-features="))
 
-#: what each variant adds to (+) or takes out of (-) the shipped CHROMIUM_ARGS
+#: what each variant adds to (+) or takes out of (-) the shipped CHROMIUM_ARGS; "py:page-content": the DOM read
+#: by Playwright's page.content() instead of connectors.render.dom; "render:K: V": a render option of the site
 VARIANTS: dict[str, list[str]] = {
     "shipped": [],
-    # what was launched before RenderDocument was disabled: Playwright's own feature list only
-    "before": ["-" + FEATURES],
+    # this branch's base: Playwright's feature list only, and page.content()
+    "before": ["-" + FEATURES, "py:page-content"],
+    "with-render-document": ["-" + FEATURES],
+    "page-content": ["py:page-content"],
     "in-process-gpu": ["+--in-process-gpu"],
     "no-gpu-compositing": ["+--disable-gpu-compositing", "+--disable-software-rasterizer"],
     "one-raster-thread": ["+--num-raster-threads=1"],
+    # a new context (and renderer, HTTP cache, compiled scripts) every 5 pages instead of every 100
+    "context-per-5-pages": ["render:max_pages_per_context: 5"],
 }
 
 CHILD = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import connectors.render as render
+import connectors.render.dom as dom
+async def page_content(page, fallback, *_):
+    return await fallback()
 for change in sys.argv[2].split("\\x1f") if sys.argv[2] else []:
     flag = change[1:]
-    if change[0] == "+":
+    if change == "py:page-content":
+        dom.content = page_content
+    elif change.startswith("render:"):
+        pass  # in the site's settings
+    elif change[0] == "+":
         render.CHROMIUM_ARGS.append(flag)
     elif flag in render.CHROMIUM_ARGS:
         render.CHROMIUM_ARGS.remove(flag)
@@ -75,6 +87,7 @@ def shells(pages: int) -> list[str]:
 
 def crawl(work: Path, name: str, port: int, paths: list[str], concurrency: int) -> tuple[dict[str, float], dict]:
     """One crawl under variant ``name``: (CPU-seconds by process type, {document id: indexed text})."""
+    options = "".join(f", {c.removeprefix('render:')}" for c in VARIANTS[name] if c.startswith("render:"))
     run = work / f"{name}-{time.monotonic_ns()}"
     run.mkdir()
     pattern = "|".join(re.escape(p) for p in paths)
@@ -91,7 +104,7 @@ sites:
     options:
       sitemap_urls: ["http://127.0.0.1:{port}/sitemap.xml"]
       allow: {allow}
-      render: {{mode: always, max_concurrent: {concurrency}}}
+      render: {{mode: always, max_concurrent: {concurrency}{options}}}
     scrapy: {{AUTOTHROTTLE_ENABLED: false, CONCURRENT_REQUESTS: {concurrency * 2}}}
 """,
         encoding="utf-8",

@@ -1,14 +1,18 @@
-"""The command line we launch Chromium with (connectors.render.CHROMIUM_ARGS), in real Chromium: the features we
-disable keep every one Playwright disables, and pages whose content needs the frames a tab produces (built in
-``requestAnimationFrame``, or by an ``IntersectionObserver`` once laid out) still render in tabs that navigate
-page after page (connectors.render.handler) — what a cheaper browser must not lose."""
+"""What makes a rendered page cheaper inside Chromium, checked in real Chromium: the features we disable
+(connectors.render.CHROMIUM_ARGS) keep every one Playwright disables; pages whose content needs the frames a tab
+produces (built in ``requestAnimationFrame``, or by an ``IntersectionObserver`` once laid out) still render in
+tabs that navigate page after page (connectors.render.handler); and the DOM read through DevTools
+(connectors.render.dom) is the very string ``page.content()`` gives, even on a page that tampers with the
+serializers, in a tab that navigates from page to page."""
 
 from __future__ import annotations
+
+import asyncio
 
 import psutil
 import pytest
 
-from connectors.render import CHROMIUM_ARGS, RenderOptions
+from connectors.render import CHROMIUM_ARGS, RenderOptions, dom
 from tests.fixtures.base import FixtureServer, Reply, Request
 from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.crawl import run_connector
@@ -31,6 +35,23 @@ OBSERVED = (
 )
 
 
+#: pages whose HTML must read the same both ways: no doctype (quirks), a legacy doctype with public and system
+#: ids, text outside ASCII, and a page whose own script replaces the serializers (in its world, not in ours)
+READ = {
+    "/quirks": "<html><head><title>q</title></head><body><p>no doctype &amp; quirks</p></body></html>",
+    "/legacy": (
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><html><body><p>Grüße, 東京 — ok</p></body></html>'
+    ),
+    "/tampered": (
+        "<!doctype html><html><head><script>Object.defineProperty(Element.prototype,'outerHTML',{get(){return "
+        "'<p>fake</p>'}});window.XMLSerializer=function(){this.serializeToString=()=>'<!fake>'};</script></head>"
+        "<body><main id='m'></main><script>document.getElementById('m').textContent='written by script'"
+        "</script></body></html>"
+    ),
+}
+
+
 class FrameSite(FixtureServer):
     def handle(self, request: Request) -> Reply:
         if request.path == "/sitemap.xml":
@@ -38,6 +59,8 @@ class FrameSite(FixtureServer):
             locs = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
             xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
             return Reply(200, xml, "application/xml")
+        if request.path in READ:
+            return Reply(200, READ[request.path], "text/html; charset=utf-8")
         kind, _, n = request.path.strip("/").partition("/")
         if kind in ("raf", "seen"):
             page = (RAF if kind == "raf" else OBSERVED).format(name=f"{kind}{n}")
@@ -63,6 +86,7 @@ def test_pages_built_in_animation_frames_or_by_an_observer_render_in_reused_tabs
     assert stats["pushcrawl/render/rendered"] == 2 * PAGES
     assert stats.get("pushcrawl/render/tabs_reused", 0) >= 2 * PAGES - 2  # the same tabs navigated again
     assert "pushcrawl/dropped/render_timeout" not in stats
+    assert "pushcrawl/render/dom_read_fallbacks" not in stats  # every page read through DevTools (render.dom)
 
 
 def _disabled_features(cmdline: list[str]) -> list[set[str]]:
@@ -93,3 +117,33 @@ def test_our_disabled_features_keep_every_one_playwright_disables() -> None:
     for earlier in playwright:
         assert earlier <= last, f"Playwright disables {sorted(earlier - last)} too: add them to connectors.render"
     assert "RenderDocument" in last
+
+
+async def _both_ways(base_url: str) -> list[tuple[str, str, str]]:
+    from playwright.async_api import async_playwright
+
+    fell_back: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=RenderOptions().browser(), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            read = []
+            for path in [*READ, "/raf/0", *READ]:  # one tab, navigated again and again
+                await page.goto(base_url + path, wait_until="load")
+                await page.wait_for_selector("main, p", state="attached")
+                ours = await dom.content(page, page.content, lambda p=path: fell_back.append(p))
+                read.append((path, ours, await page.content()))
+        finally:
+            await browser.close()
+    assert fell_back == []  # every read took the DevTools path
+    return read
+
+
+def test_the_dom_read_through_devtools_is_what_page_content_gives() -> None:
+    with FrameSite() as site:
+        read = asyncio.run(_both_ways(site.base_url))
+    for path, ours, playwrights in read:
+        assert ours == playwrights, path
+    tampered = next(ours for path, ours, _ in read if path == "/tampered")
+    assert tampered.startswith("<!DOCTYPE html><html>") and "written by script" in tampered
+    assert "fake" not in tampered.split("</head>")[1]
