@@ -12,7 +12,7 @@ a named agent other than ours is ignored, like a crawler that is not that agent 
 from __future__ import annotations
 
 from parsel import Selector
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 
 NOINDEX = frozenset({"noindex", "none"})
 _META_NAMES = ("robots", "googlebot")
@@ -42,7 +42,9 @@ def header_directives(response: Response) -> set[str]:
 def meta_directives(response: TextResponse) -> set[str]:
     if not _may_say_noindex(response.body):
         return set()
-    sel = Selector(text=response.text, type="html")
+    # the response's own selector when it is an HTML page: Scrapy caches it on the response, so the page is
+    # parsed once for this, render auto's check and the extract pipeline (connectors.sitemap.spider)
+    sel = response.selector if isinstance(response, HtmlResponse) else Selector(text=response.text, type="html")
     out: set[str] = set()
     for name in _META_NAMES:
         upper = name.upper()

@@ -36,15 +36,30 @@ META = "pushcrawl_render"
 MEMORY_EVERY_S = 1.0
 
 
+def _browser_processes() -> list[psutil.Process]:
+    """Playwright's driver and its descendants (every Chromium process): this process's children whose command
+    line runs from Playwright's package, and everything under them. Not every descendant: the crawl's local
+    Push API runs in a child process too (crawler.localproc), and its index's memory is not the browser's."""
+    out: list[psutil.Process] = []
+    for child in psutil.Process(os.getpid()).children():
+        try:
+            if any("playwright" in part for part in child.cmdline()[:2]):
+                out.append(child)
+                out.extend(child.children(recursive=True))
+        except psutil.Error:  # exited meanwhile
+            continue
+    return out
+
+
 def browser_rss_mb() -> float:
-    """Proportional memory (PSS) of this process's descendants — the browser and its driver — in MiB.
+    """Proportional memory (PSS) of the browser and its driver, in MiB.
 
     PSS, not RSS: Chromium's processes share most of their pages, and a sum of RSS counts them once per process
     (1.4 GB "used" by a browser with three tabs)."""
     total = 0
-    for child in psutil.Process(os.getpid()).children(recursive=True):
+    for proc in _browser_processes():
         try:
-            info = child.memory_full_info()
+            info = proc.memory_full_info()
         except psutil.Error:  # exited meanwhile, or /proc/PID/smaps not readable
             continue
         total += getattr(info, "pss", info.rss)

@@ -21,7 +21,7 @@ from typing import Any, Self
 import scrapy
 from pydantic import Field, ValidationInfo, field_validator
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -39,6 +39,7 @@ from connectors.sitemap.parse import parse_lastmod, parse_sitemap
 from crawler import dates
 from crawler.model import Deletion
 from crawler.scrapytypes import Output
+from pipelines import htmlparse
 
 
 class SitemapOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
@@ -157,11 +158,21 @@ class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
 
     def parse_page(self, response: Response, lastmod: datetime | None = None) -> Iterator[Output]:
         self.seen(response.url)
-        if self.options.obey_noindex and (why := noindex_reason(response)):
-            self.crawler.stats.inc_value("pushcrawl/dropped/noindex")
-            self.logger.info("dropped (noindex) %s: %s", response.url, why)
-            return
-        doc = page_document(response, lastmod)
+        try:
+            if self.options.obey_noindex and (why := noindex_reason(response)):
+                self.crawler.stats.inc_value("pushcrawl/dropped/noindex")
+                self.logger.info("dropped (noindex) %s: %s", response.url, why)
+                return
+            doc = page_document(response, lastmod)
+            if doc is not None and doc.html is not None and isinstance(response, TextResponse):
+                cached = response._cached_selector  # Scrapy's cache of response.selector, read without making one
+                if cached is not None and doc.html is response.text:
+                    # parsed already (the noindex check, render auto): the extract pipeline takes this tree
+                    # instead of parsing the page again
+                    htmlparse.share_tree(doc, cached.root)
+        finally:
+            # the tree now lives on the Document only: freed once extracted, not at the next full collection
+            htmlparse.release_selector(response)
         if doc is None:
             self.crawler.stats.inc_value("pushcrawl/dropped/unsupported_content")
             self.logger.warning(
