@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from render import DOCS, ROOT, TreeCpu, serve  # bench/ is not a package: found by sys.path
+import psutil
+from render import DOCS, ROOT, TreeCpu, _kind, serve  # bench/ is not a package: found by sys.path
 
 sys.path.insert(0, str(ROOT))
 from connectors.render import CHROMIUM_ARGS
@@ -79,6 +80,20 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
+class Cpu(TreeCpu):
+    """TreeCpu, with a renderer classed as one even when first seen just after the zygote forked it (its command
+    line still the zygote's): such a process is looked at again on each sample while it reads as the zygote."""
+
+    def sample(self) -> None:
+        super().sample()
+        for key, (kind, seconds) in list(self.seen.items()):
+            if kind == "chromium/zygote":
+                try:
+                    self.seen[key] = (_kind(psutil.Process(key[0])), seconds)
+                except psutil.Error:
+                    continue
+
+
 def shells(pages: int) -> list[str]:
     """The docs pages bench/render.py serves as script-built shells (every 10th of its sorted list)."""
     listed = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.html"))
@@ -119,7 +134,7 @@ sites:
         stderr=subprocess.PIPE,
         text=True,
     )
-    cpu = TreeCpu(proc.pid)
+    cpu = Cpu(proc.pid)
     while proc.poll() is None:
         cpu.sample()
         time.sleep(0.2)

@@ -49,7 +49,7 @@ async def _serialize(page: Page, fresh: bool) -> str:
     session, frame = await _tab(page, fresh)
     # Any: DevTools JSON results
     world: dict[str, Any] = await session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": WORLD})
-    result: dict[str, Any] = await session.send(
+    result: dict[str, Any] = await session.send(  # Any: DevTools JSON results
         "Runtime.evaluate",
         {"expression": SERIALIZE, "contextId": world["executionContextId"], "returnByValue": True},
     )
