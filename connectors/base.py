@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, final
 
 import scrapy
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -58,6 +58,14 @@ class ConnectorOptions(BaseModel):
     """Base of every connector's ``Options``; unknown keys are errors so typos are caught."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class RevalidateOptions(ConnectorOptions):
+    """Options of a connector that declares ``revalidates``."""
+
+    revalidate: bool = Field(
+        True, description="incremental runs ask with If-None-Match/If-Modified-Since; a 304 is not downloaded"
+    )
 
 
 OptionsT = TypeVar("OptionsT", bound=ConnectorOptions)
@@ -80,6 +88,10 @@ class Connector(scrapy.Spider, Generic[OptionsT], metaclass=ABCMeta):
     #: saved file validators only for files indexed before): the runner passes ``known_ids`` only to
     #: connectors that say so, so the others never hold the site's id list in memory
     uses_known_ids: ClassVar[bool] = False
+    #: fetches pages whose HTTP validators (ETag, Last-Modified) tell whether they changed: with the site's
+    #: ``revalidate`` option on (``RevalidateOptions``), incremental runs ask with If-None-Match /
+    #: If-Modified-Since and a 304 hands the spider the stored response (crawler.revalidate)
+    revalidates: ClassVar[bool] = False
 
     def __init__(
         self,

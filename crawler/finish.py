@@ -24,7 +24,14 @@ from crawler.deletions import DeletionPlan, Listing, apply_deletions, guard, pla
 from crawler.errors import RunRefused
 from crawler.ledger import LISTING
 from crawler.pushapi.client import PushApiClient
-from crawler.report import RunReport, Stats, apply_field_stats, apply_render_stats, counts_from_stats
+from crawler.report import (
+    RunReport,
+    Stats,
+    apply_field_stats,
+    apply_http_stats,
+    apply_render_stats,
+    counts_from_stats,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +111,7 @@ def fill_report(report: RunReport, run: Run, outcome: CrawlOutcome) -> None:
     report.extra["would_push"] = int(stats.get("pushcrawl/would_push", 0))
     apply_field_stats(report, stats)  # collected-not-indexed, renamed and rejected field names
     apply_render_stats(report, stats)  # pages rendered in the browser (crawler.render)
+    apply_http_stats(report, stats)  # pages revalidated with a 304 (crawler.revalidate)
     report.extra["sweep_from"] = run.sweep_from
     report.extra["identities_pushed"] = int(stats.get("pushcrawl/identities_pushed", 0))
     report.extra["identities_unchanged"] = int(stats.get("pushcrawl/identities_unchanged", 0))

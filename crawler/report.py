@@ -95,6 +95,18 @@ def apply_render_stats(report: RunReport, stats: Stats) -> None:
         report.extra["render"] = render
 
 
+def apply_http_stats(report: RunReport, stats: Stats) -> None:
+    """Revalidation (crawler.revalidate): pages the server said were not modified, fetched again in full
+    after an unbelievable 304, or answered 304 unasked; and the bytes really downloaded (Scrapy's own count
+    includes the stored bodies handed over on a 304)."""
+    prefix = "pushcrawl/http/"
+    http = {k.removeprefix(prefix): int(v) for k, v in stats.items() if k.startswith(prefix)}
+    if http:
+        saved = http.get("not_downloaded_bytes", 0)
+        http["downloaded_bytes"] = int(stats.get("downloader/response_bytes", 0)) - saved
+        report.extra["http"] = http
+
+
 def print_summary(report: RunReport, out: TextIO) -> None:
     c = defaultdict(int, report.counts)  # a run that failed before crawling (ping) has no counts
     kind = "dry run" if report.dry_run else f"{report.mode} run"
@@ -123,6 +135,11 @@ def print_summary(report: RunReport, out: TextIO) -> None:
             f"  rendered: {render.get('rendered', 0)} (auto {render.get('auto', 0)}) · plain {render.get('plain', 0)}"
             f" · script errors {render.get('script_errors', 0)} · browser crashes {render.get('browser_crashes', 0)}"
             f" · restarts {render.get('browser_restarts', 0)}\n"
+        )
+    if http := report.extra.get("http"):  # crawler.revalidate
+        out.write(
+            f"  revalidated: {http.get('not_modified', 0)} not modified (304) · fetched again in full"
+            f" {http.get('refetched', 0)} · downloaded {http.get('downloaded_bytes', 0):,} bytes\n"
         )
     if report.dropped_by_reason:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped_by_reason.items()))

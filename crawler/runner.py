@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings.default_settings import EXTENSIONS_BASE
 
 from connectors.base import Connector, ConnectorOptions
-from crawler import context, defaults, indexed, offline, secrets
+from crawler import context, defaults, indexed, offline, revalidate, secrets
 from crawler.config import Settings, connector_options
 from crawler.context import Run
 from crawler.deletions import Listing
@@ -323,6 +323,13 @@ def _crawl(
     try:
         process = CrawlerProcess(values)
         crawler = process.create_crawler(cls)
+        if revalidate.enabled(cls, options):  # before the user's settings: theirs win
+            state_dir = settings.resolve_path(settings.state_dir)
+            middlewares = crawler.settings.getdict("DOWNLOADER_MIDDLEWARES")
+            for name, value in revalidate.scrapy_settings(
+                state_dir, run.scope, run.mode, run.dry_run, middlewares
+            ).items():
+                crawler.settings.set(name, value, priority="spider")
         user_settings_win(crawler, settings, site)
         # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors
         # can recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.

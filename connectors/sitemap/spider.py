@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
-from connectors.base import Connector, ConnectorOptions
+from connectors.base import Connector, RevalidateOptions
 from connectors.failures import describe, is_too_large
 from connectors.patterns import RegexList
 from connectors.recheck import RecheckMixin, known_ids
@@ -42,7 +42,7 @@ from crawler.scrapytypes import Output
 from pipelines import htmlparse
 
 
-class SitemapOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
+class SitemapOptions(RevalidateOptions, RenderableOptions, AuthenticatedOptions):
     sitemap_urls: list[str] = Field(min_length=1, description="sitemap or sitemap-index URLs (http, https, file)")
     allow: RegexList = Field(default_factory=list, description="only page URLs matching one of these regexes")
     deny: RegexList = Field(default_factory=list, description="skip page URLs matching one of these regexes")
@@ -77,6 +77,7 @@ def cursor_value(when: datetime) -> str:
 class SitemapConnector(RecheckMixin, Connector[SitemapOptions]):
     name = "sitemap"
     Options = SitemapOptions
+    revalidates = True  # pages are asked for with their validators: a 304 is not downloaded again
     supports_incremental = True  # lastmod-based; URLs gone from the sitemaps are rechecked (404/410 → delete)
     _since: datetime | None = None
     _known: frozenset[str] | set[str] = frozenset()

@@ -34,7 +34,7 @@ from twisted.python.failure import Failure
 from connectors import auth, render
 from connectors.auth.options import AuthenticatedOptions
 from connectors.auth.ping import get_page
-from connectors.base import Connector, ConnectorOptions
+from connectors.base import Connector, RevalidateOptions
 from connectors.failures import describe
 from connectors.http import polite_settings
 from connectors.patterns import RegexList
@@ -48,7 +48,7 @@ from crawler.scrapytypes import Meta, Output
 from pipelines import htmlparse
 
 
-class WebOptions(ConnectorOptions, RenderableOptions, AuthenticatedOptions):
+class WebOptions(RevalidateOptions, RenderableOptions, AuthenticatedOptions):
     start_urls: list[str] = Field(min_length=1)
     allow: RegexList = Field(default_factory=list, description="follow/index only URLs matching one of these")
     deny: RegexList = Field(default_factory=list, description="never follow/index URLs matching these")
@@ -95,6 +95,7 @@ class WebConnector(RecheckMixin, Connector[WebOptions]):
     Options = WebOptions
     # no change feed, so no cursor: every run walks the links (start_full); an incremental run still pushes only
     # changed pages (their fingerprints) and rechecks known pages it did not reach (404/410 → delete)
+    revalidates = True  # pages are asked for with their validators: a 304 is not downloaded again
     supports_incremental = False
     custom_settings = polite_settings()
 

@@ -1,8 +1,9 @@
 """``pushcrawl purge SITE [--yes] [--dry-run]``: empty a site's source on purpose.
 
 Sends one "delete older than now" for the source (with no queue delay), then forgets the site's fingerprints,
-cursor and any unfinished full reindex, so the next run pushes everything again. Security identities stay:
-they belong to the provider, which other sources may share. Asks for the site's name as confirmation on a
+cursor, any unfinished full reindex and the pages stored for revalidation (crawler.revalidate), so the next
+run fetches and pushes everything again. Security identities stay: they belong to the provider, which other
+sources may share. Asks for the site's name as confirmation on a
 terminal; elsewhere (scripts, cron) it needs ``--yes``. Recorded in the run history as a run of mode "purge".
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from crawler import revalidate
 from crawler.commands import Subparsers
 from crawler.config import Settings, load_settings, require_site
 from crawler.errors import RunRefused
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         # queueDelay 0: a purge asked for now should not wait the default 15 minutes
         target.client.delete_older_than(target.source_id, ordering_id, queue_delay_min=0)
         forgotten = state.forget_scope(scope)
+        revalidate.forget(state.path.parent, scope)  # stored pages too: the next run fetches every page in full
         return {"deleted": forgotten}, f"purged source {target.source_name}: {forgotten} known item(s) deleted"
 
     outcome = run_action(settings, site, "purge", args.target, action)
