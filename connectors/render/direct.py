@@ -18,6 +18,7 @@ needs none of it, and takes this path:
   unchanged (connectors.auth.browser's header rules apply there).
 - **block**: the blocked resource types are failed by the tab's own DevTools session (``Fetch.enable`` with
   resource-type patterns, set up once per tab), so only a blocked request is paused, never the page's others.
+- The DOM is read by connectors.render.dom (no InjectedScript in every document), not ``page.content()``.
 - A URL that turns out to be a download (a PDF link under ``mode: always``) is fetched again through
   scrapy-playwright's path, which knows how to wait for it.
 """
@@ -42,6 +43,8 @@ from scrapy_playwright._utils import (
     _maybe_execute_page_init_callback,
     _set_redirect_meta,
 )
+
+from connectors.render import dom
 
 #: PagePoolHandler._apply_page_methods (scrapy-playwright's), passed in: this module does not import the handler
 PageMethods = Callable[[Page, Request, Spider], Awaitable[None]]
@@ -131,12 +134,16 @@ async def render(request: Request, spider: Spider, page: Page, page_methods: Pag
         headers = Headers(await response.all_headers())
         headers.pop("Content-Encoding", None)
     await page_methods(page, request, spider)
-    text = await _get_page_content(
-        page=page,
-        spider=spider,
-        context_name=context_name,
-        scrapy_request_url=request.url,
-        scrapy_request_method=request.method,
+    text = await dom.content(
+        page,
+        lambda: _get_page_content(
+            page=page,
+            spider=spider,
+            context_name=context_name,
+            scrapy_request_url=request.url,
+            scrapy_request_method=request.method,
+        ),
+        lambda: spider.crawler.stats.inc_value("pushcrawl/render/dom_read_fallbacks"),
     )
     request.meta["download_latency"] = time() - started
     body, encoding = _encode_body(headers=headers, text=text)
