@@ -2,8 +2,9 @@
 
 Contexts: pages are opened in the context ``pushcrawl-<generation>``; after ``max_pages_per_context`` pages the
 generation moves on and the old context is closed once its last page is done (tabs themselves are reused by
-connectors.render.handler). The browser: after a page, at most once per MEMORY_EVERY_S, the memory of this
-process's descendants (Playwright's driver and every Chromium process) is read with psutil in a thread; above
+connectors.render.handler). The browser: after a page, at most once per MEMORY_EVERY_S (MEMORY_FAR_EVERY_S
+while far under the bound), the memory of Playwright's driver and every Chromium process is read with psutil
+in a thread; above
 ``max_browser_mb`` the browser is closed once its pages in flight are done (PagePoolHandler.restart_browser), and
 scrapy-playwright launches a new one for the next request (PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER). A page
 still rendering in a browser that went away (a crash) is retried once.
@@ -39,6 +40,10 @@ META = "pushcrawl_render"
 #: the browser's memory is measured at most this often (seconds): a bound of hundreds of MB is not passed
 #: between two measures a second apart, and each measure costs tens of ms of CPU
 MEMORY_EVERY_S = 1.0
+#: ... and this often while the last measure was under half of ``max_browser_mb``: a browser does not double its
+#: memory in a few seconds of rendering, and a measure is CPU the crawl's critical path shares (~4 % of the
+#: crawl process's samples at one a second on real pages)
+MEMORY_FAR_EVERY_S = 5.0
 
 
 def _browser_processes() -> list[psutil.Process]:
@@ -85,6 +90,7 @@ class BrowserWatch:
         self.crashed_at = 0
         self._retries_owned = False
         self._measured_at = -MEMORY_EVERY_S
+        self._measure_every = MEMORY_EVERY_S
 
     # ---- the request side ----
     def own_crash_retries(self) -> None:
@@ -173,10 +179,11 @@ class BrowserWatch:
         # with a dozen processes, far longer under load): measured at most once per MEMORY_EVERY_S, and in a
         # thread so the reactor keeps serving plain fetches meanwhile
         now = time.monotonic()
-        if now - self._measured_at < MEMORY_EVERY_S:
+        if now - self._measured_at < self._measure_every:
             return
         self._measured_at = now
         used = await asyncio.to_thread(browser_rss_mb)
+        self._measure_every = MEMORY_EVERY_S if used > self.options.max_browser_mb / 2 else MEMORY_FAR_EVERY_S
         self.peak_mb = max(self.peak_mb, used)
         self.crawler.stats.max_value("pushcrawl/render/browser_peak_mb", int(self.peak_mb))
         if used <= self.options.max_browser_mb:
