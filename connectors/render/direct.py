@@ -107,9 +107,12 @@ async def block(page: Page, kinds: list[str], counted: Callable[[], None]) -> ob
     return session
 
 
-async def render(request: Request, spider: Spider, page: Page, page_methods: PageMethods) -> Response:
+async def render(
+    request: Request, spider: Spider, page: Page, page_methods: PageMethods, fell_back: Callable[[], None]
+) -> Response:
     """Navigate ``page`` to ``request.url`` and answer the rendered DOM, as scrapy-playwright's path would;
-    ``page_methods``: the handler's ``_apply_page_methods`` (``wait_for`` a selector)."""
+    ``page_methods``: the handler's ``_apply_page_methods`` (``wait_for`` a selector); ``fell_back``: called
+    when the DOM had to be read by ``page.content()`` (the handler counts it, through its thread-safe stats)."""
     context_name = str(request.meta["playwright_context"])
     request.meta["playwright_page"] = page  # for the errback, as scrapy-playwright sets it early
     _attach_page_event_handlers(page=page, request=request, spider=spider, context_name=context_name)
@@ -143,7 +146,7 @@ async def render(request: Request, spider: Spider, page: Page, page_methods: Pag
             scrapy_request_url=request.url,
             scrapy_request_method=request.method,
         ),
-        lambda: spider.crawler.stats.inc_value("pushcrawl/render/dom_read_fallbacks"),
+        fell_back,
     )
     request.meta["download_latency"] = time() - started
     body, encoding = _encode_body(headers=headers, text=text)

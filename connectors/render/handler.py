@@ -211,7 +211,10 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
             self.routed.discard(page)
         if self.blocked and page not in self.blockers:
             self.blockers[page] = await direct.block(page, self.blocked, self._blocked_one)
-        return await direct.render(request, spider, page, self._apply_page_methods)
+        return await direct.render(request, spider, page, self._apply_page_methods, self._dom_read_fallback)
+
+    def _dom_read_fallback(self) -> None:
+        self.stats.inc_value("pushcrawl/render/dom_read_fallbacks")
 
     def _blocked_one(self) -> None:
         self.stats.inc_value("playwright/request_count/aborted")
