@@ -234,24 +234,34 @@ class Run:
         self.err = ""
 
 
-def crawl(workdir: Path, port: int, render: str, concurrency: int, memory: bool = False, root: Path = ROOT) -> Run:
-    """Run one crawl by the real CLI; sample its process tree's CPU (and memory when ``memory``)."""
-    settings = workdir / f"settings-{render.split(',')[0].split(':')[1].strip()}.yaml"
-    settings.write_text(
-        f"""
-state_dir: state-{settings.stem}
-targets: {{local: {{kind: local, data_dir: index-{settings.stem}}}}}
+def site_settings(
+    port: int, render: str, concurrency: int, suffix: str = "", options: str = "", scrapy: str = ""
+) -> str:
+    """settings.yaml of the benches' one site: the sitemap connector on this server, ``render`` (its render
+    options, without max_concurrent), ``concurrency`` renders and twice as many requests; ``options``/``scrapy``:
+    more of each ("key: value, ..."); ``suffix``: on the state and index folders (several runs in one folder)."""
+    more_options = f"\n      {options}" if options else ""
+    more_scrapy = f", {scrapy}" if scrapy else ""
+    return f"""
+state_dir: state{suffix}
+targets: {{local: {{kind: local, data_dir: index{suffix}}}}}
 target: local
 sites:
   bench:
     connector: sitemap
     options:
-      sitemap_urls: ["http://127.0.0.1:{port}/sitemap.xml"]
+      sitemap_urls: ["http://127.0.0.1:{port}/sitemap.xml"]{more_options}
       render: {{{render}, max_concurrent: {concurrency}}}
-    scrapy: {{AUTOTHROTTLE_ENABLED: false, CONCURRENT_REQUESTS: {concurrency * 2}, PUSHCRAWL_PROGRESS_INTERVAL: 0.5}}
-""",
-        encoding="utf-8",
-    )
+    scrapy: {{AUTOTHROTTLE_ENABLED: false, CONCURRENT_REQUESTS: {concurrency * 2}{more_scrapy}}}
+"""
+
+
+def crawl(workdir: Path, port: int, render: str, concurrency: int, memory: bool = False, root: Path = ROOT) -> Run:
+    """Run one crawl by the real CLI; sample its process tree's CPU (and memory when ``memory``)."""
+    settings = workdir / f"settings-{render.split(',')[0].split(':')[1].strip()}.yaml"
+    progress = "PUSHCRAWL_PROGRESS_INTERVAL: 0.5"
+    text = site_settings(port, render, concurrency, suffix=f"-{settings.stem}", scrapy=progress)
+    settings.write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     run = Run()
     started = time.monotonic()

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
-from render import DOCS, ROOT, TreeCpu, _kind, serve  # bench/ is not a package: found by sys.path
+from render import DOCS, ROOT, TreeCpu, _kind, serve, site_settings  # bench/ is not a package: found by sys.path
 
 sys.path.insert(0, str(ROOT))
 from connectors.render import CHROMIUM_ARGS
@@ -108,22 +108,8 @@ def crawl(work: Path, name: str, port: int, paths: list[str], concurrency: int) 
     pattern = "|".join(re.escape(p) for p in paths)
     allow = json.dumps([f"^http://127\\.0\\.0\\.1:{port}/({pattern})$"])
     settings = run / "settings.yaml"
-    settings.write_text(
-        f"""
-state_dir: state
-targets: {{local: {{kind: local, data_dir: index}}}}
-target: local
-sites:
-  bench:
-    connector: sitemap
-    options:
-      sitemap_urls: ["http://127.0.0.1:{port}/sitemap.xml"]
-      allow: {allow}
-      render: {{mode: always, max_concurrent: {concurrency}{options}}}
-    scrapy: {{AUTOTHROTTLE_ENABLED: false, CONCURRENT_REQUESTS: {concurrency * 2}}}
-""",
-        encoding="utf-8",
-    )
+    site = site_settings(port, f"mode: always{options}", concurrency, options=f"allow: {allow}")
+    settings.write_text(site, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     cli = ["crawl", "bench", "--full", "--settings", str(settings)]
     proc = subprocess.Popen(

@@ -22,26 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import render  # bench/render.py, beside this file (benches are scripts, not a package)
 
-SETTINGS = """
-state_dir: state
-targets: {{local: {{kind: local, data_dir: index}}}}
-target: local
-sites:
-  bench:
-    connector: sitemap
-    options:
-      sitemap_urls: ["http://127.0.0.1:{port}/sitemap.xml"]
-      render: {{mode: auto, max_concurrent: 4}}
-    scrapy: {{AUTOTHROTTLE_ENABLED: false, CONCURRENT_REQUESTS: 8}}
-"""
-
 
 def stamp(line: str) -> float:
     return datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S").timestamp() + int(line[20:23] or 0) / 1000
 
 
 def timeline(root: Path, port: int, work: Path) -> str:
-    (work / "settings.yaml").write_text(SETTINGS.format(port=port), encoding="utf-8")
+    (work / "settings.yaml").write_text(render.site_settings(port, "mode: auto", 4), encoding="utf-8")
     command = [sys.executable, "-m", "crawler.cli", "crawl", "bench", "--full", "--log-level", "DEBUG"]
     started = time.monotonic()
     subprocess.run([*command, "--settings", str(work / "settings.yaml")], cwd=root, capture_output=True, check=False)
