@@ -266,7 +266,9 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         if current < 0:
             return
         for name in [n for n in self.parked if -1 < generation_of(n) < current]:
-            for page in self.parked.pop(name):
+            # pop(name, []): another request's _retire may have taken the same list while this one awaited a
+            # page.close() (a KeyError here failed that request's page: seen under load in the full suite)
+            for page in self.parked.pop(name, []):
                 with contextlib.suppress(Exception):
                     await page.close()
         for name, wrapper in list(self.context_wrappers.items()):
