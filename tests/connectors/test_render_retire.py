@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import cast
+
+from playwright.async_api import Page
 
 from connectors.render.handler import PagePoolHandler
 
@@ -27,7 +30,8 @@ def test_two_retires_at_once_close_each_parked_tab_once() -> None:
         handler = PagePoolHandler.__new__(PagePoolHandler)
         handler.context_wrappers, handler.using = {}, Counter()
         tabs = [SlowTab() for _ in range(4)]
-        handler.parked = {"pushcrawl-0": tabs[:2], "pushcrawl-1": tabs[2:]}
+        # cast: the stand-ins have the one method of Page that _retire calls
+        handler.parked = {"pushcrawl-0": cast(list[Page], tabs[:2]), "pushcrawl-1": cast(list[Page], tabs[2:])}
         await asyncio.gather(handler._retire(2), handler._retire(2))
         assert handler.parked == {}
         return tabs
