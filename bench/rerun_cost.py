@@ -44,7 +44,7 @@ TEXT_SITE = """    connector: "tests.helpers.synthetic:SyntheticConnector"
     options: {{count: {docs}, size: 2000}}
 """
 HTML_SITE = """    connector: web
-    options: {{start_urls: ["{base}/"], max_depth: 2, autothrottle: false, obey_robots: false}}
+    options: {{start_urls: ["{base}/"], max_depth: 2, autothrottle: false, obey_robots: false{more}}}
     scrapy: {{CONCURRENT_REQUESTS: 16, CONCURRENT_REQUESTS_PER_DOMAIN: 16}}
 """
 WORDS = ["harbour", "tide", "ledger", "budget", "council", "ferry", "lantern", "orchard", "quarry", "meadow"]
@@ -136,7 +136,7 @@ def main() -> None:
             try:
                 wait_port(port)
                 (project / "settings.yaml").write_text(
-                    SETTINGS.format(site=HTML_SITE.format(base=f"http://127.0.0.1:{port}"))
+                    SETTINGS.format(site=HTML_SITE.format(base=f"http://127.0.0.1:{port}", more=""))
                 )
                 results["html"] = bench("html", project, args.rounds, nginx_pids(server.pid))
             finally:

@@ -27,20 +27,7 @@ import time
 from pathlib import Path
 
 from crawlbench import ROOT, Run, free_port, load, machine, start_nginx, timed, wait_port
-from rerun_cost import make_pages, nginx_pids, proc_cpu
-
-SETTINGS = """
-target: local
-targets:
-  local: {{kind: local, data_dir: index}}
-state_dir: state
-sites:
-  site:
-    security: {{mode: everyone}}
-    connector: web
-    options: {{start_urls: ["{base}/"], max_depth: 2, autothrottle: false, obey_robots: false, revalidate: {on}}}
-    scrapy: {{CONCURRENT_REQUESTS: 16, CONCURRENT_REQUESTS_PER_DOMAIN: 16}}
-"""
+from rerun_cost import HTML_SITE, SETTINGS, make_pages, nginx_pids, proc_cpu
 
 
 def crawl(project: Path, server_pids: list[int]) -> tuple[Run, dict[str, int], float, int, int]:
@@ -85,7 +72,8 @@ def main() -> None:
                 projects[mode] = project = work / mode
                 project.mkdir()
                 on = "true" if mode == "after" else "false"
-                (project / "settings.yaml").write_text(SETTINGS.format(base=f"http://127.0.0.1:{port}", on=on))
+                site = HTML_SITE.format(base=f"http://127.0.0.1:{port}", more=f", revalidate: {on}")
+                (project / "settings.yaml").write_text(SETTINGS.format(site=site))
                 run, counts, served, got, _ = crawl(project, pids)
                 print(f"{mode}: first run {counts['pushed']} pushed, {got:,} bytes, {run.cpu_s:.1f} CPU-s", flush=True)
             for n in range(args.rounds):
