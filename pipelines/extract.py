@@ -47,14 +47,13 @@ from pipelines.htmlmeta import (
     meta_tags,
     parse_date,
 )
-from pipelines.htmlparse import looks_binary, parse, repair, take_tree
+from pipelines.htmlparse import looks_binary, parse, repair, role_main, take_tree
 from pipelines.langmemo import LanguageMemo
 
 _BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg")
 _BLOCKS = frozenset(("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "section", "td", "th"))
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
-_ROLE_MAIN = etree.XPath("//*[@role='main']")
 
 
 def _squeeze(line: str) -> str:
@@ -77,12 +76,16 @@ def _text_of(root: HtmlElement) -> str:
 
 def semantic_root(tree: HtmlElement) -> HtmlElement | None:
     """The one ``<main>``, else the one ``role="main"`` element (Sphinx and many themes), else the one ``<article>``."""
-    # each look-up walks the whole tree: the next one only when the one before did not decide
-    for find in (lambda: list(tree.iter("main")), lambda: _ROLE_MAIN(tree), lambda: list(tree.iter("article"))):
-        found = find()
-        if len(found) == 1:
-            return found[0]
-    return None
+    # each look-up walks the whole tree: the next one only when the one before did not decide; the role look-up
+    # is the costly one, and render auto's check may have made it on this very tree already (role_main)
+    mains = list(tree.iter("main"))
+    if len(mains) == 1:
+        return mains[0]
+    roles = role_main(tree)
+    if len(roles) == 1:
+        return roles[0]
+    articles = list(tree.iter("article"))
+    return articles[0] if len(articles) == 1 else None
 
 
 def main_text(tree: HtmlElement, how: str = "auto") -> str:

@@ -10,6 +10,10 @@
   single-byte charset, so a share of replacement characters does not catch them; C0 control characters do:
   text never has them (beyond tab, newline, carriage return and form feed), random bytes have ~12 %.
 
+``role_main``: the ``role="main"`` elements of a tree, looked up once per tree. It is an XPath walk of the whole
+page (~2 ms of a large documentation page, where finding ``<main>`` costs microseconds), and both render auto's
+check (connectors.render.middleware) and the extract pipeline ask it of the same tree.
+
 The tree a connector parsed (``share_tree``) travels on the Document to the extract pipeline, which takes it
 (``take_tree``) instead of parsing the page again; it is never serialised.
 
@@ -25,8 +29,10 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 from scrapy.http import Response, TextResponse
 
@@ -68,6 +74,22 @@ def parse(html: str) -> HtmlElement:  # lxml ships no type information: the name
     if parser is None:  # made once per thread: building a parser costs about what parsing a small page does
         parser = _PARSERS.parser = lxml.html.HTMLParser(huge_tree=True)
     return lxml.html.document_fromstring(html, parser=parser)
+
+
+_ROLE_MAIN = etree.XPath("descendant-or-self::*[@role='main']")  # ~25 % faster than //*[...], the same elements
+#: root element → its role=main elements. Weak: an entry goes with its tree's root (lxml frees a proxy nobody holds)
+_ROLE_MAIN_FOUND: weakref.WeakKeyDictionary[etree._Element, list[etree._Element]] = weakref.WeakKeyDictionary()
+
+
+def role_main(tree: etree._Element) -> list[etree._Element]:
+    """``tree``'s elements with ``role="main"``, in document order; found once per tree (module docstring). An
+    element removed from the tree since is left out (the extract pipeline removes boilerplate, a connector may
+    change a tree); one added since is not seen: the trees shared here are read, not built on, before extraction."""
+    found = _ROLE_MAIN_FOUND.get(tree)
+    if found is None:
+        found = _ROLE_MAIN_FOUND[tree] = list(_ROLE_MAIN(tree))
+        return found
+    return [el for el in found if el is tree or any(up is tree for up in el.iterancestors())]
 
 
 def share_tree(doc: Document, tree: HtmlElement) -> None:

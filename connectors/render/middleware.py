@@ -34,6 +34,7 @@ from scrapy.http import HtmlResponse, Response
 
 from connectors.render.browser import META, BrowserWatch
 from connectors.render.options import RenderOptions
+from pipelines.htmlparse import role_main
 
 logger = logging.getLogger(__name__)
 MAIN = "//main | //*[@role='main'] | //article"
@@ -41,27 +42,52 @@ NOISE = ("script", "style", "noscript", "nav", "header", "footer", "template")
 
 
 _NOISE_TAGS = frozenset(NOISE)
-_ROLE_MAIN = etree.XPath("//*[@role='main']")
 _BODY = etree.XPath("//body")
 _STRING = etree.XPath("string()")
 
 
-def _roots(tree: etree._Element) -> list[etree._Element]:
-    """The elements of MAIN (their order does not matter: their lengths are added). ``iter`` filters tags in C;
-    the XPath union walked the tree three times (~4 ms of a large documentation page)."""
+def _roots(tree: etree._Element) -> Iterator[etree._Element]:
+    """The elements of MAIN (their order does not matter: their lengths are added). ``iter`` filters tags in C
+    (~3 µs a large documentation page); the ``role`` look-up is an XPath walk (~2 ms), asked only when
+    ``<main>`` and ``<article>`` did not already decide, and shared with the extract pipeline (role_main)."""
+    # a list, not the iterator: the proxies stay alive, so an element found again by role has the same id
     found = list(tree.iter("main", "article"))
+    yield from found
     seen = {id(el) for el in found}
-    found.extend(el for el in _ROLE_MAIN(tree) if id(el) not in seen)
-    return found
+    yield from (el for el in role_main(tree) if id(el) not in seen)
 
 
-def _text_length(root: etree._Element) -> int:
+def _measured_roots(tree: etree._Element) -> Iterator[etree._Element]:
+    """MAIN's elements, else the body (else the whole tree): the parts whose text is the main text."""
+    found = False
+    for root in _roots(tree):
+        found = True
+        yield root
+    if not found:
+        yield from _BODY(tree) or [tree]
+
+
+def _normalised(text: str) -> int:
+    return len(" ".join(text.split()))
+
+
+def _text_length(root: etree._Element, limit: int | None = None) -> int:
     """The word-normalised length of ``root``'s text without the text inside NOISE elements (their tails are
-    kept). The tree is only read: without NOISE inside, it is XPath's ``string()`` (one concatenation in C);
-    else a walk that skips the NOISE subtrees."""
+    kept); with ``limit``, the walk may stop once that many characters are counted (the result is then at least
+    ``limit``, not the whole length). The tree is only read: without NOISE inside, it is XPath's ``string()`` (one
+    concatenation in C); else a walk that skips the NOISE subtrees."""
     if next(root.iter(*NOISE), None) is None:
-        return len(" ".join(_STRING(root).split()))
+        text = _STRING(root)
+        if limit is not None and len(text) > 4 * limit:
+            # a prefix's length is a lower bound (below): enough when the start of the text already reaches it
+            start = _normalised(text[: 4 * limit])
+            if start >= limit:
+                return start
+        return _normalised(text)
     parts: list[str] = [root.text or ""]
+    raw = len(parts[0])
+    # the normalised length is at most the raw one: it is worth computing once the raw one reaches the limit
+    check_at = limit if limit is not None else -1
     # iterative (a deep page would pass Python's recursion limit): each level's children, and the tail to add
     # once that level is done; comments and processing instructions are children whose text is not text
     stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(root), None)]
@@ -70,22 +96,40 @@ def _text_length(root: etree._Element) -> int:
         child = next(children, None)
         if child is None:
             stack.pop()
-            if tail:
-                parts.append(tail)
+            text = tail or ""
         elif isinstance(child.tag, str) and child.tag not in _NOISE_TAGS:
-            parts.append(child.text or "")
+            text = child.text or ""
             stack.append((iter(child), child.tail))
-        elif child.tail:
-            parts.append(child.tail)
-    return len(" ".join("".join(parts).split()))
+        else:
+            text = child.tail or ""
+        if text:
+            parts.append(text)
+            raw += len(text)
+            if 0 <= check_at <= raw:
+                # words never shrink by being followed by more text, so a prefix's length is a lower bound
+                counted = _normalised("".join(parts))
+                if limit is not None and counted >= limit:
+                    return counted
+                check_at = raw + (limit or 0) - counted
+    return _normalised("".join(parts))
 
 
-def measure(tree: etree._Element) -> tuple[int, bool]:
+def measure(tree: etree._Element, limit: int | None = None) -> tuple[int, bool]:
     """(length of the page's main text, whether it has scripts) — the facts ``auto`` decides on. The tree is
-    only read, never changed: it is the one the connector goes on to use (``response.selector``'s)."""
-    roots = _roots(tree) or _BODY(tree) or [tree]
+    only read, never changed: it is the one the connector goes on to use (``response.selector``'s).
+
+    With ``limit`` (auto's ``auto_min_text``), only what the decision needs is measured: a page without scripts
+    is not measured (length 0: it is never rendered), and counting stops once the main text reaches ``limit``
+    (length ≥ ``limit``). Without, the whole length (``preview --render`` prints it)."""
     has_script = next(tree.iter("script"), None) is not None  # stops at the first
-    return sum(_text_length(root) for root in roots), has_script
+    if limit is not None and not has_script:
+        return 0, False
+    total = 0
+    for root in _measured_roots(tree):
+        total += _text_length(root, None if limit is None else limit - total)
+        if limit is not None and total >= limit:
+            break
+    return total, has_script
 
 
 def main_text_length(body: bytes | str) -> tuple[int, bool]:
@@ -97,17 +141,18 @@ def main_text_length(body: bytes | str) -> tuple[int, bool]:
     return measure(tree)
 
 
-def response_main_text(response: HtmlResponse) -> tuple[int, bool]:
-    """``measure`` of a fetched page, on ``response.selector``'s tree: Scrapy keeps that selector on the response,
-    so the connector's own parse of the page (noindex, title, the tree the extract pipeline takes) reuses it
-    and ``auto`` costs no second parse of every page (it was ~10 % of a crawl process's CPU on real pages)."""
+def response_main_text(response: HtmlResponse, limit: int | None = None) -> tuple[int, bool]:
+    """``measure`` of a fetched page (up to ``limit``), on ``response.selector``'s tree: Scrapy keeps that selector
+    on the response, so the connector's own parse of the page (noindex, title, the tree the extract pipeline
+    takes) reuses it and ``auto`` costs no second parse of every page (it was ~10 % of a crawl process's CPU on
+    real pages)."""
     try:
         root = response.selector.root
     except (ValueError, TypeError, etree.ParserError):
         return 0, False
     if not isinstance(root, etree._Element):
         return 0, False
-    return measure(root)
+    return measure(root, limit)
 
 
 class RenderMiddleware:
@@ -147,7 +192,7 @@ class RenderMiddleware:
             return response
         if response.status != 200:
             return response
-        length, has_script = response_main_text(response)
+        length, has_script = response_main_text(response, self.options.auto_min_text)
         if has_script and length < self.options.auto_min_text:
             self.stats.inc_value("pushcrawl/render/auto")
             again = request.replace(dont_filter=True)  # the plain fetch already marked the URL as seen

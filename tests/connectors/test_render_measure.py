@@ -3,6 +3,8 @@ counts the browser only.
 
 - ``measure``: the main text's length and whether the page has scripts, on hand-counted pages (NOISE subtrees
   left out with their tails kept, comments, nested roots, a root inside a header), the tree left unchanged.
+- ``measure`` with auto's limit decides as the whole measure does (hand-made and random pages), and stops early.
+- ``role_main`` is looked up once per tree: auto's check and the extract pipeline share it in a real crawl.
 - The sitemap connector hands a tree it parsed (the noindex check, render auto's check) to the extract pipeline:
   one parse per page.
 - ``browser_rss_mb``: Playwright's driver and what runs under it, not the local Push API's child process.
@@ -10,6 +12,7 @@ counts the browser only.
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -23,6 +26,9 @@ from scrapy.http import HtmlResponse
 from connectors.render.browser import browser_rss_mb
 from connectors.render.middleware import main_text_length, measure, response_main_text
 from crawler.model import Document
+from pipelines import htmlparse
+from pipelines.extract import extract_html
+from tests.fixtures.base import Reply, Request
 from tests.fixtures.crawl import run_connector
 from tests.fixtures.sitemap_site import SitemapSite
 
@@ -65,6 +71,123 @@ def test_measure_leaves_the_tree_as_the_connector_will_read_it() -> None:
     assert response_main_text(response) == (2, True)
     assert etree.tostring(root) == before  # the nav link is still there for the connector to follow
     assert response.selector.root is root  # and the parse is the response's own, cached
+
+
+TAGS = ("p", "div", "span", "main", "article", "script", "style", "nav", "header", "footer", "noscript", "template")
+WORDS = ("word", "x", "  ", "\xa0", "longer words here", "\n")
+
+
+def random_body(rng: random.Random, depth: int = 0) -> str:
+    """Nested elements, some with role=main, some NOISE, with comments, tails and whitespace runs."""
+    out = []
+    for _ in range(rng.randint(0, 4)):
+        tag = rng.choice(TAGS)
+        role = " role='main'" if rng.random() < 0.2 else ""
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 30)))
+        inner = random_body(rng, depth + 1) if depth < 3 else ""
+        tail = rng.choice(["", " tail text ", "t", "<!-- c --> more"])
+        out.append(f"<{tag}{role}>{text}{rng.choice(['', '<!-- c -->after '])}{inner}</{tag}>{tail}")
+    return "".join(out)
+
+
+@pytest.mark.parametrize("limit", [1, 10, 50, 200])
+def test_measure_up_to_a_limit_decides_as_the_whole_measure(limit: int) -> None:
+    rng = random.Random(limit)
+    decided = {True: 0, False: 0}
+    for _ in range(1500):
+        head = rng.choice(["", "<script>1</script>"])
+        html = f"<html><head>{head}</head><body>{random_body(rng)}</body></html>"
+        whole = measure(page("").replace(body=html.encode()).selector.root)
+        length, has_script = measure(page("").replace(body=html.encode()).selector.root, limit)
+        assert has_script == whole[1]
+        render = has_script and length < limit
+        assert render == (whole[1] and whole[0] < limit), html
+        if render:
+            assert length == whole[0]  # under the limit the length is exact
+        elif has_script:
+            assert limit <= length <= whole[0]  # stopped early: at least the limit, never more than the whole
+        decided[render] += 1
+    assert decided[True] > 50 and decided[False] > 50  # both decisions were exercised
+
+
+def test_measure_up_to_a_limit_stops_reading_a_long_text() -> None:
+    paragraphs = "<p>many words of text</p>" * 5000
+    script = "<script>1</script>"
+    walked = page(f"<main>{paragraphs}<nav>menu</nav>{paragraphs}</main>", head=script).selector.root  # NOISE inside
+    joined = page(f"<main>{paragraphs}</main>", head=script).selector.root  # no NOISE: one string() in C
+    for tree in (walked, joined):
+        whole, _ = measure(tree)
+        assert whole > 80_000
+        assert 200 <= measure(tree, 200)[0] < 1000  # what was counted before stopping, not the whole page
+    assert measure(page("<main>short</main>").selector.root, 200) == (0, False)  # no script: not measured
+
+
+def test_role_main_is_looked_up_once_per_tree_and_drops_removed_elements() -> None:
+    tree = page("<div role='main'>one</div><p role='main'>two</p>").selector.root
+    first = htmlparse.role_main(tree)
+    assert [el.text for el in first] == ["one", "two"]
+    assert htmlparse.role_main(tree)[0] is first[0]  # the same elements, not a new look-up
+    first[0].drop_tree()
+    assert [el.text for el in htmlparse.role_main(tree)] == ["two"]
+
+
+class CountedXPath:
+    """htmlparse's role look-up, counted (the real XPath runs)."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.calls = 0
+
+    def __call__(self, tree: object) -> object:
+        self.calls += 1
+        return self.real(tree)  # type: ignore[operator]
+
+
+class SphinxLikeSite(SitemapSite):
+    """SitemapSite's pages in Sphinx's markup: role=main on a div (no ``<main>``), a script in the head."""
+
+    def handle(self, request: Request) -> Reply:
+        reply = super().handle(request)
+        if not request.path.startswith("/pages/") or reply.status != 200:
+            return reply
+        prose = "Plenty of server-rendered prose here. " * 12
+        return Reply(
+            200,
+            "<html><head><title>Doc</title><script>var x = 1;</script></head><body><div class='nav'>menu</div>"
+            f"<div role='main'><p>{prose}</p></div></body></html>",
+            "text/html; charset=utf-8",
+        )
+
+
+#: document id -> the text the extract step read from it
+EXTRACTED: dict[str, str] = {}
+
+
+class Extract:
+    """An item pipeline running the extract pipeline's own extraction (extract_html) on each Document."""
+
+    def process_item(self, item: object) -> object:
+        if isinstance(item, Document):
+            extract_html(item)
+            EXTRACTED[item.document_id] = item.text or ""
+        return item
+
+
+@pytest.mark.integration
+def test_auto_check_and_extraction_share_one_role_lookup_per_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    EXTRACTED.clear()
+    counted = CountedXPath(htmlparse._ROLE_MAIN)
+    monkeypatch.setattr(htmlparse, "_ROLE_MAIN", counted)
+    with SphinxLikeSite(pages=4) as site:
+        opts = {"sitemap_urls": [f"{site.base_url}/sitemap.xml"], "render": {"mode": "auto"}}
+        result = run_connector("sitemap", opts, settings={"ITEM_PIPELINES": {f"{__name__}.Extract": 1}})
+    assert len(result.documents()) == 4
+    assert result.stats["pushcrawl/render/plain"] == 4
+    # the main text came from the role=main div, not the menu beside it
+    assert len(EXTRACTED) == 4
+    assert all(text.startswith("Plenty of server-rendered prose") for text in EXTRACTED.values())
+    # one look-up per page: auto's check made it, extraction took it from the same tree (it was 2 a page)
+    assert counted.calls == 4
 
 
 #: document id -> whether the Document reached the item pipelines carrying the tree its spider parsed
