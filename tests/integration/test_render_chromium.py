@@ -1,9 +1,9 @@
 """What makes a rendered page cheaper inside Chromium, checked in real Chromium: the features we disable
 (connectors.render.CHROMIUM_ARGS) keep every one Playwright disables; pages whose content needs the frames a tab
-produces (built in ``requestAnimationFrame``, or by an ``IntersectionObserver`` once laid out) still render in
-tabs that navigate page after page (connectors.render.handler); and the DOM read through DevTools
-(connectors.render.dom) is the very string ``page.content()`` gives, even on a page that tampers with the
-serializers, in a tab that navigates from page to page."""
+produces (built in ``requestAnimationFrame``, by an ``IntersectionObserver`` once laid out, or when a CSS
+animation ends) still render in tabs that navigate page after page (connectors.render.handler); and the DOM
+read through DevTools (connectors.render.dom) is the very string ``page.content()`` gives, even on a page that
+tampers with the serializers, in a tab that navigates from page to page."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ OBSERVED = (
     ".observe(document.getElementById('root'));</script></body></html>"
 )
 
+#: text written when a CSS animation (run by frames like any other) has ended
+ANIMATED = (
+    "<!doctype html><html><head><title>{name}</title><style>@keyframes grow{{from{{width:1px}}to{{width:50px}}}}"
+    "#root{{animation:grow 60ms 2}}</style></head><body><div id='root'>x</div><script>document.getElementById('root')"
+    ".addEventListener('animationend',()=>{{document.getElementById('root').innerHTML='<main><h1>{name}</h1><p>'+"
+    "'animated to the end by {name} '.repeat(20)+'</p></main>';}});</script></body></html>"
+)
 
 #: pages whose HTML must read the same both ways: no doctype (quirks), a legacy doctype with public and system
 #: ids, text outside ASCII, and a page whose own script replaces the serializers (in its world, not in ours)
@@ -52,23 +59,26 @@ READ = {
 }
 
 
+KINDS = {"raf": RAF, "seen": OBSERVED, "anim": ANIMATED}
+
+
 class FrameSite(FixtureServer):
     def handle(self, request: Request) -> Reply:
         if request.path == "/sitemap.xml":
-            urls = [f"{self.base_url}/{kind}/{n}" for kind in ("raf", "seen") for n in range(PAGES)]
+            urls = [f"{self.base_url}/{kind}/{n}" for kind in KINDS for n in range(PAGES)]
             locs = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
             xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
             return Reply(200, xml, "application/xml")
         if request.path in READ:
             return Reply(200, READ[request.path], "text/html; charset=utf-8")
         kind, _, n = request.path.strip("/").partition("/")
-        if kind in ("raf", "seen"):
-            page = (RAF if kind == "raf" else OBSERVED).format(name=f"{kind}{n}")
+        if kind in KINDS:
+            page = KINDS[kind].format(name=f"{kind}{n}")
             return Reply(200, page, "text/html; charset=utf-8")
         return Reply(404, "not found", "text/plain")
 
 
-def test_pages_built_in_animation_frames_or_by_an_observer_render_in_reused_tabs() -> None:
+def test_pages_built_in_animation_frames_by_an_observer_or_an_animation_render_in_reused_tabs() -> None:
     with FrameSite() as site:
         result = run_connector(
             "sitemap",
@@ -82,9 +92,10 @@ def test_pages_built_in_animation_frames_or_by_an_observer_render_in_reused_tabs
     for n in range(PAGES):
         assert f"drawn in a frame for raf{n} " in texts[f"/raf/{n}"]
         assert f"seen in the viewport by seen{n} " in texts[f"/seen/{n}"]
+        assert f"animated to the end by anim{n} " in texts[f"/anim/{n}"]
     stats = result.stats
-    assert stats["pushcrawl/render/rendered"] == 2 * PAGES
-    assert stats.get("pushcrawl/render/tabs_reused", 0) >= 2 * PAGES - 2  # the same tabs navigated again
+    assert stats["pushcrawl/render/rendered"] == len(KINDS) * PAGES
+    assert stats.get("pushcrawl/render/tabs_reused", 0) >= len(KINDS) * PAGES - 2  # the same tabs navigated again
     assert "pushcrawl/dropped/render_timeout" not in stats
     assert "pushcrawl/render/dom_read_fallbacks" not in stats  # every page read through DevTools (render.dom)
 
