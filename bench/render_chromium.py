@@ -44,13 +44,16 @@ from connectors.render import CHROMIUM_ARGS
 FEATURES = next(a for a in CHROMIUM_ARGS if a.startswith("--disable-features="))
 
 #: what each variant adds to (+) or takes out of (-) the shipped CHROMIUM_ARGS; "py:page-content": the DOM read
-#: by Playwright's page.content() instead of connectors.render.dom; "render:K: V": a render option of the site
+#: by Playwright's page.content() instead of connectors.render.dom; "py:images-by-fetch": block's images failed
+#: at the DevTools protocol like its other types, not switched off in Blink (connectors.render.NO_IMAGES);
+#: "render:K: V": a render option of the site
 VARIANTS: dict[str, list[str]] = {
     "shipped": [],
     # this branch's base: Playwright's feature list only, and page.content()
     "before": ["-" + FEATURES, "py:page-content"],
     "with-render-document": ["-" + FEATURES],
     "page-content": ["py:page-content"],
+    "images-by-fetch": ["py:images-by-fetch"],
     "in-process-gpu": ["+--in-process-gpu"],
     "no-gpu-compositing": ["+--disable-gpu-compositing", "+--disable-software-rasterizer"],
     "one-raster-thread": ["+--num-raster-threads=1"],
@@ -69,6 +72,9 @@ for change in sys.argv[2].split("\\x1f") if sys.argv[2] else []:
     flag = change[1:]
     if change == "py:page-content":
         dom.content = page_content
+    elif change == "py:images-by-fetch":
+        render.launch_args = lambda options: list(render.CHROMIUM_ARGS)
+        render.fetch_blocked = lambda options: sorted(options.block)
     elif change.startswith("render:"):
         pass  # in the site's settings
     elif change[0] == "+":

@@ -15,7 +15,7 @@ from typing import Literal, TextIO
 import requests
 from lxml import html as lxml_html
 
-from connectors.render import CHROMIUM_ARGS, RenderOptions
+from connectors.render import RenderOptions, fetch_blocked, launch_args
 from connectors.render.middleware import main_text_length
 from crawler.errors import ConnectorError
 from pipelines.extract import main_text
@@ -34,10 +34,10 @@ def rendered_html(url: str, render: RenderOptions) -> str:
 
     timeout = render.timeout_s * 1000
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=render.browser(), headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=render.browser(), headless=True, args=launch_args(render))
         try:
             page = browser.new_page()
-            blocked = set(render.block)
+            blocked = set(fetch_blocked(render))  # images: not asked for at all (launch_args)
             if blocked:
                 page.route(
                     "**/*", lambda route: route.abort() if route.request.resource_type in blocked else route.continue_()

@@ -1,6 +1,7 @@
 """Rendering without request interception (connectors.render.direct), in real Chromium, crawled in process: the
-browser still sends the crawl's User-Agent and the Referer, ``block`` still keeps images away from the site
-while a page's ``fetch()`` goes through, a request carrying another header still gets it onto the browser's
+browser still sends the crawl's User-Agent and the Referer, ``block`` still keeps images (never asked for:
+Blink's imagesEnabled) and fonts (failed by the tab's DevTools session) away from the site while a page's
+``fetch()`` goes through, a request carrying another header still gets it onto the browser's
 request (scrapy-playwright's intercepting path), and a URL that turns out to be a download is still fetched."""
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from tests.fixtures.crawl import run_connector
 pytestmark = [pytest.mark.integration, pytest.mark.browser, NEEDS_CHROMIUM]
 
 PAGES = 4
-#: the text arrives by fetch() (the page's own request, which must not be blocked); the image must be
+#: the text arrives by fetch() (the page's own request, which must not be blocked); the image and the font (used
+#: by the page's text, so the browser asks for it) must be
 PAGE = (
-    "<!doctype html><html><head><title>{name}</title><script>fetch('/data/{name}.json').then(r=>r.json()).then(d=>"
+    "<!doctype html><html><head><title>{name}</title><style>@font-face{{font-family:F;src:url(/font/{name}.woff2)}}"
+    " body{{font-family:F}}</style><script>fetch('/data/{name}.json').then(r=>r.json()).then(d=>"
     "{{document.getElementById('root').innerHTML='<main><h1>{name}</h1><p>'+d.text+'</p></main>';}});</script>"
     "</head><body><img src='/img/{name}.png' alt=''><div id='root'></div></body></html>"
 )
@@ -44,6 +47,8 @@ class FetchingSite(FixtureServer):
             return Reply(200, {"text": f"fetched by script for {name} " + "wallaby " * 40})
         if request.path.startswith("/img/"):
             return Reply(200, b"\x89PNG\r\n\x1a\n", "image/png")
+        if request.path.startswith("/font/"):
+            return Reply(200, b"wOF2", "font/woff2")
         if request.path == "/doc.pdf":
             return Reply(200, PDF, "application/pdf")
         return Reply(404, "not found", "text/plain")
@@ -58,7 +63,7 @@ def _crawl(
     options = {
         "sitemap_urls": [f"{site.base_url}/sitemap.xml"],
         # main: wait for the fetched text (load does not wait for fetch())
-        "render": {"mode": "always", "max_concurrent": 2, "block": ["image"], "wait_for": wait_for},
+        "render": {"mode": "always", "max_concurrent": 2, "block": ["image", "font"], "wait_for": wait_for},
     }
     result = run_connector("sitemap", options, settings={"CONCURRENT_REQUESTS": 4, **(settings or {})})
     texts = {
@@ -74,8 +79,9 @@ def test_without_interception_the_browser_still_sends_the_crawl_identity_and_blo
         assert f"fetched by script for page{n} " in texts[f"/p/{n}"]
     assert stats["pushcrawl/render/rendered"] == PAGES
     assert "pushcrawl/render/intercepted" not in stats  # every page took the direct path
-    # block: image reached the site not once, yet each page's fetch() did; both were the browser's requests
-    assert site.seen("/img/") == []
+    # block: no image and no font reached the site, yet each page's fetch() did; all were the browser's requests
+    assert site.seen("/img/") == [] and site.seen("/font/") == []
+    # the fonts were asked for and failed, one a page; the images never asked for (nothing to fail)
     assert stats["playwright/request_count/aborted"] == PAGES
     # mode always: every document request is the browser's (Chromium's Sec-Fetch headers; Scrapy sends none)
     documents, fetched = site.seen("/p/"), site.seen("/data/")
@@ -95,7 +101,7 @@ def test_a_request_with_its_own_header_goes_through_interception_and_keeps_it() 
     assert stats["pushcrawl/render/intercepted"] == PAGES
     documents = site.seen("/p/")
     assert len(documents) == PAGES and {r.headers.get("x-team") for r in documents} == {"numbat"}
-    assert site.seen("/img/") == []  # scrapy-playwright's own abort hook blocks there
+    assert site.seen("/img/") == [] and site.seen("/font/") == []  # scrapy-playwright's own abort hook blocks there
 
 
 def test_a_download_is_fetched_through_interception() -> None:
