@@ -18,6 +18,10 @@
 
     python bench/render.py [--pages 2000] [--concurrency 4] [--part all|always|auto] [--site both|synthetic|docs]
     python bench/render.py --part auto --old 6f5f834   # the same measures with an older commit's code, alternated
+    python bench/render.py --part auto --site docs --rounds 5   # five pairs, and the median of their ratios
+
+The wall time of one plain crawl of the docs site varies by ±10 % between runs minutes apart on the same machine
+(13.7 to 17.8 s seen in one hour); ``--rounds`` gives each pair's ratio and their median.
 
 Everything runs on 127.0.0.1; nothing is written outside a temporary folder.
 """
@@ -29,6 +33,7 @@ import json
 import mimetypes
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -353,6 +358,9 @@ def main() -> int:
     parser.add_argument("--site", choices=("both", "synthetic", "docs"), default="both", help="auto: which site")
     parser.add_argument("--server-ms", type=float, default=0.0, help="the server's time per page (ms)")
     parser.add_argument("--old", help="auto: also measure this commit's code (git archive), alternated")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="auto: plain and auto crawls this many times each, alternated"
+    )
     args = parser.parse_args()
     extra = f", {args.render}" if args.render else ""
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
@@ -391,12 +399,25 @@ def main() -> int:
                     continue
                 mixed = serve(args.pages, 10, docs=site == "docs", server_ms=args.server_ms)
                 port = mixed.server_address[1]
-                for label, root in codes:
-                    runs = work / f"{site}{label.strip(' @')}"
-                    runs.mkdir()
-                    plain = crawl(runs, port, f"mode: never{extra}", args.concurrency, root=root)
-                    auto = crawl(runs, port, f"mode: auto{extra}", args.concurrency, root=root)
-                    report_auto(f"{site}{label}", plain, auto, args.server_ms)
+                ratios: dict[str, list[float]] = {label: [] for label, _ in codes}
+                for round_ in range(args.rounds):
+                    for label, root in codes:
+                        runs = work / f"{site}{label.strip(' @')}-{round_}"
+                        runs.mkdir()
+                        # plain first in even rounds, auto first in odd ones: a drift of the machine's speed
+                        # during a round falls on both sides of its ratio
+                        modes = ["never", "auto"] if round_ % 2 == 0 else ["auto", "never"]
+                        done = {m: crawl(runs, port, f"mode: {m}{extra}", args.concurrency, root=root) for m in modes}
+                        report_auto(f"{site}{label}", done["never"], done["auto"], args.server_ms)
+                        ratios[label].append(done["auto"].wall / done["never"].wall)
+                if args.rounds > 1:
+                    for label, values in ratios.items():
+                        listed = ", ".join(f"{v:.2f}" for v in values)
+                        print(
+                            f"auto vs plain, {site}{label}: wall ratio per round {listed}; "
+                            f"median {statistics.median(values):.2f} (goal ≤ 1.5)",
+                            flush=True,
+                        )
                 mixed.shutdown()
         print(f"machine load after: {os.getloadavg()[0]:.2f}")
     return 0
