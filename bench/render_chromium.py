@@ -54,6 +54,8 @@ VARIANTS: dict[str, list[str]] = {
     "with-render-document": ["-" + FEATURES],
     "page-content": ["py:page-content"],
     "images-by-fetch": ["py:images-by-fetch"],
+    # block images only: no DevTools Fetch session at all (media and fonts load)
+    "block-images-only": ["render:block: [image]"],
     "in-process-gpu": ["+--in-process-gpu"],
     "no-gpu-compositing": ["+--disable-gpu-compositing", "+--disable-software-rasterizer"],
     "one-raster-thread": ["+--num-raster-threads=1"],
