@@ -111,8 +111,6 @@ def build(data: Path, items: int) -> None:
     marker.touch()
 
 
-
-
 def history(data: Path, items: int) -> None:
     """A crawler state.sqlite with three runs, the second with failed items, a failed listing and items the
     index rejected, so the run pages have something to show."""

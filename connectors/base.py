@@ -52,8 +52,6 @@ from crawler.scrapytypes import Output
 logger = logging.getLogger(__name__)
 
 
-
-
 class ConnectorOptions(BaseModel):
     """Base of every connector's ``Options``; unknown keys are errors so typos are caught."""
 

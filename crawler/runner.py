@@ -333,9 +333,7 @@ def _crawl(
         user_settings_win(crawler, settings, site)
         # Incremental runs tell the spider what was indexed before, so link-following and sitemap connectors
         # can recheck ids they did not reach (404/410 → Deletion). A full run's sweep covers those ids instead.
-        known = (
-            set(run.state.fingerprints(run.scope)) if run.mode == "incremental" and cls.uses_known_ids else set()
-        )
+        known = set(run.state.fingerprints(run.scope)) if run.mode == "incremental" and cls.uses_known_ids else set()
         process.crawl(crawler, options=options, site=site, mode=run.mode, since=since, known_ids=known)
         del known  # the spider holds its own reference as long as it needs one
         secrets.install_log_filter()  # CrawlerProcess installed its root handler above

@@ -145,6 +145,4 @@ def test_every_cli_option_is_documented() -> None:
         {f"{cmd} {'/'.join(opts)}" for cmd, opts in cli_options(parser) if not mentions_option(docs, opts)}
     )
     missing += [cmd for cmd in subcommands(parser) if cmd not in docs]
-    assert not missing, "command-line options or commands not documented in README.md or docs/: " + ", ".join(
-        missing
-    )
+    assert not missing, "command-line options or commands not documented in README.md or docs/: " + ", ".join(missing)

@@ -35,7 +35,11 @@ class BrowserHeaders:
 
     async def __call__(
         # Any: scrapy-playwright's header hook passes a Playwright request and Scrapy's request data, both untyped
-        self, *, browser_type_name: str, playwright_request: Any, scrapy_request_data: dict[str, Any]
+        self,
+        *,
+        browser_type_name: str,
+        playwright_request: Any,
+        scrapy_request_data: dict[str, Any],
     ) -> dict[str, str]:
         from scrapy_playwright.headers import use_scrapy_headers
 

@@ -242,9 +242,7 @@ class MediaWikiConnector(Connector[client.MediaWikiOptions]):
             url = client.continued(response.url, data["continue"])
             yield self._get(url, self.parse_changes, listing=True, kind=kind)
 
-    def parse_pages(
-        self, response: Response, data: JSONObject, acc: dict[int | str, JSONObject]
-    ) -> Iterator[Output]:
+    def parse_pages(self, response: Response, data: JSONObject, acc: dict[int | str, JSONObject]) -> Iterator[Output]:
         for page in (data.get("query") or {}).get("pages", []):
             key = page.get("pageid") or page.get("title")
             merged = acc.setdefault(key, page)

@@ -80,9 +80,7 @@ def post_permissions(post: JSONObject, private_roles: Iterable[str]) -> Permissi
     return Permissions.single_set(allowed)
 
 
-def map_post(
-    post: JSONObject, private_roles: Iterable[str] = (), protected: ProtectedMode = "skip"
-) -> Document | None:
+def map_post(post: JSONObject, private_roles: Iterable[str] = (), protected: ProtectedMode = "skip") -> Document | None:
     """One post, page or custom-type object (``_embed`` form) → Document; None when it must not be indexed."""
     if is_protected(post) and protected == "skip":
         return None

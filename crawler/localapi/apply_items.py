@@ -220,9 +220,7 @@ class ItemApplier:
             task="INDEXING",
         )
 
-    def batch(
-        self, source: JSONObject, file_id: str, oid: int, done: Callable[[sqlite3.Connection], object]
-    ) -> None:
+    def batch(self, source: JSONObject, file_id: str, oid: int, done: Callable[[sqlite3.Connection], object]) -> None:
         """Apply a batch file in chunks, each its own transaction, so pushes arriving meanwhile wait for one
         chunk, not the whole batch. ``done`` (which removes the queued operation) runs with the last chunk;
         after a crash the batch is applied again from the start, which is harmless: same orderingId."""

@@ -75,9 +75,7 @@ class Auth:
     def dev_mode(self) -> bool:
         return not self.keys
 
-    def caller(
-        self, request: Request, token_user: Callable[[str], list[JSONObject] | None] | None = None
-    ) -> Caller:
+    def caller(self, request: Request, token_user: Callable[[str], list[JSONObject] | None] | None = None) -> Caller:
         header = request.headers.get("Authorization", "")
         scheme, _, bearer = header.partition(" ")
         bearer = bearer.strip()

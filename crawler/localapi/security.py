@@ -53,9 +53,7 @@ def _level(level: JSONObject, principal: set[Key] | None, default_provider: str 
     return False if mentioned else None
 
 
-def evaluate(
-    levels: list[JSONObject] | None, principal: set[Key] | None, default_provider: str | None = None
-) -> bool:
+def evaluate(levels: list[JSONObject] | None, principal: set[Key] | None, default_provider: str | None = None) -> bool:
     """Whether ``principal`` may see an item with these permission levels (None = no permissions = public)."""
     if levels is None:
         return True
