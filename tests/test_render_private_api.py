@@ -30,6 +30,7 @@ USED = [
     "_increment_request_stats",
     "_increment_response_stats",
     "_browser_disconnected_callback",
+    "_maybe_launch_browser",
 ]
 
 

@@ -99,6 +99,7 @@ def apply_settings(crawler: Crawler, options: object) -> None:
         # max_concurrent is PagePoolHandler's own semaphore: scrapy-playwright's per-context one is released only
         # when a tab closes, and parked tabs stay open (connectors.render.handler); this bound is never reached
         "PUSHCRAWL_RENDER_MAX_CONCURRENT": render.max_concurrent,
+        "PUSHCRAWL_RENDER_NICE": render.nice,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2 * render.max_concurrent + 1,
         "PLAYWRIGHT_MAX_CONTEXTS": 2,  # the current generation and the one being closed
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": render.timeout_s * 1000,

@@ -55,7 +55,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy_playwright.handler import BrowserContextWrapper, ScrapyPlaywrightDownloadHandler
 
-from connectors.render import direct
+from connectors.render import direct, priority
 from connectors.render.loop import BrowserLoop, ReactorStats
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         #: tabs scrapy-playwright's path left a route on, and tabs with their blocking session
         self.routed: weakref.WeakSet[Page] = weakref.WeakSet()
         self.blockers: weakref.WeakKeyDictionary[Page, object] = weakref.WeakKeyDictionary()
+        self.nice = crawler.settings.getint("PUSHCRAWL_RENDER_NICE", 0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PagePoolHandler:
@@ -225,6 +226,16 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
 
     def _blocked_one(self) -> None:
         self.stats.inc_value("playwright/request_count/aborted")
+
+    async def _maybe_launch_browser(self) -> None:
+        """scrapy-playwright's launch (the first context, and again after a crash or a memory restart), then the
+        new browser's CPU priority lowered (connectors.render.priority)."""
+        before = getattr(self, "browser", None)
+        await super()._maybe_launch_browser()
+        if self.nice and getattr(self, "browser", None) is not before:
+            lowered = await asyncio.to_thread(priority.lower_browser, self.nice)
+            if not lowered:
+                logger.debug("the browser's CPU priority was left as it is (no Chromium process found)")
 
     async def _create_browser_context(
         # Any: Playwright's new_context keyword arguments

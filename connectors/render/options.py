@@ -54,6 +54,12 @@ class RenderOptions(BaseModel):
     max_browser_mb: int = Field(
         default=1024, ge=128, description="the browser is restarted when its processes use more"
     )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="how far below the crawl's the browser's CPU priority is (0: the same); see docs/rendering.md",
+    )
     auto_min_text: int = Field(
         default=200, ge=1, description="auto: main text shorter than this (with scripts) → render"
     )
