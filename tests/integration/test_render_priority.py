@@ -13,17 +13,12 @@ import psutil
 import pytest
 
 from connectors.render.priority import autogroup_nice
-from tests.fixtures.base import FixtureServer, Reply, Request
+from tests.fixtures.base import Reply, Request
 from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.crawl import run_connector
+from tests.integration.test_render_faults import ScriptSite
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, NEEDS_CHROMIUM]
-
-SHELL = (
-    "<!doctype html><html><head><title>{name}</title><script>document.addEventListener('DOMContentLoaded',()=>"
-    "{{document.body.innerHTML='<main><p>'+'written by script for {name} '.repeat(20)+'</p></main>';}});</script>"
-    "</head><body></body></html>"
-)
 
 
 def chromium_priorities() -> list[tuple[int, int | None]]:
@@ -40,23 +35,18 @@ def chromium_priorities() -> list[tuple[int, int | None]]:
     return [(nice, group) for _, nice, group in sorted(out, key=lambda row: row[0])]
 
 
-class PrioritySite(FixtureServer):
-    """Pages built by script; each page request (made by the browser) notes the browser's priorities then."""
+class PrioritySite(ScriptSite):
+    """test_render_faults' site of script-built pages; each page request (made by the browser) notes the
+    browser's priorities then."""
 
     def __init__(self, pages: int) -> None:
-        super().__init__()
-        self.pages = pages
+        super().__init__(pages)
         self.seen: list[list[tuple[int, int | None]]] = []
 
     def handle(self, request: Request) -> Reply:
-        if request.path == "/sitemap.xml":
-            urls = "".join(f"<url><loc>{self.base_url}/p/{n}</loc></url>" for n in range(self.pages))
-            xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-            return Reply(200, xml, "application/xml")
         if request.path.startswith("/p/"):
             self.seen.append(chromium_priorities())
-            return Reply(200, SHELL.format(name=f"page{request.path[3:]}"), "text/html; charset=utf-8")
-        return Reply(404, "not found", "text/plain")
+        return super().handle(request)
 
 
 def crawl(site: PrioritySite, **render: object) -> dict[str, object]:
