@@ -62,13 +62,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: the Blink settings Playwright (1.65) gives a headless Chromium: a mouse, which hovers. Chromium, again, reads
+#: only the *last* ``--blink-settings`` switch, so NO_IMAGES repeats them: without them a page sees a device with
+#: no pointer at all (``(pointer: none)``, ``(hover: none)``), and a site that serves touch devices another
+#: layout or menu would be rendered as for one. tests/integration/test_render_chromium.py checks both.
+PLAYWRIGHT_BLINK_SETTINGS = (
+    "primaryHoverType=2",
+    "availableHoverTypes=2",
+    "primaryPointerType=4",
+    "availablePointerTypes=4",
+)
 #: ``block: [image]``: the browser asks for no image at all (Blink's imagesEnabled setting). Failing each image
 #: request at the DevTools protocol instead (as media, fonts and stylesheets are) paused it, sent it through the
 #: driver to this process and back, and left a failed image in the page: measured on the documentation pages
 #: (bench/render_chromium.py, variant images-by-fetch), 37 ms more of Chromium and driver CPU per page and 15 ms
 #: more of this process's. What a page's script sees differs in one way: an image neither loads nor fails (no
 #: ``load`` or ``error`` event; ``complete`` is false), as with images switched off in a browser's settings.
-NO_IMAGES = "--blink-settings=imagesEnabled=false"
+NO_IMAGES = "--blink-settings=" + ",".join((*PLAYWRIGHT_BLINK_SETTINGS, "imagesEnabled=false"))
 
 
 def launch_args(render: RenderOptions) -> list[str]:

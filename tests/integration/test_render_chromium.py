@@ -1,5 +1,6 @@
 """What makes a rendered page cheaper inside Chromium, checked in real Chromium: the features we disable
-(connectors.render.CHROMIUM_ARGS) keep every one Playwright disables; pages whose content needs the frames a tab
+(connectors.render.CHROMIUM_ARGS) keep every one Playwright disables, and the Blink settings that switch images off
+keep Playwright's headless device (a mouse that hovers); pages whose content needs the frames a tab
 produces (built in ``requestAnimationFrame``, by an ``IntersectionObserver`` once laid out, or when a CSS
 animation ends) still render in tabs that navigate page after page (connectors.render.handler); and the DOM
 read through DevTools (connectors.render.dom) is the very string ``page.content()`` gives, even on a page that
@@ -12,7 +13,7 @@ import asyncio
 import psutil
 import pytest
 
-from connectors.render import CHROMIUM_ARGS, RenderOptions, dom
+from connectors.render import CHROMIUM_ARGS, RenderOptions, dom, launch_args
 from tests.fixtures.base import FixtureServer, Reply, Request
 from tests.fixtures.chromium import NEEDS_CHROMIUM
 from tests.fixtures.crawl import run_connector
@@ -100,34 +101,54 @@ def test_pages_built_in_animation_frames_by_an_observer_or_an_animation_render_i
     assert "pushcrawl/render/dom_read_fallbacks" not in stats  # every page read through DevTools (render.dom)
 
 
-def _disabled_features(cmdline: list[str]) -> list[set[str]]:
-    return [set(a.split("=", 1)[1].split(",")) for a in cmdline if a.startswith("--disable-features=")]
+def _switch_values(cmdline: list[str], switch: str) -> list[set[str]]:
+    return [set(a.split("=", 1)[1].split(",")) for a in cmdline if a.startswith(f"--{switch}=")]
 
 
-def test_our_disabled_features_keep_every_one_playwright_disables() -> None:
-    """Chromium reads only the last --disable-features switch: ours must repeat Playwright's, or adding one
-    feature would turn Playwright's back on. Fails when a Playwright upgrade disables one more."""
+#: what a page can ask of the device it runs on, and of an image it holds
+DEVICE = (
+    "['(hover: hover)', '(pointer: fine)', '(pointer: none)'].map(q => q + ' ' + matchMedia(q).matches)"
+    ".concat(['image ' + (document.images[0].complete && document.images[0].naturalWidth > 0)])"
+)
+#: a page with one image, inline (no request to block): whether it loads shows imagesEnabled's effect
+ONE_IMAGE = "<img src='data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=='>"
+
+
+def test_our_switches_keep_every_feature_and_blink_setting_playwright_sets() -> None:
+    """Chromium reads only the last --disable-features and the last --blink-settings switch: ours must repeat
+    Playwright's, or adding one value would turn Playwright's off (HttpsUpgrades back on; a page seeing a device
+    without a pointer). Fails when a Playwright upgrade sets one more. With images blocked (block: [image]), a
+    page sees the device Playwright's switches describe, and its images do not load."""
     from playwright.sync_api import sync_playwright
 
-    before = {p.pid for p in psutil.Process().children(recursive=True)}  # a browser an earlier test left exiting
+    seen: dict[str, list[str]] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=RenderOptions().browser(), headless=True, args=CHROMIUM_ARGS)
-        try:
-            launched = [
-                p
-                for p in psutil.Process().children(recursive=True)
-                if p.pid not in before and "--remote-debugging-pipe" in p.cmdline()
-            ]
-            # Debian's /usr/bin launcher is a script that starts the binary: the command line the binary got
-            [main] = [p.cmdline() for p in launched if not any(q.ppid() == p.pid for q in launched)]
-        finally:
-            browser.close()
-    switches = _disabled_features(main)
-    assert len(switches) >= 2, main  # Playwright's, then ours
-    *playwright, last = switches
-    for earlier in playwright:
-        assert earlier <= last, f"Playwright disables {sorted(earlier - last)} too: add them to connectors.render"
-    assert "RenderDocument" in last
+        for name, args in (("playwright's", CHROMIUM_ARGS), ("ours", launch_args(RenderOptions(block=["image"])))):
+            before = {p.pid for p in psutil.Process().children(recursive=True)}  # a browser still exiting
+            browser = pw.chromium.launch(executable_path=RenderOptions().browser(), headless=True, args=args)
+            try:
+                launched = [
+                    p
+                    for p in psutil.Process().children(recursive=True)
+                    if p.pid not in before and "--remote-debugging-pipe" in p.cmdline()
+                ]
+                # Debian's /usr/bin launcher is a script that starts the binary: the command line the binary got
+                [main] = [p.cmdline() for p in launched if not any(q.ppid() == p.pid for q in launched)]
+                page = browser.new_page()
+                page.set_content(ONE_IMAGE)
+                seen[name] = page.evaluate(DEVICE)
+            finally:
+                browser.close()
+    for switch in ("disable-features", "blink-settings"):  # of the launch with ours
+        values = _switch_values(main, switch)
+        assert len(values) >= 2, (switch, main)  # Playwright's, then ours
+        *playwright, last = values
+        for earlier in playwright:
+            assert earlier <= last, f"Playwright sets {sorted(earlier - last)} too: add them to connectors.render"
+    assert "RenderDocument" in _switch_values(main, "disable-features")[-1]
+    device = ["(hover: hover) true", "(pointer: fine) true", "(pointer: none) false"]
+    assert seen["playwright's"] == [*device, "image true"]
+    assert seen["ours"] == [*device, "image false"]
 
 
 async def _both_ways(base_url: str) -> list[tuple[str, str, str]]:
