@@ -6,6 +6,8 @@
     ├── TargetError                the push target cannot be used: unknown target, source not found, auth refused
     ├── PushError                  a Push API call failed after retries (status and errorCode kept)
     │   └── QuotaExceeded          a quota 429 that persisted: stop cleanly, keep unacknowledged items
+    ├── TargetGone                 TargetError and PushError: the target's process exited (the local Push API's
+    │                              child); a call fails at once, unretried, and the run stops
     ├── StateError                 the state store is unusable (locked, corrupt, from a newer version)
     └── RunRefused                 a data-safety rule refused an action (mass deletion, incomplete run sweep)
 
@@ -60,6 +62,12 @@ class PushError(PushcrawlError):
 
 class QuotaExceeded(PushError):
     """The organization's quota (429 that persists) stops the run; unacknowledged items stay for the next run."""
+
+
+class TargetGone(TargetError, PushError):
+    """The target's server is known to be gone (the local Push API's child process exited): a call fails at once,
+    without the retries a network error gets. As a TargetError it stops the run (pipelines.sink); as a PushError
+    the steps that may fail without failing the run (listing the index's fields) log it and go on."""
 
 
 class StateError(PushcrawlError):

@@ -39,6 +39,8 @@ log = logging.getLogger("crawler.localproc")  # the same name when run as ``pyth
 
 #: seconds for the child to import, open its store and listen (a cold start is ~0.5 s)
 START_TIMEOUT_S = 60.0
+#: seconds ``gone`` waits for the child to be reaped before saying it is alive (a connection error's own cause)
+GONE_WAIT_S = 1.0
 #: seconds ``stop`` waits for the child's own stop (server shutdown, then its worker's threads: 30 s each)
 STOP_TIMEOUT_S = 90.0
 _ROOT = Path(__file__).resolve().parent.parent  # the folder holding the ``crawler`` package
@@ -91,6 +93,20 @@ class LocalAPIProcess:
             raise OSError(f"the local Push API (child process) did not start: {why}")
         self.port = int(str(first["port"]))
         log.info("local Push API in child process %s listening on %s", self._proc.pid, self.base_url)
+
+    def gone(self) -> str | None:
+        """Why the child can no longer answer (it exited without being stopped), else None: what the crawl's
+        Push API client asks on a connection error, so that it stops at once instead of retrying."""
+        proc = self._proc
+        if proc is None:
+            return None
+        try:
+            # asked on a connection error only: a child being killed closes its sockets just before it can be
+            # reaped, so the error can come first; a child that is alive answers None after the wait
+            code = proc.wait(GONE_WAIT_S)
+        except subprocess.TimeoutExpired:
+            return None
+        return f"the local Push API child process {proc.pid} exited (status {code})"
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """True once the child applied every queued operation; False on timeout or when the child is gone."""

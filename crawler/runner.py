@@ -357,8 +357,10 @@ def _close_target(settings: Settings, opened: OpenTarget, report: RunReport) -> 
         if settings.push.set_source_status:
             opened.client.set_status(opened.source_id, "IDLE")
         if opened.is_local and not opened.wait_idle(defaults.LOCAL_APPLY_TIMEOUT_S):
+            gone = opened.client.gone()  # its child process exited: wait_idle answered at once, not after the wait
             logger.warning(
-                "the local Push API had not applied every operation after %ss", defaults.LOCAL_APPLY_TIMEOUT_S
+                "the local Push API had not applied every operation %s",
+                f"({gone})" if gone else f"after {defaults.LOCAL_APPLY_TIMEOUT_S}s",
             )
     except PushcrawlError as exc:
         logger.warning("closing the target: %s", exc)

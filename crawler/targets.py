@@ -88,7 +88,7 @@ def start_local_for_crawl(settings: Settings, target: LocalTarget) -> tuple[Loca
     key = _local_key()
     server = LocalAPIProcess(settings.resolve_path(target.data_dir), target.organization_id, [key])
     server.start()
-    return server, _local_client(settings, target, server.base_url, key)
+    return server, _local_client(settings, target, server.base_url, key, server.gone)
 
 
 def _local_key() -> str:
@@ -97,7 +97,10 @@ def _local_key() -> str:
     return key
 
 
-def _local_client(settings: Settings, target: LocalTarget, base_url: str, key: str) -> PushApiClient:
+def _local_client(
+    settings: Settings, target: LocalTarget, base_url: str, key: str, gone: Callable[[], str | None] | None = None
+) -> PushApiClient:
+    # gone: the child process's own answer (LocalAPIProcess.gone); a server in this process cannot exit alone
     return PushApiClient(
         f"{base_url}/push/v1",
         f"{base_url}/rest",
@@ -105,6 +108,7 @@ def _local_client(settings: Settings, target: LocalTarget, base_url: str, key: s
         key,
         settings.push.timeout_s,
         _retry(settings),
+        gone=gone,
     )
 
 

@@ -1,6 +1,7 @@
 """The crawl's local Push API in a child process (crawler/localproc.py): it serves and acknowledges like the
 embedded one, keeps what it acknowledged, runs outside the crawl's interpreter, forwards its log, ignores the
-terminal's ^C, and stops when the crawl that started it dies, even by SIGKILL."""
+terminal's ^C, and stops when the crawl that started it dies, even by SIGKILL; a crawl whose child dies stops at
+once (no retries against a server that cannot come back), sweeps nothing, and its next run pushes what was lost."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from crawler.config import load_settings
@@ -22,6 +24,7 @@ from crawler.localproc import LocalAPIProcess
 from crawler.pushapi.client import PushApiClient
 from crawler.pushapi.core import RetryPolicy
 from crawler.targets import open_target
+from tests.fixtures.sitemap_site import SitemapSite
 
 PUBLIC = [{"allowAnonymous": True, "allowedPermissions": [], "deniedPermissions": []}]
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,3 +152,58 @@ def test_the_api_key_is_in_neither_the_childs_command_line_nor_its_environment_n
     finally:
         server.stop()
     assert caplog.records and not any(key in r.getMessage() for r in caplog.records)
+
+
+def _crawl(settings: Path) -> subprocess.Popen[str]:
+    cli = [sys.executable, "-m", "crawler.cli", "crawl", "s", "--full", "--settings", str(settings)]
+    return subprocess.Popen(cli, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_crawl_whose_child_dies_stops_at_once_keeps_everything_and_the_next_run_pushes_it(tmp_path: Path) -> None:
+    # retries as slow as a real outage allows (five attempts from 20 s): a run that retried the dead child would
+    # take minutes where the test gives it 30 s
+    site = SitemapSite(pages=40)
+    site.delay = 0.05
+    site.start()
+    path = tmp_path / "settings.yaml"
+    path.write_text(
+        f"target: local\ntargets:\n  local: {{kind: local, data_dir: {tmp_path}/local}}\n"
+        f"state_dir: {tmp_path}/state\n"
+        "push: {batch_max_items: 4, retry_max_attempts: 5, retry_backoff_base_s: 20}\n"
+        f"sites:\n  s:\n    connector: sitemap\n    options: {{sitemap_urls: ['{site.base_url}/sitemap.xml']}}\n"
+        "    scrapy: {CONCURRENT_REQUESTS: 2, AUTOTHROTTLE_ENABLED: false}\n"
+    )
+    try:
+        crawl = _crawl(path)
+        deadline = time.monotonic() + 60
+        child = None
+        while child is None and time.monotonic() < deadline:
+            kids = psutil.Process(crawl.pid).children(recursive=True) if crawl.poll() is None else []
+            child = next((k for k in kids if "crawler.localproc" in k.cmdline()), None)
+            time.sleep(0.05)
+        assert child is not None, "no local Push API child"
+        while site.hits_pages() < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.kill()
+        killed = time.monotonic()
+        _, err = crawl.communicate(timeout=30)
+        stopped_after = time.monotonic() - killed
+        assert crawl.returncode not in (0, None), err
+        assert stopped_after < 20, f"the crawl went on {stopped_after:.0f} s after its child died"
+        assert f"the local Push API child process {child.pid} exited (status -9)" in err
+        assert "nothing swept" in err and "retry" not in err
+        assert site.hits_pages() < 40, "the run crawled on after its target was gone"
+
+        site.delay = 0.0
+        rerun = _crawl(path)
+        _, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, err
+    finally:
+        site.stop()
+    local = LocalPushAPI(tmp_path / "local", api_keys=["k"])
+    try:
+        with local.store.read() as db:
+            indexed = {row[0] for row in db.execute("SELECT document_id FROM items")}
+    finally:
+        local.store.close()
+    assert indexed == {site.url(f"page-{n}") for n in range(40)}

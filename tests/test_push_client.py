@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from crawler.errors import PushError, QuotaExceeded, TargetError
+from crawler.errors import PushError, QuotaExceeded, TargetError, TargetGone
 from crawler.pushapi.client import PushApiClient
 from crawler.pushapi.core import RetryPolicy
 
@@ -135,6 +135,26 @@ def test_dropped_connection_is_retried_and_a_spooled_file_is_sent_whole_again(se
     uploads = [s for s in server.seen if s[1].startswith("/upload/")]
     assert len(uploads[-1][2]) == 100_000
     assert len(sleeps) >= 1
+
+
+def test_a_connection_error_to_a_server_known_gone_is_final_and_says_why() -> None:
+    # port 9 (discard) on 127.0.0.1: refused at once, like a local Push API child that exited
+    answers: list[str | None] = [None, None, "the child process 7 exited (status -9)"]
+    sleeps: list[float] = []
+    client = PushApiClient(
+        "http://127.0.0.1:9/push/v1",
+        "http://127.0.0.1:9/rest",
+        "org",
+        "k",
+        timeout_s=5,
+        retry=RetryPolicy(8, 0.5, 30),
+        sleep=sleeps.append,
+        gone=lambda: answers.pop(0),  # alive for two attempts, then known gone
+    )
+    with pytest.raises(TargetGone, match=r"list sources failed: the child process 7 exited \(status -9\)") as err:
+        client.list_sources()
+    assert isinstance(err.value, TargetError) and isinstance(err.value, PushError)  # stops a run; optional steps go on
+    assert len(sleeps) == 2 and client.requests_made == 3  # retried while alive, not once it was known gone
 
 
 def test_persistent_429_raises_quota_exceeded(server: Scripted) -> None:

@@ -69,8 +69,9 @@ class PushApiClient(ApiCore):
         timeout_s: float = 60.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        gone: Callable[[], str | None] | None = None,
     ) -> None:
-        super().__init__(api_key, timeout_s, retry, sleep or time.sleep)
+        super().__init__(api_key, timeout_s, retry, sleep or time.sleep, gone)
         self.push_root = f"{push_base.rstrip('/')}/organizations/{organization_id}"
         self.platform_root = f"{platform_base.rstrip('/')}/organizations/{organization_id}"
         self.search_root = platform_base.rstrip("/")

@@ -25,7 +25,7 @@ from typing import IO
 import requests
 
 from crawler import __version__
-from crawler.errors import PushError, QuotaExceeded, TargetError
+from crawler.errors import PushError, QuotaExceeded, TargetError, TargetGone
 from crawler.jsontypes import JSONValue
 
 logger = logging.getLogger("crawler.pushapi")
@@ -80,15 +80,24 @@ class ApiCore:
         timeout_s: float = 60.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        gone: Callable[[], str | None] | None = None,
     ) -> None:
         self._api_key = api_key
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        #: why the target's server is known to be gone (its process exited), else None: a connection error is
+        #: then final. Retrying a server that cannot come back took minutes of backoff per call (8 attempts),
+        #: each batch and each end-of-run call in turn, before a run said anything useful.
+        self._gone = gone
         self._local = threading.local()
         self._count_lock = threading.Lock()
         self.requests_made = 0
         self.retries_made = 0
+
+    def gone(self) -> str | None:
+        """Why the target's server is known to be gone, else None (always None without a ``gone`` callable)."""
+        return self._gone() if self._gone is not None else None
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -131,6 +140,9 @@ class ApiCore:
                     method, url, json=json_body, data=data, headers=hdrs, timeout=self.timeout_s
                 )
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                why = self.gone()
+                if why is not None:
+                    raise TargetGone(f"{what} failed: {why}") from exc
                 if attempt >= self.retry.max_attempts:
                     raise PushError(f"{what} failed after {attempt} attempts: {type(exc).__name__}: {exc}") from exc
                 self._backoff(attempt, None, what, f"connection error ({type(exc).__name__})")

@@ -115,14 +115,16 @@ class SourceLogsClient(ApiCore):
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout_s: float = TIMEOUT_S,
+        gone: Callable[[], str | None] | None = None,
     ) -> None:
-        super().__init__(api_key, timeout_s, retry, sleep)
+        super().__init__(api_key, timeout_s, retry, sleep, gone)
         self.root = f"{logs_base.rstrip('/')}/organizations/{organization_id}"
 
     @classmethod
     def beside(cls, client: ApiCore, logs_base: str, organization_id: str) -> SourceLogsClient:
-        """A logs client with the same key and retry policy as a Push API client of the organization."""
-        return cls(logs_base, organization_id, client._api_key, client.retry, client._sleep)
+        """A logs client with the same key, retry policy and knowledge of a gone server as a Push API client of
+        the organization."""
+        return cls(logs_base, organization_id, client._api_key, client.retry, client._sleep, gone=client._gone)
 
     def stream(
         self,
