@@ -25,6 +25,7 @@ index converts them, guided by ``fileExtension``.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from lxml import etree
@@ -94,6 +95,9 @@ def main_text(tree: HtmlElement, how: str = "auto") -> str:
     if root is None and how in ("auto", "trafilatura"):
         import trafilatura  # loaded on first use: it is a large import
 
+        # its "discarding data: None" warning, for a page it finds no main text in, reads as data lost: the
+        # whole page's text is taken just below instead
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
         text = trafilatura.extract(tree, include_tables=True, include_comments=False, favor_recall=True)
         if text:
             return str(text)
