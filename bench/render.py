@@ -185,7 +185,11 @@ class TreeCpu:
             try:
                 started, seconds = _stat(proc.pid)
                 key = (proc.pid, started)
-                kind = self.seen[key][0] if key in self.seen else _kind(proc)
+                kind = self.seen[key][0] if key in self.seen else "chromium/zygote"
+                if kind == "chromium/zygote":
+                    # a renderer first seen just after the zygote forked it still has the zygote's command line:
+                    # looked at again on each sample while it reads as the zygote
+                    kind = _kind(proc)
                 if proc.pid == self.pid:
                     kind = "python"
                 self.seen[key] = (kind, seconds)

@@ -35,8 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import psutil
-from render import DOCS, ROOT, TreeCpu, _kind, serve, site_settings  # bench/ is not a package: found by sys.path
+from render import DOCS, ROOT, TreeCpu, serve, site_settings  # bench/ is not a package: found by sys.path
 
 sys.path.insert(0, str(ROOT))
 from connectors.render import CHROMIUM_ARGS
@@ -88,20 +87,6 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
-class Cpu(TreeCpu):
-    """TreeCpu, with a renderer classed as one even when first seen just after the zygote forked it (its command
-    line still the zygote's): such a process is looked at again on each sample while it reads as the zygote."""
-
-    def sample(self) -> None:
-        super().sample()
-        for key, (kind, seconds) in list(self.seen.items()):
-            if kind == "chromium/zygote":
-                try:
-                    self.seen[key] = (_kind(psutil.Process(key[0])), seconds)
-                except psutil.Error:
-                    continue
-
-
 def shells(pages: int) -> list[str]:
     """The docs pages bench/render.py serves as script-built shells (every 10th of its sorted list)."""
     listed = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.html"))
@@ -128,7 +113,7 @@ def crawl(work: Path, name: str, port: int, paths: list[str], concurrency: int) 
         stderr=subprocess.PIPE,
         text=True,
     )
-    cpu = Cpu(proc.pid)
+    cpu = TreeCpu(proc.pid)
     while proc.poll() is None:
         cpu.sample()
         time.sleep(0.2)
