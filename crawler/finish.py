@@ -166,4 +166,5 @@ def finish(report: RunReport, run: Run, outcome: CrawlOutcome, target: PushedTo 
     report.status = "aborted" if reason in ("shutdown", "cancelled") else "failed"
     report.message = "; ".join(completeness.reasons + ([refused] if refused else []))
     if plan.skipped_reason:
-        report.message += f" — {plan.skipped_reason}"
+        # the reasons are the message already: the plan's own words would say them a second time
+        report.message += " — run not proven complete: nothing swept"

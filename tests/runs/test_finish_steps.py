@@ -207,6 +207,7 @@ def test_report_names_each_failure_and_finish_fails_the_run(tmp_path: Path) -> N
     finish(report, run, outcome, None, allow_mass=False)
     assert report.status == "failed" and report.deleted_ids == []
     assert "nothing swept" in report.message
+    assert report.message.count("error(s)") == 1, report.message  # each reason said once
 
 
 def test_ledger_seen_ids_survive_buffering_and_duplicates_are_named(tmp_path: Path) -> None:
