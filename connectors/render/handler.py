@@ -375,4 +375,6 @@ class PagePoolHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]  #
         for timer in self.idle.values():
             timer.cancel()
         self.idle.clear()
+        for leaving in list(self.blanking.values()):  # a tab on its way to about:blank closes with its browser
+            leaving.cancel()
         await super()._close()
