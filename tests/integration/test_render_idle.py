@@ -100,7 +100,9 @@ def test_tabs_parked_past_the_idle_time_leave_their_busy_pages() -> None:
     assert "the text of busy page 0" in docs["/busy/0"] and "the text of busy page 1" in docs["/busy/1"]
     assert "served late" in docs["/slow"]
     assert result.stats["pushcrawl/render/rendered"] == 2
-    assert result.stats.get("pushcrawl/render/tabs_blanked", 0) == 2  # each tab left its page once
+    # each tab left its page once: two tabs, or one if the second render came after the first (then it took the
+    # same tab within the idle time)
+    assert result.stats.get("pushcrawl/render/tabs_blanked", 0) in (1, 2)
     # while the plain page is awaited: from PARK_IDLE_S + 1 s after the later busy page was asked for (rendered,
     # parked and left by then) to just before the plain page answers
     start, end = site.fetched[-1] + PARK_IDLE_S + 1.0, site.fetched[-1] + HOLD_S - 0.2
